@@ -1,0 +1,54 @@
+import type { Command } from 'commander';
+import { loadConfig, type ConfigOverrides } from '../config/load.js';
+import type { GatewayConfig } from '../config/schema.js';
+import { SqliteControlStore } from '../store/sqlite/sqlite-control-store.js';
+import type { ControlStore } from '../store/control-store.js';
+
+export interface GlobalOptions {
+  config?: string;
+  dataDir?: string;
+}
+
+/** The configuration as the global --config/--data-dir options and a command's own overrides make it. */
+export function commandConfig(command: Command, overrides: ConfigOverrides = {}): GatewayConfig {
+  const global = command.optsWithGlobals<GlobalOptions>();
+  return loadConfig(global.config ?? process.env.RELAYGATE_CONFIG, { dataDir: global.dataDir ?? process.env.RELAYGATE_DATA_DIR, ...overrides });
+}
+
+/** Runs `action` with the control store of the configured data directory, closing it afterwards. */
+export async function withControlStore<T>(command: Command, action: (store: ControlStore, config: GatewayConfig) => Promise<T>): Promise<T> {
+  const config = commandConfig(command);
+  const store = SqliteControlStore.open(config.dataDir);
+  try {
+    return await action(store, config);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Prints `data` as JSON with --json, otherwise as the human-readable text. */
+export function output(json: boolean | undefined, data: unknown, text: () => string): void {
+  process.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${text()}\n`);
+}
+
+/** Formats rows as aligned columns with a header line. */
+export function table(headers: string[], rows: string[][]): string {
+  if (rows.length === 0) return '(none)';
+  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n');
+}
+
+export function parseBoolean(value: string, option: string): boolean {
+  if (/^(true|yes|on|1)$/i.test(value)) return true;
+  if (/^(false|no|off|0)$/i.test(value)) return false;
+  throw new UsageError(`${option} takes true or false, got "${value}"`);
+}
+
+/** A mistake in the command line, reported without a stack trace. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}

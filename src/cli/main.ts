@@ -1,0 +1,42 @@
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config/config-error.js';
+import { AlreadyExistsError, NotFoundError } from '../store/control-store.js';
+import { UsageError } from './cli-context.js';
+import { accountCommand } from './commands/account-command.js';
+import { credentialsCommand } from './commands/credentials-command.js';
+import { queueCommand } from './commands/queue-command.js';
+import { serveCommand } from './commands/serve-command.js';
+import { smtpPasswordCommand } from './commands/smtp-password-command.js';
+
+/** Errors an operator can act on: printed as one line, no stack trace. */
+const OPERATOR_ERRORS = [ConfigError, UsageError, NotFoundError, AlreadyExistsError];
+
+export function buildProgram(): Command {
+  const program = new Command('relaygate')
+    .description('Self-hosted, Amazon SES-compatible SMTP relay gateway')
+    .option('-c, --config <file>', 'configuration file (YAML; see config/relaygate.example.yaml; env RELAYGATE_CONFIG)')
+    .option('-d, --data-dir <dir>', 'data directory: databases, spool, generated certificate (default ./data; env RELAYGATE_DATA_DIR)')
+    .showHelpAfterError()
+    .exitOverride();
+  for (const command of [serveCommand(), accountCommand(), credentialsCommand(), smtpPasswordCommand(), queueCommand()]) {
+    program.addCommand(command.exitOverride());
+  }
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode;
+      return;
+    }
+    if (OPERATOR_ERRORS.some((type) => error instanceof type)) {
+      process.stderr.write(`relaygate: ${(error as Error).message}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    throw error;
+  }
+}

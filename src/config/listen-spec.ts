@@ -1,0 +1,23 @@
+import { isIP } from 'node:net';
+import { ConfigError } from './config-error.js';
+import type { ListenerConfig, ListenerMode } from './schema.js';
+
+const MODES: readonly ListenerMode[] = ['starttls', 'tls'];
+
+/** Parses `HOST:PORT=MODE` (IPv6 as `[::1]:2587=starttls`), the form of `--listen` and of `listeners` entries. */
+export function parseListenSpec(spec: string, option: string): ListenerConfig {
+  const match = /^(?:\[([^\]]+)\]|([^:=\s]+)):(\d{1,5})=(\w+)$/.exec(spec.trim());
+  if (!match) throw new ConfigError(option, `"${spec}" is not HOST:PORT=MODE (for example 127.0.0.1:2587=starttls or [::1]:2465=tls)`);
+  const host = match[1] ?? match[2] ?? '';
+  const port = Number(match[3]);
+  const mode = match[4]?.toLowerCase() as ListenerMode;
+  if (match[1] !== undefined && isIP(host) !== 6) throw new ConfigError(option, `"${host}" in brackets is not an IPv6 address`);
+  if (port < 1 || port > 65535) throw new ConfigError(option, `port ${port} is out of range 1-65535`);
+  if (!MODES.includes(mode)) throw new ConfigError(option, `mode "${match[4]}" must be starttls or tls`);
+  return { host, port, mode };
+}
+
+export function formatListener(listener: ListenerConfig): string {
+  const host = isIP(listener.host) === 6 ? `[${listener.host}]` : listener.host;
+  return `${host}:${listener.port}=${listener.mode}`;
+}

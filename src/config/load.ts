@@ -1,0 +1,131 @@
+import { readFileSync } from 'node:fs';
+import { hostname as systemHostname } from 'node:os';
+import { BlockList } from 'node:net';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError } from './config-error.js';
+import { parseListenSpec } from './listen-spec.js';
+import { OptionReader } from './option-reader.js';
+import { parseCidr } from './cidr.js';
+import { DEFAULT_LISTENERS, MAX_MESSAGE_BYTES_CEILING, type GatewayConfig, type TlsVersion } from './schema.js';
+
+/** Command-line values that take precedence over the file. */
+export interface ConfigOverrides {
+  dataDir?: string;
+  listen?: string[];
+  region?: string;
+  hostname?: string;
+  logLevel?: string;
+}
+
+const TLS_VERSIONS: readonly TlsVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const REGION_PATTERN = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+
+export function readConfigFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError('--config', `cannot read ${path}: ${(error as Error).message}`);
+  }
+  try {
+    return parseYaml(text) ?? {};
+  } catch (error) {
+    throw new ConfigError('--config', `${path} is not valid YAML: ${(error as Error).message}`);
+  }
+}
+
+/** Builds the validated configuration from a config file's content (or nothing) and command-line overrides. */
+export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}): GatewayConfig {
+  const top = OptionReader.of(raw, '');
+
+  const region = overrides.region ?? top.string('region', 'us-east-1');
+  if (!REGION_PATTERN.test(region)) throw new ConfigError('region', `"${region}" does not look like an AWS region name (e.g. us-east-1)`);
+
+  const dataDir = resolve(overrides.dataDir ?? top.string('dataDir', './data'));
+
+  const listenEntries = top.list('listeners');
+  let listeners = DEFAULT_LISTENERS.map((listener) => ({ ...listener }));
+  let defaultListeners = true;
+  if (overrides.listen && overrides.listen.length > 0) {
+    listeners = overrides.listen.map((spec) => parseListenSpec(spec, '--listen'));
+    defaultListeners = false;
+  } else if (listenEntries) {
+    listeners = listenEntries.map((entry, index) => {
+      if (typeof entry !== 'string') throw new ConfigError(`listeners[${index}]`, 'must be a string HOST:PORT=MODE');
+      return parseListenSpec(entry, `listeners[${index}]`);
+    });
+    defaultListeners = false;
+  }
+  if (listeners.length === 0) throw new ConfigError('listeners', 'at least one listener is needed');
+
+  const tlsReader = top.child('tls');
+  const tls = {
+    certFile: tlsReader.optionalString('certFile'),
+    keyFile: tlsReader.optionalString('keyFile'),
+    sni: Object.fromEntries(
+      tlsReader.mapping('sni').map(([name, entry]) => {
+        const files = { certFile: entry.string('certFile', ''), keyFile: entry.string('keyFile', '') };
+        if (!files.certFile || !files.keyFile) throw new ConfigError(entry.name('certFile'), 'certFile and keyFile are both required');
+        entry.rejectUnknown();
+        return [name.toLowerCase(), files];
+      }),
+    ),
+    minVersion: tlsReader.oneOf('minVersion', 'TLSv1.2', TLS_VERSIONS),
+  };
+  if ((tls.certFile === null) !== (tls.keyFile === null)) throw new ConfigError('tls.certFile', 'tls.certFile and tls.keyFile must be set together');
+  tlsReader.rejectUnknown();
+
+  const smtpReader = top.child('smtp');
+  const hostname = overrides.hostname ?? smtpReader.string('hostname', systemHostname());
+  const plaintextNetworks = smtpReader.stringList('plaintextNetworks', []);
+  plaintextNetworks.forEach((cidr, index) => parseCidr(cidr, `smtp.plaintextNetworks[${index}]`));
+  const smtp = {
+    hostname,
+    banner: smtpReader.string('banner', 'relaygate'),
+    maxMessageBytes: smtpReader.integer('maxMessageBytes', 10 * 1024 * 1024, 1024, MAX_MESSAGE_BYTES_CEILING),
+    maxRecipients: smtpReader.integer('maxRecipients', 50, 1, 1000),
+    maxConnections: smtpReader.integer('maxConnections', 1000, 1, 100_000),
+    idleTimeoutSeconds: smtpReader.integer('idleTimeoutSeconds', 60, 1, 3600),
+    plaintextNetworks,
+    messageIdDomain: smtpReader.string('messageIdDomain', hostname),
+  };
+  smtpReader.rejectUnknown();
+
+  const throttleReader = top.child('authThrottle');
+  const authThrottle = {
+    freeFailures: throttleReader.integer('freeFailures', 2, 0, 1000),
+    delayStepMs: throttleReader.integer('delayStepMs', 1000, 0, 60_000),
+    maxDelayMs: throttleReader.integer('maxDelayMs', 5000, 0, 60_000),
+    blockAfterFailures: throttleReader.integer('blockAfterFailures', 10, 1, 100_000),
+    windowSeconds: throttleReader.integer('windowSeconds', 600, 1, 86_400),
+    blockSeconds: throttleReader.integer('blockSeconds', 900, 1, 86_400),
+  };
+  throttleReader.rejectUnknown();
+
+  const logReader = top.child('log');
+  const log = { level: logReader.oneOf('level', 'info', LOG_LEVELS) };
+  if (overrides.logLevel !== undefined) {
+    if (!(LOG_LEVELS as readonly string[]).includes(overrides.logLevel)) throw new ConfigError('--log-level', `must be one of ${LOG_LEVELS.join(', ')}`);
+    log.level = overrides.logLevel as (typeof LOG_LEVELS)[number];
+  }
+  logReader.rejectUnknown();
+
+  top.rejectUnknown();
+  return { region, dataDir, listeners, defaultListeners, tls, smtp, authThrottle, log };
+}
+
+export function loadConfig(configPath: string | undefined, overrides: ConfigOverrides = {}): GatewayConfig {
+  return buildConfig(configPath ? readConfigFile(configPath) : {}, overrides);
+}
+
+/** A BlockList of the networks allowed to use plaintext. */
+export function plaintextBlockList(cidrs: string[]): BlockList {
+  const list = new BlockList();
+  cidrs.forEach((cidr, index) => {
+    const { address, prefix, family } = parseCidr(cidr, `smtp.plaintextNetworks[${index}]`);
+    list.addSubnet(address, prefix, family);
+  });
+  return list;
+}

@@ -1,0 +1,68 @@
+import type { Logger } from 'pino';
+import type { QueueStore } from './queue-store.js';
+import type { QueuedMessage } from './queued-message.js';
+import type { Spool, SpoolFile } from './spool.js';
+
+interface PendingCommit {
+  message: QueuedMessage;
+  directory: string;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * Makes accepted messages durable before anyone answers 250: the body file is fsynced, then the
+ * messages that finished in the same moment share one directory fsync and one SQLite commit
+ * (group commit), so concurrent sessions do not pay one fsync each.
+ */
+export class MessageAcceptor {
+  private waiting: PendingCommit[] = [];
+  private scheduled = false;
+  private committing = false;
+
+  constructor(
+    private readonly spool: Spool,
+    private readonly queue: QueueStore,
+    private readonly log: Logger,
+  ) {}
+
+  async accept(message: QueuedMessage, file: SpoolFile): Promise<void> {
+    await this.spool.sync(file);
+    await new Promise<void>((resolve, reject) => {
+      this.waiting.push({ message, directory: file.directory, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Removes body files that no queue row refers to: a crash came between writing and committing, so no 250 was given. */
+  async removeOrphans(files: readonly string[]): Promise<number> {
+    const known = this.queue.bodyFileNames();
+    const orphans = files.filter((name) => !known.has(name));
+    await Promise.all(orphans.map((name) => this.spool.remove(name)));
+    return orphans.length;
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.committing) return;
+    this.scheduled = true;
+    setImmediate(() => void this.commit());
+  }
+
+  private async commit(): Promise<void> {
+    this.scheduled = false;
+    this.committing = true;
+    const batch = this.waiting;
+    this.waiting = [];
+    try {
+      await this.spool.syncDirectories(batch.map((pending) => pending.directory));
+      this.queue.insert(batch.map((pending) => pending.message));
+      for (const pending of batch) pending.resolve();
+    } catch (error) {
+      this.log.error({ err: error, messages: batch.length }, 'queue commit failed');
+      for (const pending of batch) pending.reject(error as Error);
+    } finally {
+      this.committing = false;
+      if (this.waiting.length > 0) this.schedule();
+    }
+  }
+}

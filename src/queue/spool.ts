@@ -1,0 +1,76 @@
+import { createReadStream, createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { open, readdir, rm, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { finished } from 'node:stream/promises';
+
+/** A body file being written; `flush: true` makes the stream fsync the file before it closes. */
+export interface SpoolFile {
+  /** Path relative to the spool directory, as stored in the queue. */
+  name: string;
+  path: string;
+  directory: string;
+  stream: WriteStream;
+}
+
+/**
+ * Message bodies as files under <dataDir>/spool/<hour>/<message id>. Grouping by hour keeps
+ * directories small and lets one directory fsync cover every file of a commit batch.
+ */
+export class Spool {
+  readonly root: string;
+
+  constructor(dataDir: string) {
+    this.root = join(dataDir, 'spool');
+    mkdirSync(this.root, { recursive: true });
+  }
+
+  create(messageId: string, receivedAt: Date): SpoolFile {
+    const hour = receivedAt.toISOString().slice(0, 13).replace(/[-T]/g, '');
+    const directory = join(this.root, hour);
+    mkdirSync(directory, { recursive: true });
+    const name = `${hour}/${messageId}`;
+    const path = join(this.root, name);
+    return { name, path, directory, stream: createWriteStream(path, { flags: 'wx', flush: true }) };
+  }
+
+  /** Waits until the file's data is on disk. */
+  async sync(file: SpoolFile): Promise<void> {
+    if (!file.stream.closed) await finished(file.stream);
+  }
+
+  /** Makes the new directory entries durable (a file's own fsync does not cover its name). */
+  async syncDirectories(directories: Iterable<string>): Promise<void> {
+    await Promise.all(
+      [...new Set(directories)].map(async (directory) => {
+        const handle = await open(directory, 'r');
+        try {
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+      }),
+    );
+  }
+
+  /** Every body file, as `hour/messageId` names. */
+  async listFiles(): Promise<string[]> {
+    const names: string[] = [];
+    for (const hour of await readdir(this.root)) {
+      for (const file of await readdir(join(this.root, hour))) names.push(`${hour}/${file}`);
+    }
+    return names;
+  }
+
+  async discard(file: SpoolFile): Promise<void> {
+    file.stream.destroy();
+    await rm(file.path, { force: true });
+  }
+
+  read(name: string): NodeJS.ReadableStream {
+    return createReadStream(join(this.root, name));
+  }
+
+  async remove(name: string): Promise<void> {
+    await unlink(join(this.root, name));
+  }
+}

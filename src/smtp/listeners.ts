@@ -1,0 +1,105 @@
+import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+import type { Logger } from 'pino';
+import { formatListener } from '../config/listen-spec.js';
+import { UNPRIVILEGED_PORTS, type ListenerConfig, type SmtpConfig } from '../config/schema.js';
+import { Replies } from './replies.js';
+import { installSmtpServerCompat } from './smtp-server-compat.js';
+import type { createSubmissionHandlers } from './submission-handlers.js';
+import { tlsServerOptions, type TlsMaterial } from './tls-material.js';
+
+export interface RunningListener {
+  config: ListenerConfig;
+  server: SMTPServer;
+  /** The bound port (differs from the configured one for port 0). */
+  port: number;
+}
+
+type Handlers = ReturnType<typeof createSubmissionHandlers>;
+
+function serverOptions(listener: ListenerConfig, smtp: SmtpConfig, tls: TlsMaterial, handlers: Handlers): SMTPServerOptions {
+  return {
+    ...tlsServerOptions(tls),
+    secure: listener.mode === 'tls',
+    name: smtp.hostname,
+    banner: smtp.banner,
+    heloResponse: '%s',
+    size: smtp.maxMessageBytes,
+    authMethods: ['PLAIN', 'LOGIN'],
+    authRequiredMessage: Replies.authenticationRequired,
+    // TLS is enforced by the command guard, which knows the plaintext networks.
+    allowInsecureAuth: true,
+    hideSMTPUTF8: true,
+    disableReverseLookup: true,
+    socketTimeout: smtp.idleTimeoutSeconds * 1000,
+    closeTimeout: 30_000,
+    logger: false,
+    ...handlers,
+  };
+}
+
+function bind(server: SMTPServer, listener: ListenerConfig): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error) => reject(error);
+    server.server.once('error', onError);
+    server.listen(listener.port, listener.host, () => {
+      server.server.off('error', onError);
+      const address = server.server.address();
+      resolve(typeof address === 'object' && address ? address.port : listener.port);
+    });
+  });
+}
+
+/**
+ * Starts one smtp-server per listener. A default listener on a privileged port that the process may
+ * not bind moves to its documented unprivileged twin (25→2525, 587→2587, 465→2465); an explicitly
+ * configured listener that cannot bind is an error.
+ */
+export async function startListeners(
+  listeners: readonly ListenerConfig[],
+  defaults: boolean,
+  smtp: SmtpConfig,
+  tls: TlsMaterial,
+  handlers: Handlers,
+  log: Logger,
+): Promise<RunningListener[]> {
+  installSmtpServerCompat(Replies.idleTimeout, Replies.messageTooLong);
+  const running: RunningListener[] = [];
+  const moved: string[] = [];
+  const bound = new Set<string>();
+  try {
+    for (const configured of listeners) {
+      let listener = configured;
+      let server = new SMTPServer(serverOptions(listener, smtp, tls, handlers));
+      let port: number;
+      try {
+        port = await bind(server, listener);
+      } catch (error) {
+        const twin = UNPRIVILEGED_PORTS[listener.port];
+        if (!defaults || (error as NodeJS.ErrnoException).code !== 'EACCES' || twin === undefined) throw error;
+        listener = { ...listener, port: twin };
+        moved.push(`${configured.port}→${twin}`);
+        if (bound.has(formatListener(listener))) continue;
+        server = new SMTPServer(serverOptions(listener, smtp, tls, handlers));
+        port = await bind(server, listener);
+      }
+      bound.add(formatListener(listener));
+      server.on('error', (error: Error) => log.warn({ err: error, listener: formatListener(listener) }, 'smtp connection error'));
+      running.push({ config: listener, server, port });
+    }
+  } catch (error) {
+    await stopListeners(running);
+    throw error;
+  }
+  if (moved.length > 0) log.warn({ moved }, `not allowed to bind privileged ports: default listeners moved to unprivileged ports (${moved.join(', ')})`);
+  return running;
+}
+
+/** Applies new certificates to every listener; sessions already open keep theirs. */
+export function reloadTls(running: readonly RunningListener[], tls: TlsMaterial): void {
+  for (const { server } of running) server.updateSecureContext(tlsServerOptions(tls));
+}
+
+/** Stops accepting, lets sessions in flight finish (smtp-server answers 421 after its close timeout). */
+export async function stopListeners(running: readonly RunningListener[]): Promise<void> {
+  await Promise.all(running.map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve()))));
+}

@@ -1,0 +1,22 @@
+import { SmtpReply } from '../common/smtp-reply.js';
+
+/**
+ * Every reply the submission endpoint chooses itself. Where SES documents a reply (the guide's SMTP
+ * response code table) the text is SES's, byte for byte; the others follow SES's style and are
+ * listed in the README.
+ */
+export const Replies = {
+  authenticationSuccessful: 'Authentication successful',
+  authenticationInvalid: () => new SmtpReply(535, 'Authentication Credentials Invalid'),
+  authenticationRequired: 'Authentication required',
+  starttlsRequired: () => new SmtpReply(530, 'Must issue a STARTTLS command first'),
+  tooManyConnections: () => new SmtpReply(421, 'Too many concurrent SMTP connections'),
+  idleTimeout: 'Timeout waiting for data from client',
+  temporaryServiceFailure: () => new SmtpReply(451, 'Temporary service failure'),
+  messageTooLong: 'Message is too long.',
+  tooManyRecipients: () => new SmtpReply(452, '4.5.3 Too many recipients'),
+  authBlocked: () => new SmtpReply(421, 'Too many failed authentication attempts, try again later'),
+  nonAsciiAddress: () => new SmtpReply(553, 'Transaction failed: There are non-ASCII characters in the email address.'),
+  headerTooLarge: () => new SmtpReply(554, 'Transaction failed: The header section of the message is too large.'),
+  accepted: (messageId: string) => `Ok ${messageId}`,
+} as const;

@@ -1,0 +1,67 @@
+/**
+ * The control plane: accounts and credentials (identities, configuration sets and policies join
+ * later). SQLite implements it on one node, Redis in a cluster; nothing above it may assume SQL.
+ */
+import type { PasswordHash } from '../auth/credential-hash.js';
+
+export interface Account {
+  id: string;
+  sandbox: boolean;
+  sendingEnabled: boolean;
+  /** Recipients per second when out of the sandbox. */
+  maxSendRate: number;
+  /** Recipients per rolling 24 hours when out of the sandbox. */
+  max24HourSend: number;
+  createdAt: Date;
+}
+
+export interface Credential {
+  accessKeyId: string;
+  accountId: string;
+  /** The IAM-style user the credential belongs to (its ARN is arn:aws:iam::ACCOUNT:user/NAME). */
+  userName: string;
+  /** Region whose derived SMTP password was stored. */
+  region: string;
+  password: PasswordHash;
+  createdAt: Date;
+  revokedAt: Date | null;
+}
+
+export type NewAccount = Omit<Account, 'createdAt'>;
+export type NewCredential = Omit<Credential, 'createdAt' | 'revokedAt'>;
+
+export interface AccountStore {
+  create(account: NewAccount): Promise<Account>;
+  get(id: string): Promise<Account | null>;
+  list(): Promise<Account[]>;
+  update(id: string, changes: Partial<Omit<Account, 'id' | 'createdAt'>>): Promise<Account>;
+}
+
+export interface CredentialStore {
+  create(credential: NewCredential): Promise<Credential>;
+  get(accessKeyId: string): Promise<Credential | null>;
+  list(accountId?: string): Promise<Credential[]>;
+  /** Marks the credential revoked; returns false when it does not exist or already was. */
+  revoke(accessKeyId: string): Promise<boolean>;
+}
+
+export interface ControlStore {
+  readonly accounts: AccountStore;
+  readonly credentials: CredentialStore;
+  close(): Promise<void>;
+}
+
+/** Thrown for lookups of things that must exist (the CLI turns it into a clear error). */
+export class NotFoundError extends Error {
+  constructor(what: string) {
+    super(`${what} does not exist`);
+    this.name = 'NotFoundError';
+  }
+}
+
+export class AlreadyExistsError extends Error {
+  constructor(what: string) {
+    super(`${what} already exists`);
+    this.name = 'AlreadyExistsError';
+  }
+}
