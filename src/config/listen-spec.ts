@@ -12,7 +12,7 @@ export function parseListenSpec(spec: string, option: string): ListenerConfig {
   const port = Number(match[3]);
   const mode = match[4]?.toLowerCase() as ListenerMode;
   if (match[1] !== undefined && isIP(host) !== 6) throw new ConfigError(option, `"${host}" in brackets is not an IPv6 address`);
-  if (port < 1 || port > 65535) throw new ConfigError(option, `port ${port} is out of range 1-65535`);
+  if (port > 65535) throw new ConfigError(option, `port ${port} is out of range 0-65535 (0 picks a free port)`);
   if (!MODES.includes(mode)) throw new ConfigError(option, `mode "${match[4]}" must be starttls or tls`);
   return { host, port, mode };
 }

@@ -40,10 +40,12 @@ export function readConfigFile(path: string): unknown {
 export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}): GatewayConfig {
   const top = OptionReader.of(raw, '');
 
-  const region = overrides.region ?? top.string('region', 'us-east-1');
+  const fileRegion = top.string('region', 'us-east-1');
+  const region = overrides.region ?? fileRegion;
   if (!REGION_PATTERN.test(region)) throw new ConfigError('region', `"${region}" does not look like an AWS region name (e.g. us-east-1)`);
 
-  const dataDir = resolve(overrides.dataDir ?? top.string('dataDir', './data'));
+  const fileDataDir = top.string('dataDir', './data');
+  const dataDir = resolve(overrides.dataDir ?? fileDataDir);
 
   const listenEntries = top.list('listeners');
   let listeners = DEFAULT_LISTENERS.map((listener) => ({ ...listener }));
@@ -78,7 +80,8 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}): Gate
   tlsReader.rejectUnknown();
 
   const smtpReader = top.child('smtp');
-  const hostname = overrides.hostname ?? smtpReader.string('hostname', systemHostname());
+  const fileHostname = smtpReader.string('hostname', systemHostname());
+  const hostname = overrides.hostname ?? fileHostname;
   const plaintextNetworks = smtpReader.stringList('plaintextNetworks', []);
   plaintextNetworks.forEach((cidr, index) => parseCidr(cidr, `smtp.plaintextNetworks[${index}]`));
   const smtp = {

@@ -1,0 +1,231 @@
+import test, { after, before, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SqliteQueueStore } from '../../src/queue/sqlite-queue-store.js';
+import { MESSAGE_ID_PATTERN } from '../../src/message/message-id.js';
+import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js';
+import { provisionCredential, type TestCredential } from '../support/provision.js';
+import { SmtpDialog } from '../support/smtp-dialog.js';
+import { messageText } from '../support/message-text.js';
+
+const HOSTNAME = 'relaygate.test';
+
+async function authenticatedSession(gateway: GatewayProcess, credential: TestCredential): Promise<SmtpDialog> {
+  const dialog = await SmtpDialog.open({ port: gateway.starttlsPorts[0]! });
+  await dialog.reply();
+  await dialog.ehlo();
+  await dialog.startTls();
+  await dialog.ehlo();
+  assert.equal(await dialog.authPlain(credential.user, credential.password), '235 Authentication successful');
+  return dialog;
+}
+
+async function sendData(dialog: SmtpDialog, data: string): Promise<string> {
+  assert.equal(await dialog.command('DATA'), '354 End data with <CR><LF>.<CR><LF>');
+  dialog.write(`${data}.\r\n`);
+  return dialog.line();
+}
+
+describe('submission replies', () => {
+  let gateway: GatewayProcess;
+  let credential: TestCredential;
+
+  before(async () => {
+    gateway = await startGatewayProcess({ config: { smtp: { hostname: HOSTNAME, maxMessageBytes: 64 * 1024 } } });
+    credential = await provisionCredential(gateway.dataDir);
+  });
+  after(() => gateway.stop());
+
+  test('greeting and EHLO before TLS offer STARTTLS but not AUTH', async () => {
+    const dialog = await SmtpDialog.open({ port: gateway.starttlsPorts[0]! });
+    assert.deepEqual(await dialog.reply(), [`220 ${HOSTNAME} ESMTP relaygate`]);
+    assert.deepEqual(await dialog.ehlo(), [`250-${HOSTNAME}`, '250-PIPELINING', '250-8BITMIME', '250-STARTTLS', '250 SIZE 65536']);
+    dialog.close();
+  });
+
+  test('AUTH and MAIL before STARTTLS: 530 Must issue a STARTTLS command first', async () => {
+    const dialog = await SmtpDialog.open({ port: gateway.starttlsPorts[0]! });
+    await dialog.reply();
+    await dialog.ehlo();
+    assert.equal(await dialog.command('AUTH LOGIN'), '530 Must issue a STARTTLS command first');
+    assert.equal(await dialog.authPlain(credential.user, credential.password), '530 Must issue a STARTTLS command first');
+    assert.equal(await dialog.command('MAIL FROM:<sender@example.com>'), '530 Must issue a STARTTLS command first');
+    dialog.close();
+  });
+
+  test('after STARTTLS: EHLO offers AUTH PLAIN LOGIN; wrong password 535, right one 235', async () => {
+    const dialog = await SmtpDialog.open({ port: gateway.starttlsPorts[0]! });
+    await dialog.reply();
+    await dialog.ehlo();
+    assert.equal(await dialog.startTls(), '220 Ready to start TLS');
+    assert.deepEqual(await dialog.ehlo(), [`250-${HOSTNAME}`, '250-PIPELINING', '250-8BITMIME', '250-AUTH PLAIN LOGIN', '250 SIZE 65536']);
+    assert.equal(await dialog.command('MAIL FROM:<sender@example.com>'), '530 Authentication required');
+    assert.equal(await dialog.authPlain(credential.user, `${credential.password}x`), '535 Authentication Credentials Invalid');
+    assert.equal(await dialog.authPlain('AKIAUNKNOWNUSER00000', credential.password), '535 Authentication Credentials Invalid');
+    assert.equal(await dialog.command('AUTH LOGIN'), '334 VXNlcm5hbWU6');
+    assert.equal(await dialog.command(Buffer.from(credential.user).toString('base64')), '334 UGFzc3dvcmQ6');
+    assert.equal(await dialog.command(Buffer.from(credential.password).toString('base64')), '235 Authentication successful');
+    dialog.close();
+  });
+
+  test('implicit TLS port: greeting over TLS, AUTH offered at once', async () => {
+    const dialog = await SmtpDialog.open({ port: gateway.tlsPorts[0]!, tls: true });
+    assert.deepEqual(await dialog.reply(), [`220 ${HOSTNAME} ESMTP relaygate`]);
+    assert.equal(dialog.tlsProtocol, 'TLSv1.3');
+    assert.deepEqual(await dialog.ehlo(), [`250-${HOSTNAME}`, '250-PIPELINING', '250-8BITMIME', '250-AUTH PLAIN LOGIN', '250 SIZE 65536']);
+    assert.equal(await dialog.authPlain(credential.user, credential.password), '235 Authentication successful');
+    dialog.close();
+  });
+
+  test('a message is accepted with 250 Ok <MessageId>, stored without X-SES headers, with the gateway Message-ID and Date', async () => {
+    const dialog = await authenticatedSession(gateway, credential);
+    assert.equal(await dialog.command('MAIL FROM: sender@example.com'), '250 Accepted');
+    assert.equal(await dialog.command('RCPT TO: recipient@example.org'), '250 Accepted');
+    assert.equal(await dialog.command('RCPT TO:<second@xn--bcher-kva.example>'), '250 Accepted');
+    const reply = await sendData(
+      dialog,
+      messageText({ extraHeaders: ['X-SES-CONFIGURATION-SET: ConfigSet', 'X-SES-MESSAGE-TAGS: campaign=welcome', 'Message-ID: <mine@example.com>', 'X-Custom: kept'] }),
+    );
+    const match = /^250 Ok (\S+)$/.exec(reply);
+    assert.ok(match, reply);
+    const messageId = match[1]!;
+    assert.match(messageId, MESSAGE_ID_PATTERN);
+    assert.equal(await dialog.command('QUIT'), '221 Bye');
+
+    const queue = SqliteQueueStore.open(gateway.dataDir);
+    try {
+      const stored = queue.get(messageId);
+      assert.ok(stored);
+      assert.equal(stored.accountId, credential.accountId);
+      assert.equal(stored.mailFrom, 'sender@example.com');
+      assert.deepEqual(stored.recipients, ['recipient@example.org', 'second@xn--bcher-kva.example']);
+      assert.deepEqual(stored.metadata.ses, { configurationSet: 'ConfigSet', messageTags: 'campaign=welcome' });
+      const header = stored.header.toString('latin1');
+      const date = /\r\nDate: ([^\r]+)\r\n$/.exec(header)?.[1] ?? '';
+      assert.match(date, /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} \+0000$/);
+      assert.equal(
+        header,
+        `From: Sender <sender@example.com>\r\nTo: recipient@example.org\r\nSubject: relaygate test\r\nX-Custom: kept\r\nMessage-ID: <${messageId}@${HOSTNAME}>\r\nDate: ${date}\r\n`,
+      );
+      assert.equal(readFileSync(join(gateway.dataDir, 'spool', stored.bodyFile), 'latin1'), 'Hello from the test suite.\r\n');
+      assert.equal(stored.size, header.length + 2 + 'Hello from the test suite.\r\n'.length);
+    } finally {
+      queue.close();
+    }
+  });
+
+  test('the 51st recipient: 452 4.5.3 Too many recipients; the message goes to the first 50', async () => {
+    const dialog = await authenticatedSession(gateway, credential);
+    assert.equal(await dialog.command('MAIL FROM:<sender@example.com>'), '250 Accepted');
+    for (let i = 1; i <= 50; i++) assert.equal(await dialog.command(`RCPT TO:<r${i}@example.org>`), '250 Accepted');
+    assert.equal(await dialog.command('RCPT TO:<r51@example.org>'), '452 4.5.3 Too many recipients');
+    assert.equal(await dialog.command('RCPT TO:<r50@example.org>'), '250 Accepted', 'a repeated recipient is not a new one');
+    assert.match(await sendData(dialog, messageText()), /^250 Ok /);
+    dialog.close();
+  });
+
+  test('too large: 552 Message is too long., at DATA and for SIZE=', async () => {
+    const dialog = await authenticatedSession(gateway, credential);
+    assert.equal(await dialog.command('MAIL FROM:<sender@example.com> SIZE=70000'), '552 Message is too long.');
+    assert.equal(await dialog.command('MAIL FROM:<sender@example.com> SIZE=1000'), '250 Accepted');
+    assert.equal(await dialog.command('RCPT TO:<r@example.org>'), '250 Accepted');
+    assert.equal(await sendData(dialog, messageText({ body: `${'x'.repeat(998)}\r\n`.repeat(70) })), '552 Message is too long.');
+    assert.equal(await dialog.command('MAIL FROM:<sender@example.com>'), '250 Accepted', 'the session goes on after a refused message');
+    dialog.close();
+  });
+
+  test('non-ASCII envelope addresses are refused', async () => {
+    const dialog = await authenticatedSession(gateway, credential);
+    assert.equal(await dialog.command('MAIL FROM:<sender@example.com>'), '250 Accepted');
+    dialog.write(Buffer.from('RCPT TO:<jos\u00e9@example.org>\r\n', 'utf8'));
+    assert.equal(await dialog.line(), '553 Transaction failed: There are non-ASCII characters in the email address.');
+    dialog.close();
+  });
+});
+
+describe('connection limit, idle timeout, plaintext networks', () => {
+  let gateway: GatewayProcess;
+  let credential: TestCredential;
+
+  before(async () => {
+    gateway = await startGatewayProcess({
+      config: { smtp: { hostname: HOSTNAME, maxConnections: 2, idleTimeoutSeconds: 1, plaintextNetworks: ['127.0.0.3/32'] } },
+    });
+    credential = await provisionCredential(gateway.dataDir);
+  });
+  after(() => gateway.stop());
+
+  test('beyond the connection limit: 421 Too many concurrent SMTP connections', async () => {
+    const first = await SmtpDialog.open({ port: gateway.starttlsPorts[0]! });
+    const second = await SmtpDialog.open({ port: gateway.tlsPorts[0]!, tls: true });
+    await first.reply();
+    await second.reply();
+    const third = await SmtpDialog.open({ port: gateway.starttlsPorts[0]! });
+    assert.deepEqual(await third.reply(), ['421 Too many concurrent SMTP connections']);
+    await third.waitClosed();
+    first.close();
+    second.close();
+  });
+
+  test('idle client: 451 Timeout waiting for data from client, then the connection closes', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const dialog = await SmtpDialog.open({ port: gateway.starttlsPorts[0]! });
+    await dialog.reply();
+    assert.deepEqual(await dialog.reply(3000), ['451 Timeout waiting for data from client']);
+    await dialog.waitClosed();
+  });
+
+  test('a configured plaintext network may AUTH and send without TLS; others may not', async () => {
+    const trusted = await SmtpDialog.open({ port: gateway.starttlsPorts[0]!, localAddress: '127.0.0.3' });
+    await trusted.reply();
+    assert.ok((await trusted.ehlo()).includes('250-AUTH PLAIN LOGIN'));
+    assert.equal(await trusted.authPlain(credential.user, credential.password), '235 Authentication successful');
+    assert.equal(await trusted.command('MAIL FROM:<sender@example.com>'), '250 Accepted');
+    assert.equal(await trusted.command('RCPT TO:<r@example.org>'), '250 Accepted');
+    assert.match(await sendData(trusted, messageText()), /^250 Ok /);
+    trusted.close();
+
+    const other = await SmtpDialog.open({ port: gateway.starttlsPorts[0]!, localAddress: '127.0.0.4' });
+    await other.reply();
+    assert.ok(!(await other.ehlo()).includes('250-AUTH PLAIN LOGIN'));
+    assert.equal(await other.authPlain(credential.user, credential.password), '530 Must issue a STARTTLS command first');
+    other.close();
+  });
+});
+
+describe('failed AUTH throttling', () => {
+  let gateway: GatewayProcess;
+  let credential: TestCredential;
+
+  before(async () => {
+    gateway = await startGatewayProcess({
+      config: { smtp: { hostname: HOSTNAME }, authThrottle: { freeFailures: 1, delayStepMs: 300, maxDelayMs: 300, blockAfterFailures: 3, windowSeconds: 60, blockSeconds: 60 } },
+    });
+    credential = await provisionCredential(gateway.dataDir);
+  });
+  after(() => gateway.stop());
+
+  test('failures are slowed down, then the address is refused even with the right password', async () => {
+    const dialog = await SmtpDialog.open({ port: gateway.tlsPorts[0]!, tls: true, localAddress: '127.0.0.5' });
+    await dialog.reply();
+    await dialog.ehlo();
+    let started = Date.now();
+    assert.equal(await dialog.authPlain(credential.user, 'wrong'), '535 Authentication Credentials Invalid');
+    const firstDelay = Date.now() - started;
+    started = Date.now();
+    assert.equal(await dialog.authPlain(credential.user, 'wrong'), '535 Authentication Credentials Invalid');
+    assert.ok(Date.now() - started >= 250, 'the second failure is answered after the configured delay');
+    assert.ok(firstDelay < 250, 'the first failure is free');
+    await dialog.authPlain(credential.user, 'wrong');
+    assert.equal(await dialog.authPlain(credential.user, credential.password), '421 Too many failed authentication attempts, try again later');
+    await dialog.waitClosed();
+
+    const otherAddress = await SmtpDialog.open({ port: gateway.tlsPorts[0]!, tls: true, localAddress: '127.0.0.6' });
+    await otherAddress.reply();
+    await otherAddress.ehlo();
+    assert.equal(await otherAddress.authPlain(credential.user, credential.password), '235 Authentication successful');
+    otherAddress.close();
+    assert.ok(!JSON.stringify(gateway.logs).includes(credential.password), 'no password in the logs');
+  });
+});

@@ -1,0 +1,106 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const RELAYGATE_BIN = join(REPO_ROOT, 'bin', 'relaygate');
+
+export interface GatewayProcess {
+  dataDir: string;
+  /** Bound ports by mode, in listener order. */
+  starttlsPorts: number[];
+  tlsPorts: number[];
+  child: ChildProcess;
+  logs: Array<Record<string, unknown>>;
+  /** Waits for a log record with this message. */
+  waitForLog(message: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+  stop(): Promise<number | null>;
+  kill(): Promise<void>;
+}
+
+export interface GatewayProcessOptions {
+  dataDir?: string;
+  /** Written as the YAML configuration file. */
+  config?: Record<string, unknown>;
+  listen?: string[];
+  extraArgs?: string[];
+  user?: string;
+}
+
+export function tempDir(prefix = 'relaygate-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Starts `relaygate serve` as a child process, as an operator would, and waits until it listens. */
+export async function startGatewayProcess(options: GatewayProcessOptions = {}): Promise<GatewayProcess> {
+  const dataDir = options.dataDir ?? tempDir();
+  const args = [RELAYGATE_BIN, '--data-dir', dataDir];
+  if (options.config) {
+    const path = join(dataDir, 'relaygate.yaml');
+    writeFileSync(path, stringify(options.config));
+    args.push('--config', path);
+  }
+  args.push('serve');
+  for (const listen of options.listen ?? ['127.0.0.1:0=starttls', '127.0.0.1:0=tls']) args.push('--listen', listen);
+  args.push(...(options.extraArgs ?? []));
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RELAYGATE_CONFIG: '' } });
+  const logs: Array<Record<string, unknown>> = [];
+  const watchers: Array<(record: Record<string, unknown>) => void> = [];
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    let record: Record<string, unknown>;
+    try {
+      record = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      record = { msg: line };
+    }
+    logs.push(record);
+    for (const watcher of [...watchers]) watcher(record);
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  const waitForLog = (message: string, timeoutMs = 15_000) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const found = logs.find((record) => record.msg === message);
+      if (found) return resolve(found);
+      const timer = setTimeout(() => reject(new Error(`no "${message}" log within ${timeoutMs} ms; stderr: ${stderr}`)), timeoutMs);
+      const watcher = (record: Record<string, unknown>) => {
+        if (record.msg !== message) return;
+        clearTimeout(timer);
+        watchers.splice(watchers.indexOf(watcher), 1);
+        resolve(record);
+      };
+      watchers.push(watcher);
+      void exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`relaygate exited with ${code} before "${message}"; stderr: ${stderr}; logs: ${JSON.stringify(logs)}`));
+      });
+    });
+
+  const listening = await waitForLog('relaygate listening');
+  const listeners = listening.listeners as string[];
+  const ports = (mode: string) => listeners.filter((spec) => spec.endsWith(`=${mode}`)).map((spec) => Number(/:(\d+)=/.exec(spec)?.[1]));
+  return {
+    dataDir,
+    starttlsPorts: ports('starttls'),
+    tlsPorts: ports('tls'),
+    child,
+    logs,
+    waitForLog,
+    async stop() {
+      if (child.exitCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
