@@ -1,0 +1,66 @@
+import test, { after, before, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SqliteQueueStore } from '../../src/queue/sqlite-queue-store.js';
+import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js';
+import { provisionCredential, type TestCredential } from '../support/provision.js';
+import { SmtpDialog } from '../support/smtp-dialog.js';
+
+/** Every way a message's end has been smuggled past one server and not another. */
+const VARIANTS: Array<[string, string]> = [
+  ['<LF>.<LF>', '\n.\n'],
+  ['<CR>.<CR>', '\r.\r'],
+  ['<LF>.<CRLF>', '\n.\r\n'],
+  ['<CRLF>.<LF>', '\r\n.\n'],
+  ['<CR>.<CRLF>', '\r.\r\n'],
+  ['<CRLF>.<CR>', '\r\n.\r'],
+];
+
+const SMUGGLED = 'MAIL FROM:<evil@example.com>\r\nRCPT TO:<victim@example.org>\r\nDATA\r\nSubject: smuggled\r\n\r\nsecond message\r\n';
+
+describe('SMTP smuggling: only <CRLF>.<CRLF> ends DATA', () => {
+  let gateway: GatewayProcess;
+  let credential: TestCredential;
+
+  before(async () => {
+    gateway = await startGatewayProcess();
+    credential = await provisionCredential(gateway.dataDir);
+  });
+  after(() => gateway.stop());
+
+  for (const [name, terminator] of VARIANTS) {
+    test(`${name} inside DATA stays message content: one message, no second transaction`, async () => {
+      const dialog = await SmtpDialog.open({ port: gateway.tlsPorts[0]!, tls: true });
+      await dialog.reply();
+      await dialog.ehlo();
+      assert.equal(await dialog.authPlain(credential.user, credential.password), '235 Authentication successful');
+      dialog.write(
+        `MAIL FROM:<sender@example.com>\r\nRCPT TO:<recipient@example.org>\r\nDATA\r\nSubject: first\r\n\r\nfirst part${terminator}${SMUGGLED}.\r\nQUIT\r\n`,
+      );
+      assert.equal(await dialog.line(), '250 Accepted');
+      assert.equal(await dialog.line(), '250 Accepted');
+      assert.equal(await dialog.line(), '354 End data with <CR><LF>.<CR><LF>');
+      const accepted = await dialog.line();
+      const messageId = /^250 Ok (\S+)$/.exec(accepted)?.[1];
+      assert.ok(messageId, accepted);
+      assert.equal(await dialog.line(), '221 Bye', 'the smuggled commands were not executed');
+      await dialog.waitClosed();
+
+      const queue = SqliteQueueStore.open(gateway.dataDir);
+      try {
+        const stored = queue.get(messageId);
+        assert.ok(stored);
+        assert.deepEqual(stored.recipients, ['recipient@example.org']);
+        assert.equal(
+          readFileSync(join(gateway.dataDir, 'spool', stored.bodyFile), 'latin1'),
+          `first part\r\n.\r\n${SMUGGLED}`,
+          'bare CR and LF are stored as CRLF, and the "." line is content (dot-stuffed again on the way out)',
+        );
+        assert.equal(queue.list().filter((message) => message.mailFrom === 'evil@example.com').length, 0);
+      } finally {
+        queue.close();
+      }
+    });
+  }
+});
