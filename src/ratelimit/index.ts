@@ -1,0 +1,4 @@
+export type { AcquireDenied, AcquireRequest, AcquireResult, LimitReason, SendLimiter } from './send-limiter.js';
+export { gcraDecide, gcraParameters, type GcraDecision, type GcraParameters } from './gcra.js';
+export { MemorySendLimiter } from './memory-send-limiter.js';
+export { SqliteSendLimiter } from './sqlite-send-limiter.js';
