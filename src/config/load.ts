@@ -107,6 +107,13 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}): Gate
   };
   throttleReader.rejectUnknown();
 
+  const dnsReader = top.child('dns');
+  const dns = { servers: dnsReader.stringList('servers', []), timeoutMs: dnsReader.integer('timeoutMs', 5000, 100, 60_000) };
+  dns.servers.forEach((server, index) => {
+    if (!/^(\[[0-9a-f:]+\]|[0-9.]+|[0-9a-f:]+)(:\d{1,5})?$/i.test(server)) throw new ConfigError(`dns.servers[${index}]`, `"${server}" is not an IP address with an optional :port`);
+  });
+  dnsReader.rejectUnknown();
+
   const logReader = top.child('log');
   const log = { level: logReader.oneOf('level', 'info', LOG_LEVELS) };
   if (overrides.logLevel !== undefined) {
@@ -116,7 +123,7 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}): Gate
   logReader.rejectUnknown();
 
   top.rejectUnknown();
-  return { region, dataDir, listeners, defaultListeners, tls, smtp, authThrottle, log };
+  return { region, dataDir, listeners, defaultListeners, tls, smtp, authThrottle, dns, log };
 }
 
 export function loadConfig(configPath: string | undefined, overrides: ConfigOverrides = {}): GatewayConfig {

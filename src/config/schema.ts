@@ -51,6 +51,12 @@ export interface AuthThrottleConfig {
   blockSeconds: number;
 }
 
+export interface DnsConfig {
+  /** Resolvers as `ip` or `ip:port` (e.g. a local test server on 127.0.0.1:5353); empty uses the system's. */
+  servers: string[];
+  timeoutMs: number;
+}
+
 export interface LogConfig {
   level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -65,6 +71,7 @@ export interface GatewayConfig {
   tls: TlsConfig;
   smtp: SmtpConfig;
   authThrottle: AuthThrottleConfig;
+  dns: DnsConfig;
   log: LogConfig;
 }
 
