@@ -39,10 +39,11 @@ function serverOptions(listener: ListenerConfig, smtp: SmtpConfig, tls: TlsMater
 
 function bind(server: SMTPServer, listener: ListenerConfig): Promise<number> {
   return new Promise((resolve, reject) => {
+    // smtp-server re-emits its net server's errors; without a listener an EACCES would crash the process.
     const onError = (error: Error) => reject(error);
-    server.server.once('error', onError);
+    server.once('error', onError);
     server.listen(listener.port, listener.host, () => {
-      server.server.off('error', onError);
+      server.off('error', onError);
       const address = server.server.address();
       resolve(typeof address === 'object' && address ? address.port : listener.port);
     });
@@ -69,6 +70,8 @@ export async function startListeners(
   try {
     for (const configured of listeners) {
       let listener = configured;
+      // A moved default listener may already occupy its twin's port (587→2587 and the 2587 default).
+      if (bound.has(formatListener(listener))) continue;
       let server = new SMTPServer(serverOptions(listener, smtp, tls, handlers));
       let port: number;
       try {

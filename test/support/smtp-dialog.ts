@@ -8,7 +8,16 @@ export interface DialogOptions {
   tls?: boolean;
   /** Source address, to appear as another client (e.g. 127.0.0.2). */
   localAddress?: string;
+  /** SNI name to ask for (on connect for implicit TLS, at STARTTLS otherwise). */
+  servername?: string;
+  maxTlsVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
 }
+
+const tlsClientOptions = (options: DialogOptions): ConnectionOptions => ({
+  rejectUnauthorized: false,
+  servername: options.servername,
+  maxVersion: options.maxTlsVersion,
+});
 
 /**
  * A raw SMTP client for asserting exact reply lines: every reply is returned as its lines, as the
@@ -22,20 +31,23 @@ export class SmtpDialog {
   private closedWaiters: Array<() => void> = [];
   closed = false;
 
-  private constructor(private socket: Socket | TLSSocket) {
+  private constructor(
+    private socket: Socket | TLSSocket,
+    private readonly options: DialogOptions,
+  ) {
     this.attach(socket);
   }
 
   static async open(options: DialogOptions): Promise<SmtpDialog> {
     const host = options.host ?? '127.0.0.1';
     const socket = options.tls
-      ? tlsConnect({ host, port: options.port, localAddress: options.localAddress, rejectUnauthorized: false } as ConnectionOptions)
+      ? tlsConnect({ host, port: options.port, localAddress: options.localAddress, ...tlsClientOptions(options) } as ConnectionOptions)
       : netConnect({ host, port: options.port, localAddress: options.localAddress });
     await new Promise<void>((resolve, reject) => {
       socket.once(options.tls ? 'secureConnect' : 'connect', () => resolve());
       socket.once('error', reject);
     });
-    return new SmtpDialog(socket);
+    return new SmtpDialog(socket, options);
   }
 
   private attach(socket: Socket | TLSSocket): void {
@@ -104,7 +116,7 @@ export class SmtpDialog {
     const answer = await this.command('STARTTLS');
     if (!answer.startsWith('220')) return answer;
     this.socket.removeAllListeners('data');
-    const secure = tlsConnect({ socket: this.socket, rejectUnauthorized: false });
+    const secure = tlsConnect({ socket: this.socket, ...tlsClientOptions(this.options) });
     await new Promise<void>((resolve, reject) => {
       secure.once('secureConnect', () => resolve());
       secure.once('error', reject);
