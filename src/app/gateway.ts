@@ -3,8 +3,13 @@ import { SmtpAuthenticator } from '../auth/smtp-authenticator.js';
 import { plaintextBlockList } from '../config/load.js';
 import { formatListener } from '../config/listen-spec.js';
 import type { GatewayConfig } from '../config/schema.js';
-import { SendPolicy } from '../policy/send-policy.js';
-import { credentialStillValid } from '../policy/steps/credential-still-valid.js';
+import { DeliveryEngine } from '../delivery/delivery-engine.js';
+import { staticDeliverySettings } from '../delivery/delivery-settings.js';
+import { createResolver } from '../delivery/mx/index.js';
+import { IdentityVerifier } from '../identity/identity-verifier.js';
+import { mailFromTargets } from '../identity/mail-from-targets.js';
+import { buildSendPolicy } from '../policy/build-send-policy.js';
+import { openSendLimiter } from '../ratelimit/open-send-limiter.js';
 import { MessageAcceptor } from '../queue/message-acceptor.js';
 import { Spool } from '../queue/spool.js';
 import { SqliteQueueStore } from '../queue/sqlite-queue-store.js';
@@ -25,17 +30,22 @@ export interface Gateway {
 export async function startGateway(config: GatewayConfig, log: Logger): Promise<Gateway> {
   const store = SqliteControlStore.open(config.dataDir);
   const queue = SqliteQueueStore.open(config.dataDir);
+  const limiter = openSendLimiter(config.dataDir);
   const spool = new Spool(config.dataDir);
   const acceptor = new MessageAcceptor(spool, queue, log);
   const removed = await acceptor.removeOrphans(await spool.listFiles());
   if (removed > 0) log.warn({ files: removed }, 'removed body files of messages that were never acknowledged (crash before commit)');
+  // Delivery does not read identities and configuration sets yet: no identity DKIM signature or custom MAIL FROM,
+  // and every message gets SES's configuration-set defaults (TLS Optional, the default IP pool).
+  const delivery = config.delivery.enabled ? new DeliveryEngine({ config, queue, spool, settings: staticDeliverySettings(), log }) : null;
+  if (delivery) acceptor.onCommitted(() => delivery.wake());
 
   const handlers = createSubmissionHandlers({
     smtp: config.smtp,
     plaintextNetworks: plaintextBlockList(config.smtp.plaintextNetworks),
     authenticator: new SmtpAuthenticator(store, config.region),
     throttle: new AuthThrottle(config.authThrottle),
-    policy: new SendPolicy([credentialStillValid(store)]),
+    policy: buildSendPolicy(store, limiter, config.region),
     spool,
     acceptor,
     log,
@@ -47,9 +57,13 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     listeners = await startListeners(config.listeners, config.defaultListeners, config.smtp, tls, handlers, log);
   } catch (error) {
     queue.close();
+    await limiter.close();
     await store.close();
     throw error;
   }
+  const verifier = new IdentityVerifier(store, createResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeoutMs }), mailFromTargets(config).feedbackHost, config.verification, log);
+  verifier.start();
+  await delivery?.start();
   log.info(
     { listeners: listeners.map(({ config: listener, port }) => formatListener({ ...listener, port })), region: config.region, dataDir: config.dataDir },
     'relaygate listening',
@@ -63,7 +77,10 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     },
     async stop() {
       await stopListeners(listeners);
+      await delivery?.stop();
+      await verifier.stop();
       queue.close();
+      await limiter.close();
       await store.close();
     },
   };

@@ -1,15 +1,23 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config-error.js';
 import { AlreadyExistsError, NotFoundError } from '../store/control-store.js';
+import { IdentityNameError } from '../identity/identity-name.js';
+import { DkimError } from '../message/dkim/index.js';
+import { InvalidArnError, PolicyValidationError } from '../policy/iam/index.js';
 import { UsageError } from './cli-context.js';
 import { accountCommand } from './commands/account-command.js';
+import { bounceRuleCommand } from './commands/bounce-rule-command.js';
+import { configsetCommand } from './commands/configset-command.js';
 import { credentialsCommand } from './commands/credentials-command.js';
+import { identityCommand } from './commands/identity-command.js';
+import { policyCommand } from './commands/policy-command.js';
 import { queueCommand } from './commands/queue-command.js';
+import { quotaCommand } from './commands/quota-command.js';
 import { serveCommand } from './commands/serve-command.js';
 import { smtpPasswordCommand } from './commands/smtp-password-command.js';
 
 /** Errors an operator can act on: printed as one line, no stack trace. */
-const OPERATOR_ERRORS = [ConfigError, UsageError, NotFoundError, AlreadyExistsError];
+const OPERATOR_ERRORS = [ConfigError, UsageError, NotFoundError, AlreadyExistsError, IdentityNameError, DkimError, PolicyValidationError, InvalidArnError];
 
 export function buildProgram(): Command {
   const program = new Command('relaygate')
@@ -18,7 +26,18 @@ export function buildProgram(): Command {
     .option('-d, --data-dir <dir>', 'data directory: databases, spool, generated certificate (default ./data; env RELAYGATE_DATA_DIR)')
     .showHelpAfterError()
     .exitOverride();
-  for (const command of [serveCommand(), accountCommand(), credentialsCommand(), smtpPasswordCommand(), queueCommand()]) {
+  for (const command of [
+    serveCommand(),
+    accountCommand(),
+    credentialsCommand(),
+    identityCommand(),
+    configsetCommand(),
+    policyCommand(),
+    quotaCommand(),
+    smtpPasswordCommand(),
+    queueCommand(),
+    bounceRuleCommand(),
+  ]) {
     program.addCommand(command.exitOverride());
   }
   return program;

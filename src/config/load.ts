@@ -7,6 +7,8 @@ import { ConfigError } from './config-error.js';
 import { parseListenSpec } from './listen-spec.js';
 import { OptionReader } from './option-reader.js';
 import { parseCidr } from './cidr.js';
+import { readDeliveryConfig } from './delivery-options.js';
+import { readVerificationConfig } from './verification-options.js';
 import { DEFAULT_LISTENERS, MAX_MESSAGE_BYTES_CEILING, type GatewayConfig, type TlsVersion } from './schema.js';
 
 /** Command-line values that take precedence over the file. */
@@ -114,6 +116,9 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}): Gate
   });
   dnsReader.rejectUnknown();
 
+  const delivery = readDeliveryConfig(top.child('delivery'), hostname);
+  const verification = readVerificationConfig(top.child('verification'));
+
   const logReader = top.child('log');
   const log = { level: logReader.oneOf('level', 'info', LOG_LEVELS) };
   if (overrides.logLevel !== undefined) {
@@ -123,7 +128,7 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}): Gate
   logReader.rejectUnknown();
 
   top.rejectUnknown();
-  return { region, dataDir, listeners, defaultListeners, tls, smtp, authThrottle, dns, log };
+  return { region, dataDir, listeners, defaultListeners, tls, smtp, authThrottle, dns, delivery, verification, log };
 }
 
 export function loadConfig(configPath: string | undefined, overrides: ConfigOverrides = {}): GatewayConfig {

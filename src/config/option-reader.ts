@@ -51,6 +51,13 @@ export class OptionReader {
     return value;
   }
 
+  boolean(key: string, fallback: boolean): boolean {
+    const value = this.raw(key);
+    if (value === undefined || value === null) return fallback;
+    if (typeof value !== 'boolean') throw new ConfigError(this.name(key), `must be true or false, got ${JSON.stringify(value)}`);
+    return value;
+  }
+
   oneOf<T extends string>(key: string, fallback: T, allowed: readonly T[]): T {
     const value = this.raw(key);
     if (value === undefined || value === null) return fallback;

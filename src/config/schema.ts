@@ -1,3 +1,5 @@
+import type { VerificationConfig } from './verification-options.js';
+
 /** The gateway's configuration: one typed object, every option with its default (see config/relaygate.example.yaml). */
 
 export type ListenerMode = 'starttls' | 'tls';
@@ -57,6 +59,89 @@ export interface DnsConfig {
   timeoutMs: number;
 }
 
+/** A local address mail is sent from (bound with localAddress, so it must be configured on this host). */
+export interface SourceAddressConfig {
+  address: string;
+  /** Name sent in EHLO from this address; it should be the address's PTR name. Defaults to smtp.hostname. */
+  ehloName: string;
+  /** Null for an address that is already warm; otherwise it ramps up over delivery.warmup from startedOn (YYYY-MM-DD, UTC), or, when that is null, from the first day the gateway ran with it (kept in queue.db). */
+  warmup: { startedOn: string | null } | null;
+}
+
+export interface IpPoolConfig {
+  addresses: SourceAddressConfig[];
+}
+
+/** Limits that hold per source address and destination; every field defaults to the delivery section's own. */
+export interface ShapingLimits {
+  /** Simultaneous connections. */
+  maxConnections: number;
+  /** Messages sent over one connection before it is closed and a new one opened. */
+  messagesPerConnection: number;
+  /** Messages per second; 0 means no limit. */
+  messagesPerSecond: number;
+}
+
+/** Destinations that share one set of limits: a recipient domain ("example.com", or "*.example.com" for its subdomains) and/or an MX host suffix (".google.com": every domain hosted there). */
+export interface ShapingRuleConfig extends ShapingLimits {
+  match: { domain: string | null; mxSuffix: string | null };
+}
+
+export interface WarmupConfig {
+  /** Length of the ramp; the SES guide's automatic warm-up takes 45 days. */
+  days: number;
+  /** Recipients a warming address may take on its first day, growing geometrically to lastDayLimit on its last day. */
+  firstDayLimit: number;
+  lastDayLimit: number;
+}
+
+export interface RetryConfig {
+  /** Delay after the first temporary failure; it doubles after each further one (plus or minus 20 % jitter). */
+  firstDelaySeconds: number;
+  /** Ceiling of the doubling delay. */
+  maxDelaySeconds: number;
+}
+
+/** The gateway's own DKIM signature, added to every message besides the identity's (as SES adds d=amazonses.com). */
+export interface GatewayDkimConfig {
+  domain: string;
+  selector: string;
+  /** PEM private key (RSA or Ed25519). */
+  keyFile: string;
+}
+
+export interface DeliveryConfig {
+  /** False keeps accepted mail queued without delivering it (maintenance, or tests of submission alone). */
+  enabled: boolean;
+  /** TCP port of the MX hosts; 25 except in tests. */
+  port: number;
+  /** Deliver to MX hosts on loopback, private and reserved addresses (refused by default: an MX pointing there is a misconfiguration or an attack). */
+  allowPrivateAddresses: boolean;
+  retry: RetryConfig;
+  /** How long temporary failures are retried before the recipient bounces; RFC 5321 4.5.4.1 says at least 4-5 days. */
+  queueLifetimeHours: number;
+  /** Time to open the TCP connection. */
+  connectTimeoutMs: number;
+  /** Time to wait for the 220 greeting (RFC 5321 4.5.3.2: 5 minutes). */
+  greetingTimeoutMs: number;
+  /** Silence tolerated while waiting for any later reply; RFC 5321 allows up to 10 minutes after the final dot. */
+  dataTimeoutMs: number;
+  /** Limits for destinations no shaping rule matches; also the defaults of the rules' own limits. */
+  maxConnections: number;
+  messagesPerConnection: number;
+  messagesPerSecond: number;
+  /** Named groups of source addresses; with none, mail leaves from the system's default address. */
+  pools: Record<string, IpPoolConfig>;
+  /** Pool used when the message's configuration set names none. */
+  defaultPool: string;
+  /** First matching rule wins. */
+  shaping: ShapingRuleConfig[];
+  warmup: WarmupConfig;
+  /** Domain of the envelope sender (return path) that asynchronous bounces come back to; defaults to smtp.hostname. */
+  feedbackDomain: string;
+  dkim: GatewayDkimConfig | null;
+}
+
 export interface LogConfig {
   level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -72,6 +157,8 @@ export interface GatewayConfig {
   smtp: SmtpConfig;
   authThrottle: AuthThrottleConfig;
   dns: DnsConfig;
+  delivery: DeliveryConfig;
+  verification: VerificationConfig;
   log: LogConfig;
 }
 

@@ -1,17 +1,16 @@
 import type { SmtpReply } from '../common/smtp-reply.js';
+import { SendContext } from './send-context.js';
 import type { SendRequest } from './send-request.js';
 
 /** One named check; it returns the reply that stops the message, or nothing to let it pass. */
 export interface PolicyStep {
   readonly name: string;
-  check(request: SendRequest): Promise<SmtpReply | undefined>;
+  check(context: SendContext): Promise<SmtpReply | undefined>;
 }
 
-export interface PolicyDecision {
-  /** The step that refused the message, when one did. */
-  step?: string;
-  reply?: SmtpReply;
-}
+export type PolicyDecision =
+  | { accepted: false; step: string; reply: SmtpReply }
+  | { accepted: true; configurationSet: string | null; tags: Record<string, string[]> };
 
 /**
  * The send checks as an ordered list of small steps: the first that fails answers with its reply
@@ -21,10 +20,11 @@ export class SendPolicy {
   constructor(readonly steps: readonly PolicyStep[]) {}
 
   async evaluate(request: SendRequest): Promise<PolicyDecision> {
+    const context = new SendContext(request);
     for (const step of this.steps) {
-      const reply = await step.check(request);
-      if (reply) return { step: step.name, reply };
+      const reply = await step.check(context);
+      if (reply) return { accepted: false, step: step.name, reply };
     }
-    return {};
+    return { accepted: true, configurationSet: context.configurationSet?.name ?? null, tags: context.tags };
   }
 }

@@ -14,4 +14,6 @@ export interface SendRequest {
   secure: boolean;
   size: number;
   now: Date;
+  /** The message as received (header section, blank line, body), for content checks that need the body. */
+  openMessage(): NodeJS.ReadableStream;
 }

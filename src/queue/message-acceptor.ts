@@ -19,6 +19,7 @@ export class MessageAcceptor {
   private waiting: PendingCommit[] = [];
   private scheduled = false;
   private committing = false;
+  private readonly committedListeners: Array<() => void> = [];
 
   constructor(
     private readonly spool: Spool,
@@ -32,6 +33,11 @@ export class MessageAcceptor {
       this.waiting.push({ message, directory: file.directory, resolve, reject });
       this.schedule();
     });
+  }
+
+  /** Calls `listener` after each commit, once the waiting sessions have their answer (the delivery engine wakes on it). */
+  onCommitted(listener: () => void): void {
+    this.committedListeners.push(listener);
   }
 
   /** Removes body files that no queue row refers to: a crash came between writing and committing, so no 250 was given. */
@@ -57,6 +63,7 @@ export class MessageAcceptor {
       await this.spool.syncDirectories(batch.map((pending) => pending.directory));
       this.queue.insert(batch.map((pending) => pending.message));
       for (const pending of batch) pending.resolve();
+      for (const listener of this.committedListeners) listener();
     } catch (error) {
       this.log.error({ err: error, messages: batch.length }, 'queue commit failed');
       for (const pending of batch) pending.reject(error as Error);

@@ -1,4 +1,5 @@
-import type { QueueFilter, QueuedMessage, QueuedMessageSummary } from './queued-message.js';
+import type { ClaimedBatch, CompletedMessage, ResultBatch } from './delivery-records.js';
+import type { MessageDetails, QueueFilter, QueueSelection, QueuedMessage, QueuedMessageSummary } from './queued-message.js';
 
 /** The node-local delivery queue: message rows and one delivery row per recipient. */
 export interface QueueStore {
@@ -6,7 +7,48 @@ export interface QueueStore {
   insert(messages: readonly QueuedMessage[]): void;
   get(id: string): QueuedMessage | null;
   list(filter?: QueueFilter): QueuedMessageSummary[];
-  /** Spool file names the queue refers to (to find orphans left by a crash before commit). */
+  /** The message with every recipient's state and last result. */
+  details(id: string): MessageDetails | null;
+  /** Spool file names of messages still being delivered (to find orphans: files of unacknowledged or finished messages). */
   bodyFileNames(): Set<string>;
+  readonly leases: DeliveryLeases;
+  readonly operations: QueueOperations;
+  readonly sources: SourceVolumeStore;
+  /** The key that authenticates return-path tokens, created on first use. */
+  returnPathKey(): Buffer;
   close(): void;
+}
+
+/** What the delivery engine does with delivery rows. */
+export interface DeliveryLeases {
+  /** Returns leased deliveries left by a process that is gone to the queue; the number returned. */
+  recoverLeases(now: number): number;
+  /** Leases up to `limit` deliveries due at `now`, oldest due first, with the messages they belong to. */
+  claim(now: number, limit: number, leaseMs: number): ClaimedBatch;
+  /** The earliest next_attempt_at of a queued delivery, null when none waits. */
+  nextDueAt(): number | null;
+  /** Applies results, releases, signatures and volume counts in one transaction; returns the messages that became complete. */
+  record(batch: ResultBatch, now: number): CompletedMessage[];
+}
+
+/** Operator actions (`relaygate queue …`); each returns the number of deliveries it changed. In-flight deliveries are left alone. */
+export interface QueueOperations {
+  /** Queued deliveries become due now. */
+  retry(selection: QueueSelection, now: number): number;
+  /** Queued deliveries wait for release. */
+  hold(selection: QueueSelection): number;
+  /** Held deliveries become due now. */
+  release(selection: QueueSelection, now: number): number;
+  /** Queued and held deliveries end without delivery or bounce; returns the messages that became complete too. */
+  delete(selection: QueueSelection, now: number): { deliveries: number; completed: CompletedMessage[] };
+}
+
+/** Daily recipient counts per source address and warm-up start days, for warm-up caps. */
+export interface SourceVolumeStore {
+  recipientsOn(day: string): Map<string, number>;
+  warmupStarts(): Map<string, string>;
+  /** Records the day an address without a configured start began warming up; an existing record is kept. */
+  startWarmup(address: string, day: string): void;
+  /** Drops counts of days before `day`. */
+  pruneBefore(day: string): void;
 }

@@ -1,4 +1,5 @@
 import type { SesControlHeaders } from '../message/ses-headers.js';
+import type { AttemptOutcome, DeliveryState } from './delivery-records.js';
 
 /** What the gateway knows about an accepted message besides its bytes. */
 export interface MessageMetadata {
@@ -7,6 +8,10 @@ export interface MessageMetadata {
   tls: boolean;
   heloName: string;
   ses: SesControlHeaders;
+  /** The configuration set that applies (named by the header or the identity's default), if any. */
+  configurationSet: string | null;
+  /** Message tags and SES's automatic tags (ses:configuration-set, ses:source-ip, …), for events. */
+  tags: Record<string, string[]>;
 }
 
 export interface QueuedMessage {
@@ -24,6 +29,9 @@ export interface QueuedMessage {
   metadata: MessageMetadata;
 }
 
+/** A delivery's state as an operator reads it: a queued delivery that has been tried is `deferred`. */
+export type DisplayState = DeliveryState | 'deferred';
+
 export interface QueuedMessageSummary {
   id: string;
   accountId: string;
@@ -31,9 +39,42 @@ export interface QueuedMessageSummary {
   recipients: string[];
   size: number;
   receivedAt: Date;
+  /** Number of recipients in each state. */
+  states: Partial<Record<DisplayState, number>>;
 }
 
 export interface QueueFilter {
   accountId?: string;
+  /** Only messages with a recipient at this domain. */
+  domain?: string;
+  /** Leave out messages whose recipients are all final. */
+  pendingOnly?: boolean;
   limit?: number;
+}
+
+/** Which deliveries an operator action applies to; every given field must match. */
+export interface QueueSelection {
+  messageId?: string;
+  domain?: string;
+  accountId?: string;
+}
+
+/** One recipient's state and the last attempt's outcome (null before any attempt). */
+export interface DeliveryDetails extends NullableFields<AttemptOutcome> {
+  recipient: string;
+  state: DisplayState;
+  attempts: number;
+  nextAttemptAt: Date | null;
+  firstAttemptAt: Date | null;
+  lastAttemptAt: Date | null;
+  finishedAt: Date | null;
+  /** From acceptance to the final result, in milliseconds. */
+  processingTimeMillis: number | null;
+}
+
+type NullableFields<T> = { [K in keyof T]: T[K] | null };
+
+export interface MessageDetails extends Omit<QueuedMessageSummary, 'recipients' | 'states'> {
+  completedAt: Date | null;
+  deliveries: DeliveryDetails[];
 }

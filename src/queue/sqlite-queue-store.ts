@@ -1,7 +1,13 @@
 import { join } from 'node:path';
 import { migrate, openSqlite, type SqliteDatabase } from '../store/sqlite/database.js';
+import { randomBytes } from 'node:crypto';
 import type { QueueStore } from './queue-store.js';
-import type { QueueFilter, QueuedMessage, QueuedMessageSummary } from './queued-message.js';
+import type { DeliveryDetails, DisplayState, MessageDetails, QueueFilter, QueuedMessage, QueuedMessageSummary } from './queued-message.js';
+import { SqliteDeliveryLeases } from './sqlite-delivery-leases.js';
+import type { MessageRow } from './sqlite-message-row.js';
+import { SqliteQueueOperations } from './sqlite-queue-operations.js';
+import { deliverySelection } from './sqlite-queue-selection.js';
+import { SqliteSourceVolume } from './sqlite-source-volume.js';
 
 /** Schema of queue.db, one entry per version; append, never edit a released entry. */
 const QUEUE_MIGRATIONS: readonly string[] = [
@@ -31,31 +37,83 @@ const QUEUE_MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX deliveries_due ON deliveries(state, next_attempt_at);
    CREATE INDEX deliveries_message ON deliveries(message_id);`,
+  // Delivery: leases, per-recipient results (the fields of SES delivery and bounce notifications), the DKIM
+  // signature computed once per message, warm-up volume per source address, the return-path key.
+  `ALTER TABLE messages ADD COLUMN dkim_signature BLOB;
+   ALTER TABLE messages ADD COLUMN completed_at INTEGER;
+   ALTER TABLE deliveries ADD COLUMN lease_owner TEXT;
+   ALTER TABLE deliveries ADD COLUMN source_ip TEXT;
+   ALTER TABLE deliveries ADD COLUMN reporting_mta TEXT;
+   ALTER TABLE deliveries ADD COLUMN mx_host TEXT;
+   ALTER TABLE deliveries ADD COLUMN remote_mta TEXT;
+   ALTER TABLE deliveries ADD COLUMN bounce_type TEXT;
+   ALTER TABLE deliveries ADD COLUMN bounce_sub_type TEXT;
+   ALTER TABLE deliveries ADD COLUMN category TEXT;
+   ALTER TABLE deliveries ADD COLUMN first_attempt_at INTEGER;
+   ALTER TABLE deliveries ADD COLUMN last_attempt_at INTEGER;
+   ALTER TABLE deliveries ADD COLUMN finished_at INTEGER;
+   CREATE INDEX deliveries_domain ON deliveries(domain, state);
+   CREATE TABLE source_volume (
+     address TEXT NOT NULL,
+     day TEXT NOT NULL,
+     recipients INTEGER NOT NULL,
+     PRIMARY KEY (address, day)
+   ) WITHOUT ROWID;
+   CREATE TABLE source_warmup (
+     address TEXT PRIMARY KEY,
+     started_on TEXT NOT NULL
+   ) WITHOUT ROWID;
+   CREATE TABLE secrets (
+     name TEXT PRIMARY KEY,
+     value BLOB NOT NULL
+   ) WITHOUT ROWID;`,
 ];
 
-interface MessageRow {
-  id: string;
-  account_id: string;
-  access_key_id: string;
-  mail_from: string;
-  header: Buffer;
-  body_file: string;
-  size: number;
-  received_at: number;
-  metadata: string;
+/** A message row with its recipients and their states (JSON) as the listing queries add them. */
+interface ListedMessageRow extends MessageRow {
   recipients: string;
+  states: string;
+}
+
+interface DeliveryRow {
+  recipient: string;
+  display_state: DisplayState;
+  attempts: number;
+  next_attempt_at: number;
+  first_attempt_at: number | null;
+  last_attempt_at: number | null;
+  finished_at: number | null;
+  last_response: string | null;
+  remote_mta: string | null;
+  mx_host: string | null;
+  source_ip: string | null;
+  reporting_mta: string | null;
+  bounce_type: string | null;
+  bounce_sub_type: string | null;
+  category: string | null;
 }
 
 const RECIPIENTS = `(SELECT json_group_array(recipient) FROM (SELECT recipient FROM deliveries WHERE message_id = m.id ORDER BY id)) AS recipients`;
+const DISPLAY_STATE = `CASE WHEN state = 'queued' AND attempts > 0 THEN 'deferred' ELSE state END`;
+const STATES = `(SELECT json_group_object(display_state, n) FROM (SELECT ${DISPLAY_STATE} AS display_state, COUNT(*) AS n FROM deliveries WHERE message_id = m.id GROUP BY 1)) AS states`;
+const RETURN_PATH_KEY = 'return-path';
 
 export const recipientDomain = (address: string): string => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
 
+const date = (value: number | null): Date | null => (value === null ? null : new Date(value));
+
 export class SqliteQueueStore implements QueueStore {
+  readonly leases: SqliteDeliveryLeases;
+  readonly operations: SqliteQueueOperations;
+  readonly sources: SqliteSourceVolume;
   private readonly insertMessage;
   private readonly insertDelivery;
   private readonly insertAll;
 
   private constructor(private readonly db: SqliteDatabase) {
+    this.leases = new SqliteDeliveryLeases(db);
+    this.operations = new SqliteQueueOperations(db);
+    this.sources = new SqliteSourceVolume(db);
     this.insertMessage = db.prepare(
       `INSERT INTO messages (id, account_id, access_key_id, mail_from, header, body_file, size, received_at, metadata)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -91,7 +149,7 @@ export class SqliteQueueStore implements QueueStore {
   }
 
   get(id: string): QueuedMessage | null {
-    const row = this.db.prepare(`SELECT m.*, ${RECIPIENTS} FROM messages m WHERE m.id = ?`).get(id) as MessageRow | undefined;
+    const row = this.db.prepare(`SELECT m.*, ${RECIPIENTS} FROM messages m WHERE m.id = ?`).get(id) as ListedMessageRow | undefined;
     if (!row) return null;
     return {
       id: row.id,
@@ -108,10 +166,15 @@ export class SqliteQueueStore implements QueueStore {
   }
 
   list(filter: QueueFilter = {}): QueuedMessageSummary[] {
-    const where = filter.accountId ? 'WHERE m.account_id = @accountId' : '';
+    const conditions: string[] = [];
+    const selection = deliverySelection({ accountId: filter.accountId, domain: filter.domain });
+    if (selection) conditions.push(`m.id IN (SELECT message_id FROM deliveries WHERE ${selection.sql})`);
+    if (filter.pendingOnly) conditions.push('m.completed_at IS NULL');
+    const params = { ...selection?.params, limit: filter.limit ?? -1 };
+    const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
     const rows = this.db
-      .prepare(`SELECT m.id, m.account_id, m.mail_from, m.size, m.received_at, ${RECIPIENTS} FROM messages m ${where} ORDER BY m.received_at, m.id LIMIT @limit`)
-      .all(filter.accountId ? { accountId: filter.accountId, limit: filter.limit ?? -1 } : { limit: filter.limit ?? -1 }) as MessageRow[];
+      .prepare(`SELECT m.id, m.account_id, m.mail_from, m.size, m.received_at, ${RECIPIENTS}, ${STATES} FROM messages m ${where} ORDER BY m.received_at, m.id LIMIT @limit`)
+      .all(params) as ListedMessageRow[];
     return rows.map((row) => ({
       id: row.id,
       accountId: row.account_id,
@@ -119,11 +182,52 @@ export class SqliteQueueStore implements QueueStore {
       recipients: JSON.parse(row.recipients) as string[],
       size: row.size,
       receivedAt: new Date(row.received_at),
+      states: JSON.parse(row.states) as QueuedMessageSummary['states'],
     }));
   }
 
+  details(id: string): MessageDetails | null {
+    const message = this.db.prepare('SELECT id, account_id, mail_from, size, received_at, completed_at FROM messages WHERE id = ?').get(id) as ListedMessageRow | undefined;
+    if (!message) return null;
+    const rows = this.db.prepare(`SELECT *, ${DISPLAY_STATE} AS display_state FROM deliveries WHERE message_id = ? ORDER BY id`).all(id) as DeliveryRow[];
+    const deliveries = rows.map(
+      (row): DeliveryDetails => ({
+        recipient: row.recipient,
+        state: row.display_state,
+        attempts: row.attempts,
+        nextAttemptAt: row.display_state === 'queued' || row.display_state === 'deferred' ? new Date(row.next_attempt_at) : null,
+        firstAttemptAt: date(row.first_attempt_at),
+        lastAttemptAt: date(row.last_attempt_at),
+        finishedAt: date(row.finished_at),
+        processingTimeMillis: row.finished_at === null ? null : row.finished_at - message.received_at,
+        response: row.last_response,
+        remoteMta: row.remote_mta,
+        mxHost: row.mx_host,
+        sourceIp: row.source_ip,
+        reportingMta: row.reporting_mta,
+        bounceType: row.bounce_type,
+        bounceSubType: row.bounce_sub_type,
+        category: row.category,
+      }),
+    );
+    return {
+      id: message.id,
+      accountId: message.account_id,
+      mailFrom: message.mail_from,
+      size: message.size,
+      receivedAt: new Date(message.received_at),
+      completedAt: date(message.completed_at),
+      deliveries,
+    };
+  }
+
   bodyFileNames(): Set<string> {
-    return new Set((this.db.prepare('SELECT body_file FROM messages').pluck().all() as string[]));
+    return new Set(this.db.prepare('SELECT body_file FROM messages WHERE completed_at IS NULL').pluck().all() as string[]);
+  }
+
+  returnPathKey(): Buffer {
+    this.db.prepare('INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)').run(RETURN_PATH_KEY, randomBytes(32));
+    return this.db.prepare('SELECT value FROM secrets WHERE name = ?').pluck().get(RETURN_PATH_KEY) as Buffer;
   }
 
   close(): void {

@@ -1,4 +1,5 @@
 import type { BlockList } from 'node:net';
+import { Readable } from 'node:stream';
 import type { SMTPServerAddress, SMTPServerAuthentication, SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 import type { Logger } from 'pino';
 import type { AuthenticatedUser, SmtpAuthenticator } from '../auth/smtp-authenticator.js';
@@ -32,6 +33,16 @@ export interface SubmissionDependencies {
 type Handlers = Required<Pick<SMTPServerOptions, 'onConnect' | 'onSecure' | 'onAuth' | 'onMailFrom' | 'onRcptTo' | 'onData' | 'onClose' | 'commandGuard'>>;
 
 const MAX_HEADER_BYTES = 1024 * 1024;
+
+/** The message as the client sent it (after line-ending normalisation): header section, blank line, body. */
+function receivedMessage(headerSection: string, body: NodeJS.ReadableStream): NodeJS.ReadableStream {
+  return Readable.from(
+    (async function* () {
+      yield Buffer.from(`${headerSection}\r\n`, 'latin1');
+      yield* body;
+    })(),
+  );
+}
 const family = (address: string) => (address.includes(':') ? 'ipv6' : 'ipv4');
 
 /** The submission session's behaviour, shared by every listener. */
@@ -71,8 +82,9 @@ export function createSubmissionHandlers(deps: SubmissionDependencies): Handlers
         secure: session.secure,
         size: message.size,
         now: receivedAt,
+        openMessage: () => receivedMessage(message.headers.toString(), deps.spool.read(file.name)),
       });
-      if (decision.reply) {
+      if (!decision.accepted) {
         log.info({ session: session.id, step: decision.step, reply: decision.reply.toString() }, 'message refused by policy');
         throw decision.reply;
       }
@@ -88,7 +100,14 @@ export function createSubmissionHandlers(deps: SubmissionDependencies): Handlers
           bodyFile: file.name,
           size: header.length + 2 + message.bodyBytes,
           receivedAt,
-          metadata: { sourceIp: session.remoteAddress, tls: session.secure, heloName: session.hostNameAppearsAs, ses },
+          metadata: {
+            sourceIp: session.remoteAddress,
+            tls: session.secure,
+            heloName: session.hostNameAppearsAs,
+            ses,
+            configurationSet: decision.configurationSet,
+            tags: decision.tags,
+          },
         },
         file,
       );

@@ -1,8 +1,11 @@
 /**
- * The control plane: accounts and credentials (identities, configuration sets and policies join
- * later). SQLite implements it on one node, Redis in a cluster; nothing above it may assume SQL.
+ * The control plane: accounts, credentials, identities, configuration sets and policies. SQLite
+ * implements it on one node, Redis in a cluster; nothing above it may assume SQL.
  */
 import type { PasswordHash } from '../auth/credential-hash.js';
+import type { ConfigurationSetStore } from './configuration-sets.js';
+import type { IdentityStore } from './identities.js';
+import type { PolicyStore } from './policies.js';
 
 export interface Account {
   id: string;
@@ -48,6 +51,9 @@ export interface CredentialStore {
 export interface ControlStore {
   readonly accounts: AccountStore;
   readonly credentials: CredentialStore;
+  readonly identities: IdentityStore;
+  readonly configurationSets: ConfigurationSetStore;
+  readonly policies: PolicyStore;
   close(): Promise<void>;
 }
 

@@ -5,20 +5,11 @@ import { join } from 'node:path';
 import { deriveSmtpPassword } from '../../src/auth/smtp-password.js';
 import { RELAYGATE_BIN, startGatewayProcess, tempDir, type GatewayProcess } from '../support/gateway-process.js';
 import { run } from '../support/external-tools.js';
+import { cli, cliJson } from '../support/cli-runner.js';
 import { SmtpDialog } from '../support/smtp-dialog.js';
 import { messageText } from '../support/message-text.js';
 
 const EXAMPLE_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
-
-function cli(dataDir: string, ...args: string[]) {
-  return run(process.execPath, [RELAYGATE_BIN, '--data-dir', dataDir, ...args], { env: { ...process.env, RELAYGATE_CONFIG: '' } });
-}
-
-async function cliJson<T>(dataDir: string, ...args: string[]): Promise<T> {
-  const result = await cli(dataDir, ...args, '--json');
-  assert.equal(result.code, 0, result.stderr);
-  return JSON.parse(result.stdout) as T;
-}
 
 async function authReply(gateway: GatewayProcess, user: string, password: string): Promise<string> {
   const dialog = await SmtpDialog.open({ port: gateway.tlsPorts[0]!, tls: true });
@@ -108,6 +99,8 @@ describe('relaygate CLI', () => {
   });
 
   test('queue list shows accepted messages with id, account, sender, recipients, size and time', async () => {
+    assert.equal((await cli(dataDir, 'account', 'update', accountId, '--sandbox', 'false')).code, 0);
+    assert.equal((await cli(dataDir, 'identity', 'create', 'example.com', '--account', accountId, '--verified')).code, 0);
     const dialog = await SmtpDialog.open({ port: gateway.tlsPorts[0]!, tls: true });
     await dialog.reply();
     await dialog.ehlo();

@@ -40,11 +40,12 @@ export function tempDir(prefix = 'relaygate-test-'): string {
 export async function startGatewayProcess(options: GatewayProcessOptions = {}): Promise<GatewayProcess> {
   const dataDir = options.dataDir ?? tempDir();
   const args = [RELAYGATE_BIN, '--data-dir', dataDir];
-  if (options.config) {
-    const path = join(dataDir, 'relaygate.yaml');
-    writeFileSync(path, stringify(options.config));
-    args.push('--config', path);
-  }
+  // Delivery stays off unless a test configures it: accepted test mail must not go anywhere, and tests that look at
+  // the spool must not see delivery remove it.
+  const config = { ...options.config, delivery: options.config?.delivery ?? { enabled: false } };
+  const path = join(dataDir, 'relaygate.yaml');
+  writeFileSync(path, stringify(config));
+  args.push('--config', path);
   args.push('serve');
   for (const listen of options.listen ?? ['127.0.0.1:0=starttls', '127.0.0.1:0=tls']) args.push('--listen', listen);
   args.push(...(options.extraArgs ?? []));

@@ -1,25 +1,64 @@
-import { hashPassword } from '../../src/auth/credential-hash.js';
+import { issueCredential } from '../../src/auth/credential-issuer.js';
 import { generateAccessKeyId, generateAccountId, generateSecretAccessKey } from '../../src/auth/key-generator.js';
 import { deriveSmtpPassword } from '../../src/auth/smtp-password.js';
+import type { Account } from '../../src/store/control-store.js';
+import type { NewIdentity } from '../../src/store/identities.js';
 import { SqliteControlStore } from '../../src/store/sqlite/sqlite-control-store.js';
 
 export interface TestCredential {
   accountId: string;
   user: string;
+  userName: string;
   password: string;
 }
 
-/** Creates an account and an SMTP credential directly in a data directory's control store. */
-export async function provisionCredential(dataDir: string, region = 'us-east-1', accountId = generateAccountId()): Promise<TestCredential> {
+export interface ProvisionOptions {
+  region?: string;
+  accountId?: string;
+  /** Account settings; by default out of the sandbox with limits no test reaches. */
+  account?: Partial<Omit<Account, 'id' | 'createdAt'>>;
+  /** Identities verified by the operator; default: example.com. */
+  verifiedIdentities?: string[];
+  /** Configuration sets to create; default: ConfigSet, the name the SES guide's examples use. */
+  configurationSets?: string[];
+  userName?: string;
+}
+
+/** A verified identity as an operator's `identity create NAME --verified` leaves it. */
+export function verifiedIdentity(accountId: string, name: string): NewIdentity {
+  return {
+    accountId,
+    name,
+    type: name.includes('@') ? 'EmailAddress' : 'Domain',
+    status: 'Success',
+    verifiedBy: 'operator',
+    verificationToken: 'test',
+    pendingSince: null,
+    lastCheckedAt: null,
+    dkim: null,
+    mailFrom: null,
+    defaultConfigurationSet: null,
+  };
+}
+
+/** Creates an account, its verified identities and an SMTP credential directly in a data directory's control store. */
+export async function provisionCredential(dataDir: string, options: ProvisionOptions = {}): Promise<TestCredential> {
+  const region = options.region ?? 'us-east-1';
+  const accountId = options.accountId ?? generateAccountId();
   const store = SqliteControlStore.open(dataDir);
   try {
     if (!(await store.accounts.get(accountId))) {
-      await store.accounts.create({ id: accountId, sandbox: true, sendingEnabled: true, maxSendRate: 14, max24HourSend: 50_000 });
+      await store.accounts.create({ id: accountId, sandbox: false, sendingEnabled: true, maxSendRate: 100_000, max24HourSend: -1, ...options.account });
+      for (const name of options.verifiedIdentities ?? ['example.com']) await store.identities.create(verifiedIdentity(accountId, name));
+      for (const name of options.configurationSets ?? ['ConfigSet']) {
+        await store.configurationSets.create({ accountId, name, sendingEnabled: true, tlsPolicy: 'Optional', sendingPoolName: null, suppressedReasons: [], eventDestinations: [] });
+      }
     }
     const user = generateAccessKeyId();
     const password = deriveSmtpPassword(generateSecretAccessKey(), region);
-    await store.credentials.create({ accessKeyId: user, accountId, userName: 'test-user', region, password: hashPassword(password) });
-    return { accountId, user, password };
+    const userName = options.userName ?? 'test-user';
+    await issueCredential(store, { accountId, accessKeyId: user, userName, region, smtpPassword: password });
+    return { accountId, user, userName, password };
   } finally {
     await store.close();
   }

@@ -31,6 +31,8 @@ export interface SinkMxOptions {
   port?: number;
   /** Offer STARTTLS with a self-signed certificate (default true). */
   starttls?: boolean;
+  /** Offer STARTTLS but speak only TLS 1.0, which current clients refuse: every handshake fails (an old MX). */
+  brokenTls?: boolean;
   /** Names the certificate is valid for besides `host` (default ['localhost']), e.g. the MX host name. */
   tlsNames?: string[];
   behaviour?: SinkBehaviour;
@@ -87,7 +89,7 @@ export async function startSinkMx(options: SinkMxOptions): Promise<SinkMx> {
   let behaviour = options.behaviour ?? acceptAll;
   const messages: ReceivedMessage[] = [];
   const connections: SinkConnectionStats = { opened: 0, current: 0, maxConcurrent: 0, perConnectionMessageCounts: [] };
-  const sockets = new Map<string, { socket: Socket; index: number }>();
+  const sockets = new Map<string, { socket: Socket; index: number; closed: () => void }>();
   const waiters = new Set<() => void>();
 
   const connectionOf = (session: SMTPServerSession) => {
@@ -119,6 +121,7 @@ export async function startSinkMx(options: SinkMxOptions): Promise<SinkMx> {
 
   const server = new SMTPServer({
     ...(certificate ?? {}),
+    ...(options.brokenTls ? { minVersion: 'TLSv1', maxVersion: 'TLSv1' } : {}),
     name: 'sink-mx.test',
     disabledCommands: starttls ? [] : ['STARTTLS'],
     authOptional: true,
@@ -126,6 +129,12 @@ export async function startSinkMx(options: SinkMxOptions): Promise<SinkMx> {
     logger: false,
     maxClients: options.maxConnections,
     closeTimeout: CLOSE_GRACE_MS,
+    onSecure(socket, session, callback) {
+      // After STARTTLS the TLS socket owns the connection: the plain one never reports its close.
+      socket.once('end', connectionOf(session).closed);
+      socket.once('close', connectionOf(session).closed);
+      callback();
+    },
     onRcptTo(address, session, callback) {
       const ctx: SinkContext = {
         ...contextBase(session),
@@ -171,9 +180,18 @@ export async function startSinkMx(options: SinkMxOptions): Promise<SinkMx> {
     connections.current++;
     connections.maxConcurrent = Math.max(connections.maxConcurrent, connections.current);
     const key = socketKey(socket.remoteAddress ?? '', socket.remotePort ?? 0);
-    sockets.set(key, { socket, index });
+    let open = true;
+    const closed = () => {
+      if (!open) return;
+      open = false;
+      connections.current--;
+    };
+    sockets.set(key, { socket, index, closed });
     // The entry stays: smtp-server may still be handling a command of a connection that has just closed.
-    socket.once('close', () => connections.current--);
+    // A connection counts as gone when the client has closed its side (FIN), not only when Node has finished tearing
+    // the socket down: that comes a turn of the event loop later and would overlap the client's next connection.
+    socket.once('end', closed);
+    socket.once('close', closed);
   });
   const port = await new Promise<number>((resolve, reject) => {
     server.server.once('error', reject);

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { hashPassword } from '../../auth/credential-hash.js';
+import { issueCredential } from '../../auth/credential-issuer.js';
 import { generateAccessKeyId, generateSecretAccessKey } from '../../auth/key-generator.js';
 import { deriveSmtpPassword } from '../../auth/smtp-password.js';
 import { NotFoundError, type ControlStore, type Credential } from '../../store/control-store.js';
@@ -26,10 +26,10 @@ function defaultUserName(now = new Date()): string {
   return `ses-smtp-user.${stamp}`;
 }
 
+/** Stores the credential (only a hash of its password) with SES's default sending policy for a new user. */
 async function storeCredential(store: ControlStore, accountId: string, accessKeyId: string, userName: string, region: string, smtpPassword: string): Promise<Credential> {
-  if (!(await store.accounts.get(accountId))) throw new NotFoundError(`account ${accountId}`);
   if (!USER_NAME.test(userName)) throw new UsageError(`--user-name "${userName}" must be 1-64 letters, digits or +=,.@_-`);
-  return store.credentials.create({ accessKeyId, accountId, userName, region, password: hashPassword(smtpPassword) });
+  return issueCredential(store, { accountId, accessKeyId, userName, region, smtpPassword });
 }
 
 export function credentialsCommand(): Command {

@@ -30,6 +30,12 @@ export function publicKeyFromPrivate(privateKeyPem: string): DkimPublicKey {
   return describePublicKey(readPrivateKey(privateKeyPem));
 }
 
+/** The checked private key as a KeyObject, ready to sign with, and the algorithm it signs for. */
+export function loadPrivateKey(privateKeyPem: string): { key: KeyObject; algorithm: DkimAlgorithm } {
+  const key = readPrivateKey(privateKeyPem);
+  return { key, algorithm: key.asymmetricKeyType === 'ed25519' ? 'ed25519-sha256' : 'rsa-sha256' };
+}
+
 function readPrivateKey(pem: string): KeyObject {
   const label = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(pem)?.[1];
   if (!label) throw new DkimError('the DKIM private key is not PEM: expected a "-----BEGIN PRIVATE KEY-----" or "-----BEGIN RSA PRIVATE KEY-----" block');

@@ -19,4 +19,45 @@ export const CONTROL_MIGRATIONS: readonly string[] = [
      revoked_at INTEGER
    );
    CREATE INDEX credentials_account ON credentials(account_id);`,
+  `CREATE TABLE identities (
+     account_id TEXT NOT NULL REFERENCES accounts(id),
+     name TEXT NOT NULL,
+     type TEXT NOT NULL,
+     status TEXT NOT NULL,
+     verified_by TEXT,
+     verification_token TEXT NOT NULL,
+     pending_since INTEGER,
+     last_checked_at INTEGER,
+     dkim TEXT,
+     mail_from TEXT,
+     default_configuration_set TEXT,
+     created_at INTEGER NOT NULL,
+     PRIMARY KEY (account_id, name)
+   );
+   CREATE TABLE configuration_sets (
+     account_id TEXT NOT NULL REFERENCES accounts(id),
+     name TEXT NOT NULL,
+     sending_enabled INTEGER NOT NULL,
+     tls_policy TEXT NOT NULL,
+     sending_pool_name TEXT,
+     suppressed_reasons TEXT NOT NULL,
+     event_destinations TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     PRIMARY KEY (account_id, name)
+   );
+   CREATE TABLE policies (
+     account_id TEXT NOT NULL REFERENCES accounts(id),
+     target_kind TEXT NOT NULL,
+     target_name TEXT NOT NULL,
+     name TEXT NOT NULL,
+     document TEXT NOT NULL,
+     updated_at INTEGER NOT NULL,
+     PRIMARY KEY (account_id, target_kind, target_name, name)
+   );
+   -- Credentials created before policies existed keep sending: their users get SES's default sending policy.
+   INSERT INTO policies (account_id, target_kind, target_name, name, document, updated_at)
+     SELECT DISTINCT account_id, 'user', user_name, 'AmazonSesSendingAccess',
+       '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ses:SendRawEmail","Resource":"*"}]}',
+       CAST(strftime('%s', 'now') AS INTEGER) * 1000
+     FROM credentials;`,
 ];

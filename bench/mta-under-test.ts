@@ -1,0 +1,30 @@
+import type { SessionTarget } from './smtp-client-session.js';
+
+export interface DnsTxtRecord {
+  name: string;
+  value: string;
+}
+
+/** A running MTA the workload is sent through: a STARTTLS submission port on 127.0.0.1 with AUTH PLAIN. */
+export interface MtaUnderTest {
+  /** Name and version, as the result table shows it. */
+  name: string;
+  port: number;
+  user: string;
+  password: string;
+  /** The DKIM public keys its signatures are checked against, to publish in DNS. */
+  dkimRecords: DnsTxtRecord[];
+  /** What a reader of the figures must know about this setup. */
+  notes: string[];
+  /** Starts watching memory; the returned function ends it and gives the peak in MiB. */
+  watchMemory(): () => number | null;
+  /** Idempotent, so a normal stop and the teardown after an error can both call it. */
+  stop(): Promise<void>;
+}
+
+/** A reply that takes longer than this fails the session: far above any normal reply, so only a stuck MTA hits it. */
+const REPLY_TIMEOUT_MS = 60_000;
+
+export function submissionTarget(mta: MtaUnderTest): SessionTarget {
+  return { host: '127.0.0.1', port: mta.port, user: mta.user, password: mta.password, replyTimeoutMs: REPLY_TIMEOUT_MS };
+}

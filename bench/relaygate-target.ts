@@ -1,0 +1,71 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RELAYGATE_BIN, REPO_ROOT, startGatewayProcess } from '../test/support/gateway-process.js';
+import type { MtaUnderTest } from './mta-under-test.js';
+import { peakRssMiB } from './process-memory.js';
+import { runChecked } from './run-checked.js';
+
+export interface RelaygateSetup {
+  /** '127.0.0.1:PORT' of the DNS server that has the recipient domain's MX. */
+  dnsServer: string;
+  /** Port the MX (the sink) listens on. */
+  mxPort: number;
+  /** The From domain, made a verified identity that signs with DKIM. */
+  senderDomain: string;
+}
+
+/**
+ * Starts `relaygate serve` as an operator would set it up with the CLI: an account out of the sandbox with limits far
+ * above the workload, the sender domain as a verified identity with a DKIM key of its own, an SMTP credential, and a
+ * configuration that resolves MX hosts with the bench's DNS server and may deliver to loopback addresses.
+ */
+export async function startRelaygate(workDir: string, setup: RelaygateSetup): Promise<MtaUnderTest> {
+  const dataDir = join(workDir, 'relaygate');
+  mkdirSync(dataDir);
+  const account = JSON.parse(await relaygateCli(dataDir, ['account', 'create', '--json'])) as { AccountId: string };
+  const accountId = account.AccountId;
+  await relaygateCli(dataDir, ['account', 'update', accountId, '--sandbox', 'false', '--max-send-rate', '100000', '--max-24h-send', '100000000']);
+  // --verified: the operator vouches for the domain, so no DNS verification round is needed before sending.
+  const identity = JSON.parse(await relaygateCli(dataDir, ['identity', 'create', setup.senderDomain, '--account', accountId, '--verified', '--json'])) as {
+    DkimSigningEnabled: boolean;
+    DkimSelectors: string[];
+    DnsRecords: Array<{ Name: string; Type: string; Value: string }>;
+  };
+  const credential = JSON.parse(await relaygateCli(dataDir, ['credentials', 'create', '--account', accountId, '--json'])) as {
+    SmtpUserName: string;
+    SmtpPassword: string;
+  };
+  const config = {
+    smtp: { hostname: 'relaygate.bench.test' },
+    dns: { servers: [setup.dnsServer] },
+    delivery: { port: setup.mxPort, allowPrivateAddresses: true },
+  };
+  const gateway = await startGatewayProcess({ dataDir, config, listen: ['127.0.0.1:0=starttls'] });
+  const pid = gateway.child.pid as number;
+  const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  return {
+    name: `relaygate ${version}`,
+    port: gateway.starttlsPorts[0] as number,
+    user: credential.SmtpUserName,
+    password: credential.SmtpPassword,
+    dkimRecords: identity.DnsRecords.filter((record) => record.Type === 'TXT' && record.Name.includes('._domainkey.')).map((record) => ({ name: record.Name, value: record.Value })),
+    notes: [
+      identity.DkimSigningEnabled
+        ? `DKIM: verified identity ${setup.senderDomain} with key ${identity.DkimSelectors.join(', ')}`
+        : `DKIM: verified identity ${setup.senderDomain}, but its DKIM signing is off`,
+    ],
+    // One process: the kernel keeps its peak resident set, so nothing needs sampling.
+    watchMemory: () => () => peakRssMiB(pid),
+    async stop() {
+      const stopped = gateway.stop();
+      const timer = setTimeout(() => void gateway.kill(), 15_000);
+      await stopped;
+      clearTimeout(timer);
+    },
+  };
+}
+
+function relaygateCli(dataDir: string, args: string[]): Promise<string> {
+  // A RELAYGATE_CONFIG in the caller's environment must not leak into the bench's private gateway.
+  return runChecked(process.execPath, [RELAYGATE_BIN, '--data-dir', dataDir, ...args], { env: { ...process.env, RELAYGATE_CONFIG: '' } });
+}

@@ -1,0 +1,29 @@
+import { Command } from 'commander';
+import { SANDBOX_MAX_24_HOUR_SEND, SANDBOX_MAX_SEND_RATE } from '../../policy/steps/send-limits.js';
+import { openSendLimiter } from '../../ratelimit/open-send-limiter.js';
+import { NotFoundError } from '../../store/control-store.js';
+import { output, table, withControlStore } from '../cli-context.js';
+
+export function quotaCommand(): Command {
+  return new Command('quota')
+    .description("an account's sending quota, like SES's GetSendQuota (counted in recipients)")
+    .argument('<accountId>')
+    .option('--json', 'print JSON')
+    .action(async (accountId: string, options: { json?: boolean }, self: Command) => {
+      const quota = await withControlStore(self, async (store, config) => {
+        const account = await store.accounts.get(accountId);
+        if (!account) throw new NotFoundError(`account ${accountId}`);
+        const limiter = openSendLimiter(config.dataDir);
+        try {
+          return {
+            Max24HourSend: account.sandbox ? SANDBOX_MAX_24_HOUR_SEND : account.max24HourSend,
+            MaxSendRate: account.sandbox ? SANDBOX_MAX_SEND_RATE : account.maxSendRate,
+            SentLast24Hours: await limiter.sentLast24Hours(account.id),
+          };
+        } finally {
+          await limiter.close();
+        }
+      });
+      output(options.json, quota, () => table(['FIELD', 'VALUE'], Object.entries(quota).map(([key, value]) => [key, String(value)])));
+    });
+}

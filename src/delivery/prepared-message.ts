@@ -1,0 +1,89 @@
+import { Readable } from 'node:stream';
+import { HeaderFields, parseHeaderSection } from '../message/header-section.js';
+import { signMessage, type DkimSigner } from '../message/dkim/index.js';
+import { domainOf, headerMailboxes } from '../policy/addresses.js';
+import type { MessageForDelivery } from '../queue/delivery-records.js';
+import type { Spool } from '../queue/spool.js';
+import type { DeliverySettings } from './delivery-settings.js';
+
+/** What every transaction of a message shares, worked out once per message while it is being delivered. */
+export interface PreparedMessage {
+  row: MessageForDelivery;
+  tlsPolicy: 'Require' | 'Optional';
+  /** Configured IP pool name (unknown names already mapped to the default pool). */
+  pool: string;
+  /** DKIM-Signature field(s) to prepend; empty when nothing signs. */
+  signature: Buffer;
+  /** Domain of the envelope sender: the feedback domain or the identity's custom MAIL FROM domain. */
+  returnPathDomain: string;
+  /** Set when the message must bounce before any attempt (custom MAIL FROM without MX, RejectMessage): the reply to record. */
+  rejection: string | null;
+}
+
+export interface MessagePreparerDependencies {
+  settings: DeliverySettings;
+  spool: Spool;
+  feedbackDomain: string;
+  /** The gateway's own signature, added to every message (SES adds d=amazonses.com). */
+  gatewaySigner: DkimSigner | null;
+  /** Maps a configuration set's pool name to a configured pool. */
+  poolName: (name: string | undefined) => string;
+  /** Whether a custom MAIL FROM domain has an MX record; throws on a temporary DNS failure. */
+  hasMx: (domain: string) => Promise<boolean>;
+  /** Stores a newly computed signature so retries reuse it. */
+  storeSignature: (messageId: string, signature: Buffer) => void;
+}
+
+const CRLF = Buffer.from('\r\n');
+
+/** The bytes that go out: signatures, the stored header, the blank line, the spooled body (streamed, never in memory). */
+export function messageStream(spool: Spool, row: MessageForDelivery, signature: Buffer): Readable {
+  return Readable.from(
+    (async function* () {
+      if (signature.length > 0) yield signature;
+      yield row.header;
+      yield CRLF;
+      yield* spool.read(row.bodyFile) as AsyncIterable<Buffer>;
+    })(),
+    { objectMode: false },
+  );
+}
+
+/** The domain of the header From address; null when the header has none (the policy step refuses such mail, but old queue entries may lack it). */
+function fromDomain(header: Buffer): string | null {
+  const [from] = headerMailboxes(new HeaderFields(parseHeaderSection(header.toString('latin1'))), 'From');
+  return from ? domainOf(from.address) : null;
+}
+
+export async function prepareMessage(row: MessageForDelivery, deps: MessagePreparerDependencies): Promise<PreparedMessage> {
+  const domain = fromDomain(row.header);
+  const setName = row.metadata.configurationSet;
+  // A configuration set deleted after the message was accepted leaves SES's defaults.
+  const configurationSet = setName ? await deps.settings.configurationSet(row.accountId, setName) : null;
+
+  let signature = row.dkimSignature;
+  if (signature === null) {
+    const signers = [...(domain === null ? [] : await deps.settings.dkimSigners(row.accountId, domain)), ...(deps.gatewaySigner ? [deps.gatewaySigner] : [])];
+    signature = Buffer.from(await signMessage(messageStream(deps.spool, row, Buffer.alloc(0)), signers), 'latin1');
+    deps.storeSignature(row.id, signature);
+  }
+
+  let returnPathDomain = deps.feedbackDomain;
+  let rejection: string | null = null;
+  const customMailFrom = domain === null ? null : await deps.settings.customMailFrom(row.accountId, domain);
+  if (customMailFrom) {
+    if (await deps.hasMx(customMailFrom.domain)) returnPathDomain = customMailFrom.domain;
+    else if (customMailFrom.behaviorOnMxFailure === 'RejectMessage') {
+      rejection = `550 5.7.1 Custom MAIL FROM domain ${customMailFrom.domain} has no MX record and its identity says RejectMessage (MailFromDomainNotVerified)`;
+    }
+  }
+
+  return {
+    row,
+    tlsPolicy: configurationSet?.tlsPolicy ?? 'Optional',
+    pool: deps.poolName(configurationSet?.sendingPoolName),
+    signature,
+    returnPathDomain,
+    rejection,
+  };
+}

@@ -1,0 +1,49 @@
+import type { ReplyStage } from './bounce/index.js';
+import type { SendInfo, SmtpError } from './smtp-client.js';
+
+/** The reply that decides one recipient's fate, and the command that drew it. */
+export interface RecipientReply {
+  recipient: string;
+  reply: string;
+  stage: ReplyStage;
+}
+
+const STAGE_BY_COMMAND: Record<string, ReplyStage> = {
+  'MAIL FROM': 'mail',
+  'RCPT TO': 'rcpt',
+  DATA: 'data',
+  STARTTLS: 'tls',
+  EHLO: 'ehlo',
+  HELO: 'ehlo',
+  CONN: 'connect',
+};
+
+/** An error as a reply: the server's own when it gave one, otherwise the error's text and code (a network failure). */
+export function errorReply(error: SmtpError): string {
+  if (typeof error.response === 'string' && error.response !== '') return error.response;
+  return `${error.message.replace(/\s+/g, ' ')} (${error.originalCode ?? error.code ?? 'ERROR'})`;
+}
+
+export function errorStage(error: SmtpError, fallback: ReplyStage): ReplyStage {
+  if (error.code === 'ETLS') return 'tls';
+  return STAGE_BY_COMMAND[error.command ?? ''] ?? fallback;
+}
+
+/**
+ * What each recipient of a transaction got: nodemailer reports refused recipients alongside a successful DATA, and
+ * an error for the whole transaction otherwise (a refused MAIL FROM, every RCPT refused, a failed DATA, a lost
+ * connection). A recipient refused at RCPT keeps its own reply in every case.
+ */
+export function recipientReplies(recipients: readonly string[], outcome: { info: SendInfo } | { error: SmtpError }): RecipientReply[] {
+  const rejected = new Map<string, SmtpError>();
+  const rejectedErrors = 'info' in outcome ? outcome.info.rejectedErrors : outcome.error.rejectedErrors;
+  for (const error of (rejectedErrors ?? []) as SmtpError[]) {
+    if (error.recipient) rejected.set(error.recipient, error);
+  }
+  return recipients.map((recipient) => {
+    const own = rejected.get(recipient);
+    if (own) return { recipient, reply: errorReply(own), stage: 'rcpt' };
+    if ('info' in outcome) return { recipient, reply: outcome.info.response, stage: 'data' };
+    return { recipient, reply: errorReply(outcome.error), stage: errorStage(outcome.error, 'data') };
+  });
+}

@@ -1,0 +1,160 @@
+import { connect as netConnect, type Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+import SMTPConnection, { type SMTPConnectionOptions } from 'nodemailer/lib/smtp-connection/index.js';
+
+/**
+ * How a connection treats TLS. `opportunistic`: STARTTLS when offered, without checking the certificate (as every MTA
+ * does: an unauthenticated channel still defeats passive eavesdropping), plaintext when the server refuses STARTTLS.
+ * `plaintext`: never STARTTLS (after a failed handshake). `required`: STARTTLS or nothing, certificate not checked
+ * (SES's TlsPolicy Require asks for "a secure connection"). `verified`: STARTTLS with a certificate valid for the MX
+ * host name (MTA-STS enforce, RFC 8461 4.2).
+ */
+export type TlsMode = 'opportunistic' | 'plaintext' | 'required' | 'verified';
+
+export interface SmtpClientOptions {
+  /** MX address to connect to. */
+  host: string;
+  port: number;
+  /** MX host name: SNI and the name the certificate must match. */
+  servername: string;
+  /** Source address to bind; undefined lets the system choose. */
+  localAddress?: string;
+  ehloName: string;
+  tls: TlsMode;
+  connectTimeoutMs: number;
+  greetingTimeoutMs: number;
+  dataTimeoutMs: number;
+  /** Extra trust anchors for `verified` (PEM); Node's default store otherwise. */
+  ca?: string[];
+}
+
+export interface SmtpEnvelope {
+  /** '' for the null sender. */
+  from: string;
+  to: string[];
+  size: number;
+}
+
+export type SendInfo = SMTPConnection.SentMessageInfo;
+/** nodemailer's error: `code` (ECONNECTION, ETIMEDOUT, ETLS, EENVELOPE, EMESSAGE…), `response`, `responseCode`, `command`. */
+export type SmtpError = SMTPConnection.SMTPError & { originalCode?: string; rejectedErrors?: SmtpError[]; recipient?: string };
+
+/** One SMTP session to an MX host, as promises over nodemailer's SMTPConnection. */
+export class SmtpClient {
+  private closed = false;
+
+  private constructor(private readonly connection: SMTPConnection) {
+    connection.on('end', () => (this.closed = true));
+  }
+
+  /** Connects, says EHLO and (per the TLS mode) STARTTLS; rejects with the SmtpError that stopped it. */
+  static async connect(options: SmtpClientOptions): Promise<SmtpClient> {
+    const socket = await openSocket(options);
+    const connectionOptions: SMTPConnectionOptions = {
+      connection: socket,
+      host: options.host,
+      port: options.port,
+      servername: options.servername,
+      name: options.ehloName,
+      secure: false,
+      ignoreTLS: options.tls === 'plaintext',
+      opportunisticTLS: options.tls === 'opportunistic',
+      requireTLS: options.tls === 'required' || options.tls === 'verified',
+      tls: options.tls === 'verified' ? { rejectUnauthorized: true, servername: options.servername, ca: options.ca } : { rejectUnauthorized: false, servername: options.servername },
+      // The socket is open already: nodemailer's connection budget covers the greeting, EHLO and STARTTLS.
+      connectionTimeout: options.greetingTimeoutMs,
+      greetingTimeout: options.greetingTimeoutMs,
+      socketTimeout: options.dataTimeoutMs,
+      // A connection we close has nothing more to say; do not hold the process for the peer's FIN.
+      socketCloseTimeout: 1000,
+      logger: false,
+    };
+    const connection = new SMTPConnection(connectionOptions);
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const fail = (error: SmtpError) => {
+        if (settled) return;
+        settled = true;
+        // nodemailer reports a handshake that fails mid-STARTTLS as a socket error; it is a TLS failure all the same.
+        if (connection.upgrading && error.code !== 'ETLS') {
+          error.originalCode ??= error.code;
+          error.code = 'ETLS';
+        }
+        connection.close();
+        reject(error);
+      };
+      // Errors after the handshake also reach the pending command's callback, which is where they are handled.
+      connection.on('error', (error: SmtpError) => fail(error));
+      connection.connect((error) => {
+        if (error) return fail(error as SmtpError);
+        settled = true;
+        resolve(new SmtpClient(connection));
+      });
+    });
+  }
+
+  get secure(): boolean {
+    return this.connection.secure;
+  }
+
+  /** False once the server or an error has closed the session. */
+  get usable(): boolean {
+    return !this.closed && !this.connection.destroyed;
+  }
+
+  send(envelope: SmtpEnvelope, message: Readable): Promise<SendInfo> {
+    return new Promise((resolve, reject) => {
+      this.connection.send({ from: envelope.from === '' ? false : envelope.from, to: envelope.to, size: envelope.size, use8BitMime: true }, message, (error, info) =>
+        error ? reject(error) : resolve(info!),
+      );
+    });
+  }
+
+  /** RSET, so the next transaction starts clean on the same connection. */
+  reset(): Promise<void> {
+    return new Promise((resolve, reject) => this.connection.reset((error) => (error ? reject(error) : resolve())));
+  }
+
+  /** QUIT; resolves once the connection is closed, so a connection limit counts it until then. */
+  quit(): Promise<void> {
+    const socket = this.connection._socket;
+    const open = this.usable && socket && !socket.destroyed;
+    this.closed = true;
+    if (!open) {
+      this.connection.close();
+      return Promise.resolve();
+    }
+    // nodemailer ends the socket on the 221 and destroys it if the server has not closed within socketCloseTimeout.
+    return new Promise((resolve) => {
+      socket.once('close', () => resolve());
+      this.connection.quit();
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    this.connection.close();
+  }
+}
+
+/**
+ * The TCP connection, opened here rather than by nodemailer so that connectTimeoutMs bounds it alone (nodemailer's
+ * own timeout would also cover the greeting) and a source address that cannot be bound shows as such.
+ */
+function openSocket(options: SmtpClientOptions): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect({ host: options.host, port: options.port, localAddress: options.localAddress });
+    const fail = (code: string, message: string, originalCode?: string) => {
+      socket.destroy();
+      reject(Object.assign(new Error(message), { code, originalCode, command: 'CONN' }) as SmtpError);
+    };
+    socket.setTimeout(options.connectTimeoutMs, () => fail('ETIMEDOUT', `Connection timeout connecting to ${options.host}:${options.port}`));
+    socket.once('error', (error: NodeJS.ErrnoException) => fail('ECONNECTION', error.message, error.code));
+    socket.once('connect', () => {
+      socket.setTimeout(0);
+      socket.removeAllListeners('error');
+      socket.removeAllListeners('timeout');
+      resolve(socket);
+    });
+  });
+}

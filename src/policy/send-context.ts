@@ -1,0 +1,62 @@
+import type { Account, ControlStore } from '../store/control-store.js';
+import type { ConfigurationSet } from '../store/configuration-sets.js';
+import type { Identity } from '../store/identities.js';
+import { headerMailboxes, type Mailbox } from './addresses.js';
+import { resolveIdentities } from './identity-resolver.js';
+import type { SendRequest } from './send-request.js';
+
+/** Another account's identity that a sending-authorization policy lets this sender use (X-SES-*-ARN). */
+export interface DelegatedIdentity {
+  arn: string;
+  ownerAccount: Account;
+  identity: Identity;
+}
+
+/**
+ * One message's way through the policy steps: the request, what was derived from it once (header
+ * addresses), and what earlier steps found out for later ones (account, configuration set, tags,
+ * delegated identities).
+ */
+export class SendContext {
+  readonly from: Mailbox[];
+  readonly sender: Mailbox | undefined;
+  readonly returnPath: string | undefined;
+  private loadedAccount: Account | undefined;
+  configurationSet: ConfigurationSet | null = null;
+  readonly tags: Record<string, string[]> = {};
+  /** Delegated identities by the address they authorize. */
+  readonly delegated = new Map<string, DelegatedIdentity>();
+  private senderIdentities: Promise<Map<string, Identity>> | undefined;
+
+  constructor(readonly request: SendRequest) {
+    this.from = headerMailboxes(request.headers, 'From');
+    this.sender = headerMailboxes(request.headers, 'Sender')[0];
+    this.returnPath = headerMailboxes(request.headers, 'Return-Path')[0]?.address;
+  }
+
+  get account(): Account {
+    if (!this.loadedAccount) throw new Error('policy step order: the account is loaded by the first step');
+    return this.loadedAccount;
+  }
+
+  set account(account: Account) {
+    this.loadedAccount = account;
+  }
+
+  /** The addresses SES requires to be verified: envelope sender, From, Sender and Return-Path. */
+  get senderAddresses(): string[] {
+    const addresses = [this.request.mailFrom, ...this.from.map((mailbox) => mailbox.address), this.sender?.address, this.returnPath];
+    return [...new Set(addresses.filter((address): address is string => Boolean(address)))];
+  }
+
+  /** The account's own verified identities covering the sender addresses (looked up once). */
+  ownSenderIdentities(store: ControlStore): Promise<Map<string, Identity>> {
+    this.senderIdentities ??= resolveIdentities(store.identities, this.account.id, this.senderAddresses);
+    return this.senderIdentities;
+  }
+
+  /** Where feedback goes: the Return-Path header if given, else the envelope sender (ses:FeedbackAddress). */
+  get feedbackAddress(): string {
+    return this.returnPath ?? this.request.mailFrom;
+  }
+}

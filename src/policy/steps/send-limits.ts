@@ -1,0 +1,33 @@
+import type { SendLimiter } from '../../ratelimit/index.js';
+import { isSimulatorAddress } from '../addresses.js';
+import { PolicyReplies } from '../policy-replies.js';
+import type { PolicyStep } from '../send-policy.js';
+
+/** SES's sandbox limits: 1 recipient per second, 200 per rolling 24 hours. */
+export const SANDBOX_MAX_SEND_RATE = 1;
+export const SANDBOX_MAX_24_HOUR_SEND = 200;
+
+/**
+ * The send rate and rolling 24-hour quota, counted in recipients and charged to the sending
+ * account. Last of the steps, so a refused message is never counted; mailbox-simulator recipients
+ * count toward the rate but not the quota.
+ */
+export function sendLimits(limiter: SendLimiter): PolicyStep {
+  return {
+    name: 'send-limits',
+    async check(context) {
+      const { account, request } = context;
+      const recipients = request.recipients.length;
+      const result = await limiter.acquire({
+        key: account.id,
+        rateRecipients: recipients,
+        quotaRecipients: recipients - request.recipients.filter(isSimulatorAddress).length,
+        maxSendRate: account.sandbox ? SANDBOX_MAX_SEND_RATE : account.maxSendRate,
+        max24HourSend: account.sandbox ? SANDBOX_MAX_24_HOUR_SEND : account.max24HourSend,
+        now: request.now.getTime(),
+      });
+      if (result.ok) return undefined;
+      return result.reason === 'rate' ? PolicyReplies.maximumSendingRate() : PolicyReplies.dailyQuota();
+    },
+  };
+}

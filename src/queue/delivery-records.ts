@@ -1,0 +1,86 @@
+import type { MessageMetadata } from './queued-message.js';
+
+/**
+ * Where a delivery (one recipient of a message) stands. `queued` waits for next_attempt_at (a deferred delivery is
+ * a queued one with attempts > 0); `leased` is in the hands of a running delivery engine; `held` waits for an
+ * operator; the last three are final.
+ */
+export type DeliveryState = 'queued' | 'leased' | 'held' | 'delivered' | 'bounced' | 'deleted';
+
+/** A delivery leased to this process. */
+export interface ClaimedDelivery {
+  id: number;
+  messageId: string;
+  recipient: string;
+  domain: string;
+  attempts: number;
+  /** Source address of the previous attempt ('' for the system's default), reused for greylisting. */
+  sourceIp: string | null;
+}
+
+/** A message as the delivery engine needs it. */
+export interface MessageForDelivery {
+  id: string;
+  accountId: string;
+  mailFrom: string;
+  header: Buffer;
+  bodyFile: string;
+  size: number;
+  receivedAt: number;
+  metadata: MessageMetadata;
+  /** DKIM-Signature field(s) computed at the first attempt; null before it, empty when nothing signs. */
+  dkimSignature: Buffer | null;
+}
+
+export interface ClaimedBatch {
+  deliveries: ClaimedDelivery[];
+  messages: Map<string, MessageForDelivery>;
+}
+
+/** Where an attempt got and what it was told: the fields SES delivery and bounce notifications carry. */
+export interface AttemptOutcome {
+  /** The remote reply, or the gateway's own diagnostic in SMTP reply form. */
+  response: string;
+  /** Address of the MX host that answered, null when none was reached. */
+  remoteMta: string | null;
+  mxHost: string | null;
+  /** Source address ('' for the system's default), null when no connection was tried. */
+  sourceIp: string | null;
+  /** The EHLO name the gateway used (SES's reportingMTA). */
+  reportingMta: string | null;
+  /** For a deferred delivery, what it bounces as if its retries run out. */
+  bounceType: string | null;
+  bounceSubType: string | null;
+  /** The bounce rule's category. */
+  category: string | null;
+}
+
+/** The outcome of one attempt for one recipient; `queued` means deferred to nextAttemptAt. */
+export interface DeliveryResult extends AttemptOutcome {
+  deliveryId: number;
+  messageId: string;
+  state: 'delivered' | 'bounced' | 'queued';
+  at: number;
+  nextAttemptAt: number | null;
+}
+
+/** A leased delivery handed back without an attempt (shutdown, a full destination queue, a warm-up cap). */
+export interface DeliveryRelease {
+  deliveryId: number;
+  nextAttemptAt: number;
+}
+
+/** Everything the engine writes at once: one transaction for many results. */
+export interface ResultBatch {
+  results: DeliveryResult[];
+  releases: DeliveryRelease[];
+  signatures: Array<{ messageId: string; signature: Buffer }>;
+  /** Recipients sent from each source address on a UTC day (YYYY-MM-DD), for warm-up caps. */
+  volumes: Array<{ address: string; day: string; recipients: number }>;
+}
+
+/** A message whose recipients are all final: its body file can go. */
+export interface CompletedMessage {
+  id: string;
+  bodyFile: string;
+}

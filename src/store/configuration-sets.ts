@@ -1,0 +1,34 @@
+/** Configuration sets: groups of sending rules a message selects with X-SES-CONFIGURATION-SET. */
+
+export type TlsPolicy = 'Require' | 'Optional';
+export type SuppressionReason = 'BOUNCE' | 'COMPLAINT';
+
+export interface EventDestination {
+  name: string;
+  enabled: boolean;
+  /** SES event types, e.g. SEND, DELIVERY, BOUNCE, COMPLAINT, REJECT, DELIVERY_DELAY. */
+  eventTypes: string[];
+  /** Where events go (webhook URL, file path, …); used by the events layer. */
+  target: string;
+}
+
+export interface ConfigurationSet {
+  accountId: string;
+  name: string;
+  sendingEnabled: boolean;
+  tlsPolicy: TlsPolicy;
+  sendingPoolName: string | null;
+  suppressedReasons: SuppressionReason[];
+  eventDestinations: EventDestination[];
+  createdAt: Date;
+}
+
+export type NewConfigurationSet = Omit<ConfigurationSet, 'createdAt'>;
+
+export interface ConfigurationSetStore {
+  create(set: NewConfigurationSet): Promise<ConfigurationSet>;
+  get(accountId: string, name: string): Promise<ConfigurationSet | null>;
+  list(accountId?: string): Promise<ConfigurationSet[]>;
+  update(accountId: string, name: string, changes: Partial<Omit<ConfigurationSet, 'accountId' | 'name' | 'createdAt'>>): Promise<ConfigurationSet>;
+  delete(accountId: string, name: string): Promise<boolean>;
+}
