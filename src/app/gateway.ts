@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
+import { controlStoreDeliverySettings } from './control-store-delivery-settings.js';
 import { SmtpAuthenticator } from '../auth/smtp-authenticator.js';
 import { plaintextBlockList } from '../config/load.js';
 import { formatListener } from '../config/listen-spec.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { DeliveryEngine } from '../delivery/delivery-engine.js';
-import { staticDeliverySettings } from '../delivery/delivery-settings.js';
 import { createResolver } from '../delivery/mx/index.js';
 import { IdentityVerifier } from '../identity/identity-verifier.js';
 import { mailFromTargets } from '../identity/mail-from-targets.js';
@@ -37,7 +37,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   if (removed > 0) log.warn({ files: removed }, 'removed body files of messages that were never acknowledged (crash before commit)');
   // Delivery does not read identities and configuration sets yet: no identity DKIM signature or custom MAIL FROM,
   // and every message gets SES's configuration-set defaults (TLS Optional, the default IP pool).
-  const delivery = config.delivery.enabled ? new DeliveryEngine({ config, queue, spool, settings: staticDeliverySettings(), log }) : null;
+  const delivery = config.delivery.enabled ? new DeliveryEngine({ config, queue, spool, settings: controlStoreDeliverySettings(store), log }) : null;
   if (delivery) acceptor.onCommitted(() => delivery.wake());
 
   const handlers = createSubmissionHandlers({

@@ -30,3 +30,14 @@ export function migrate(db: SqliteDatabase, migrations: readonly string[]): void
     db.pragma(`user_version = ${migrations.length}`);
   }).immediate();
 }
+
+const statements = new WeakMap<SqliteDatabase, Map<string, Database.Statement>>();
+
+/** A prepared statement, compiled once per database connection: preparing costs more than running a small query. */
+export function prepared(db: SqliteDatabase, sql: string): Database.Statement {
+  let cache = statements.get(db);
+  if (!cache) statements.set(db, (cache = new Map()));
+  let statement = cache.get(sql);
+  if (!statement) cache.set(sql, (statement = db.prepare(sql)));
+  return statement;
+}

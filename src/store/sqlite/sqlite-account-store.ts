@@ -1,5 +1,5 @@
 import { AlreadyExistsError, NotFoundError, type Account, type AccountStore, type NewAccount } from '../control-store.js';
-import type { SqliteDatabase } from './database.js';
+import { prepared, type SqliteDatabase } from './database.js';
 import { isUniqueViolation } from './sqlite-errors.js';
 
 interface AccountRow {
@@ -26,8 +26,7 @@ export class SqliteAccountStore implements AccountStore {
   async create(account: NewAccount): Promise<Account> {
     const createdAt = Date.now();
     try {
-      this.db
-        .prepare('INSERT INTO accounts (id, sandbox, sending_enabled, max_send_rate, max_24_hour_send, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      prepared(this.db, 'INSERT INTO accounts (id, sandbox, sending_enabled, max_send_rate, max_24_hour_send, created_at) VALUES (?, ?, ?, ?, ?, ?)')
         .run(account.id, account.sandbox ? 1 : 0, account.sendingEnabled ? 1 : 0, account.maxSendRate, account.max24HourSend, createdAt);
     } catch (error) {
       if (isUniqueViolation(error)) throw new AlreadyExistsError(`account ${account.id}`);
@@ -37,20 +36,19 @@ export class SqliteAccountStore implements AccountStore {
   }
 
   async get(id: string): Promise<Account | null> {
-    const row = this.db.prepare('SELECT * FROM accounts WHERE id = ?').get(id) as AccountRow | undefined;
+    const row = prepared(this.db, 'SELECT * FROM accounts WHERE id = ?').get(id) as AccountRow | undefined;
     return row ? toAccount(row) : null;
   }
 
   async list(): Promise<Account[]> {
-    return (this.db.prepare('SELECT * FROM accounts ORDER BY created_at, id').all() as AccountRow[]).map(toAccount);
+    return (prepared(this.db, 'SELECT * FROM accounts ORDER BY created_at, id').all() as AccountRow[]).map(toAccount);
   }
 
   async update(id: string, changes: Partial<Omit<Account, 'id' | 'createdAt'>>): Promise<Account> {
     const current = await this.get(id);
     if (!current) throw new NotFoundError(`account ${id}`);
     const next = { ...current, ...changes };
-    this.db
-      .prepare('UPDATE accounts SET sandbox = ?, sending_enabled = ?, max_send_rate = ?, max_24_hour_send = ? WHERE id = ?')
+    prepared(this.db, 'UPDATE accounts SET sandbox = ?, sending_enabled = ?, max_send_rate = ?, max_24_hour_send = ? WHERE id = ?')
       .run(next.sandbox ? 1 : 0, next.sendingEnabled ? 1 : 0, next.maxSendRate, next.max24HourSend, id);
     return next;
   }

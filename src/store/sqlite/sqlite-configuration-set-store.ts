@@ -1,6 +1,6 @@
 import { AlreadyExistsError, NotFoundError } from '../control-store.js';
 import type { ConfigurationSet, ConfigurationSetStore, NewConfigurationSet } from '../configuration-sets.js';
-import type { SqliteDatabase } from './database.js';
+import { prepared, type SqliteDatabase } from './database.js';
 import { isUniqueViolation } from './sqlite-errors.js';
 
 interface ConfigurationSetRow {
@@ -42,8 +42,7 @@ export class SqliteConfigurationSetStore implements ConfigurationSetStore {
   async create(set: NewConfigurationSet): Promise<ConfigurationSet> {
     const created = { ...set, createdAt: new Date() };
     try {
-      this.db
-        .prepare(
+      prepared(this.db, 
           `INSERT INTO configuration_sets (account_id, name, sending_enabled, tls_policy, sending_pool_name, suppressed_reasons, event_destinations, created_at)
            VALUES (@accountId, @name, @sendingEnabled, @tlsPolicy, @sendingPoolName, @suppressedReasons, @eventDestinations, @createdAt)`,
         )
@@ -56,14 +55,14 @@ export class SqliteConfigurationSetStore implements ConfigurationSetStore {
   }
 
   async get(accountId: string, name: string): Promise<ConfigurationSet | null> {
-    const row = this.db.prepare('SELECT * FROM configuration_sets WHERE account_id = ? AND name = ?').get(accountId, name) as ConfigurationSetRow | undefined;
+    const row = prepared(this.db, 'SELECT * FROM configuration_sets WHERE account_id = ? AND name = ?').get(accountId, name) as ConfigurationSetRow | undefined;
     return row ? toConfigurationSet(row) : null;
   }
 
   async list(accountId?: string): Promise<ConfigurationSet[]> {
     const rows = accountId
-      ? this.db.prepare('SELECT * FROM configuration_sets WHERE account_id = ? ORDER BY name').all(accountId)
-      : this.db.prepare('SELECT * FROM configuration_sets ORDER BY account_id, name').all();
+      ? prepared(this.db, 'SELECT * FROM configuration_sets WHERE account_id = ? ORDER BY name').all(accountId)
+      : prepared(this.db, 'SELECT * FROM configuration_sets ORDER BY account_id, name').all();
     return (rows as ConfigurationSetRow[]).map(toConfigurationSet);
   }
 
@@ -71,8 +70,7 @@ export class SqliteConfigurationSetStore implements ConfigurationSetStore {
     const current = await this.get(accountId, name);
     if (!current) throw new NotFoundError(`configuration set ${name}`);
     const next = { ...current, ...changes };
-    this.db
-      .prepare(
+    prepared(this.db, 
         `UPDATE configuration_sets SET sending_enabled = @sendingEnabled, tls_policy = @tlsPolicy, sending_pool_name = @sendingPoolName,
            suppressed_reasons = @suppressedReasons, event_destinations = @eventDestinations WHERE account_id = @accountId AND name = @name`,
       )
@@ -81,6 +79,6 @@ export class SqliteConfigurationSetStore implements ConfigurationSetStore {
   }
 
   async delete(accountId: string, name: string): Promise<boolean> {
-    return this.db.prepare('DELETE FROM configuration_sets WHERE account_id = ? AND name = ?').run(accountId, name).changes === 1;
+    return prepared(this.db, 'DELETE FROM configuration_sets WHERE account_id = ? AND name = ?').run(accountId, name).changes === 1;
   }
 }

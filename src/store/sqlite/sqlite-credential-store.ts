@@ -1,5 +1,5 @@
 import { AlreadyExistsError, type Credential, type CredentialStore, type NewCredential } from '../control-store.js';
-import type { SqliteDatabase } from './database.js';
+import { prepared, type SqliteDatabase } from './database.js';
 import { isUniqueViolation } from './sqlite-errors.js';
 
 interface CredentialRow {
@@ -29,8 +29,7 @@ export class SqliteCredentialStore implements CredentialStore {
   async create(credential: NewCredential): Promise<Credential> {
     const createdAt = Date.now();
     try {
-      this.db
-        .prepare(
+      prepared(this.db, 
           `INSERT INTO credentials (access_key_id, account_id, user_name, region, password_salt, password_hash, created_at)
            VALUES (?, ?, ?, ?, ?, ?, ?)`,
         )
@@ -43,19 +42,19 @@ export class SqliteCredentialStore implements CredentialStore {
   }
 
   async get(accessKeyId: string): Promise<Credential | null> {
-    const row = this.db.prepare('SELECT * FROM credentials WHERE access_key_id = ?').get(accessKeyId) as CredentialRow | undefined;
+    const row = prepared(this.db, 'SELECT * FROM credentials WHERE access_key_id = ?').get(accessKeyId) as CredentialRow | undefined;
     return row ? toCredential(row) : null;
   }
 
   async list(accountId?: string): Promise<Credential[]> {
     const rows = accountId
-      ? this.db.prepare('SELECT * FROM credentials WHERE account_id = ? ORDER BY created_at').all(accountId)
-      : this.db.prepare('SELECT * FROM credentials ORDER BY account_id, created_at').all();
+      ? prepared(this.db, 'SELECT * FROM credentials WHERE account_id = ? ORDER BY created_at').all(accountId)
+      : prepared(this.db, 'SELECT * FROM credentials ORDER BY account_id, created_at').all();
     return (rows as CredentialRow[]).map(toCredential);
   }
 
   async revoke(accessKeyId: string): Promise<boolean> {
-    const result = this.db.prepare('UPDATE credentials SET revoked_at = ? WHERE access_key_id = ? AND revoked_at IS NULL').run(Date.now(), accessKeyId);
+    const result = prepared(this.db, 'UPDATE credentials SET revoked_at = ? WHERE access_key_id = ? AND revoked_at IS NULL').run(Date.now(), accessKeyId);
     return result.changes === 1;
   }
 }

@@ -1,6 +1,6 @@
 import { AlreadyExistsError, NotFoundError } from '../control-store.js';
 import type { Identity, IdentityStore, NewIdentity } from '../identities.js';
-import type { SqliteDatabase } from './database.js';
+import { prepared, type SqliteDatabase } from './database.js';
 import { isUniqueViolation } from './sqlite-errors.js';
 
 interface IdentityRow {
@@ -60,8 +60,7 @@ export class SqliteIdentityStore implements IdentityStore {
   async create(identity: NewIdentity): Promise<Identity> {
     const created = { ...identity, createdAt: new Date() };
     try {
-      this.db
-        .prepare(
+      prepared(this.db, 
           `INSERT INTO identities (account_id, name, type, status, verified_by, verification_token, pending_since, last_checked_at, dkim, mail_from, default_configuration_set, created_at)
            VALUES (@accountId, @name, @type, @status, @verifiedBy, @verificationToken, @pendingSince, @lastCheckedAt, @dkim, @mailFrom, @defaultConfigurationSet, @createdAt)`,
         )
@@ -74,21 +73,20 @@ export class SqliteIdentityStore implements IdentityStore {
   }
 
   async get(accountId: string, name: string): Promise<Identity | null> {
-    const row = this.db.prepare('SELECT * FROM identities WHERE account_id = ? AND name = ?').get(accountId, name) as IdentityRow | undefined;
+    const row = prepared(this.db, 'SELECT * FROM identities WHERE account_id = ? AND name = ?').get(accountId, name) as IdentityRow | undefined;
     return row ? toIdentity(row) : null;
   }
 
   async list(accountId?: string): Promise<Identity[]> {
     const rows = accountId
-      ? this.db.prepare('SELECT * FROM identities WHERE account_id = ? ORDER BY name').all(accountId)
-      : this.db.prepare('SELECT * FROM identities ORDER BY account_id, name').all();
+      ? prepared(this.db, 'SELECT * FROM identities WHERE account_id = ? ORDER BY name').all(accountId)
+      : prepared(this.db, 'SELECT * FROM identities ORDER BY account_id, name').all();
     return (rows as IdentityRow[]).map(toIdentity);
   }
 
   async findByNames(accountId: string, names: readonly string[]): Promise<Identity[]> {
     if (names.length === 0) return [];
-    const rows = this.db
-      .prepare(`SELECT * FROM identities WHERE account_id = ? AND name IN (${names.map(() => '?').join(', ')})`)
+    const rows = prepared(this.db, `SELECT * FROM identities WHERE account_id = ? AND name IN (${names.map(() => '?').join(', ')})`)
       .all(accountId, ...names) as IdentityRow[];
     return rows.map(toIdentity);
   }
@@ -97,14 +95,14 @@ export class SqliteIdentityStore implements IdentityStore {
     const current = await this.get(accountId, name);
     if (!current) throw new NotFoundError(`identity ${name}`);
     const next = { ...current, ...changes };
-    this.db.prepare(`UPDATE identities SET ${COLUMNS} WHERE account_id = @accountId AND name = @name`).run(toParameters(next));
+    prepared(this.db, `UPDATE identities SET ${COLUMNS} WHERE account_id = @accountId AND name = @name`).run(toParameters(next));
     return next;
   }
 
   async delete(accountId: string, name: string): Promise<boolean> {
     const deleted = this.db.transaction(() => {
-      this.db.prepare("DELETE FROM policies WHERE account_id = ? AND target_kind = 'identity' AND target_name = ?").run(accountId, name);
-      return this.db.prepare('DELETE FROM identities WHERE account_id = ? AND name = ?').run(accountId, name).changes;
+      prepared(this.db, "DELETE FROM policies WHERE account_id = ? AND target_kind = 'identity' AND target_name = ?").run(accountId, name);
+      return prepared(this.db, 'DELETE FROM identities WHERE account_id = ? AND name = ?').run(accountId, name).changes;
     })();
     return deleted === 1;
   }
