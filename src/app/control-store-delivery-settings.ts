@@ -1,30 +1,40 @@
 import type { DeliverySettings } from '../delivery/delivery-settings.js';
+import { ExpiringMemo } from '../delivery/expiring-memo.js';
 import { identityDomain } from '../identity/identity-name.js';
 import { resolveIdentities } from '../policy/identity-resolver.js';
 import type { ControlStore } from '../store/control-store.js';
+import type { ConfigurationSet } from '../store/configuration-sets.js';
 import type { Identity } from '../store/identities.js';
 
-/** The most specific verified domain identity of the account that covers `domain`. */
-async function domainIdentity(store: ControlStore, accountId: string, domain: string): Promise<Identity | undefined> {
-  const probe = `postmaster@${domain}`;
-  return (await resolveIdentities(store.identities, accountId, [probe])).get(probe);
-}
+/**
+ * How long a looked-up identity or configuration set is reused: every message of a burst asks for the same
+ * few, and an operator's change (a new DKIM key, a TLS policy) takes effect within this time.
+ */
+const SETTINGS_LIFETIME_MS = 10_000;
 
 /** The delivery engine's view of identities and configuration sets, read from the control store. */
 export function controlStoreDeliverySettings(store: ControlStore): DeliverySettings {
+  const identities = new ExpiringMemo<Identity | undefined>(() => SETTINGS_LIFETIME_MS);
+  const sets = new ExpiringMemo<ConfigurationSet | null>(() => SETTINGS_LIFETIME_MS);
+  /** The most specific verified domain identity of the account that covers `domain`. */
+  const domainIdentity = (accountId: string, domain: string) =>
+    identities.get(`${accountId}\0${domain}`, async () => {
+      const probe = `postmaster@${domain}`;
+      return (await resolveIdentities(store.identities, accountId, [probe])).get(probe);
+    });
   return {
     async dkimSigners(accountId, fromDomain) {
-      const identity = await domainIdentity(store, accountId, fromDomain);
+      const identity = await domainIdentity(accountId, fromDomain);
       if (!identity?.dkim?.enabled) return [];
       const domain = identityDomain(identity.name);
       return identity.dkim.keys.map((key) => ({ domain, selector: key.selector, privateKeyPem: key.privateKeyPem, algorithm: key.algorithm }));
     },
     async configurationSet(accountId, name) {
-      const set = await store.configurationSets.get(accountId, name);
+      const set = await sets.get(`${accountId}\0${name}`, () => store.configurationSets.get(accountId, name));
       return set ? { tlsPolicy: set.tlsPolicy, sendingPoolName: set.sendingPoolName ?? undefined } : null;
     },
     async customMailFrom(accountId, fromDomain) {
-      const mailFrom = (await domainIdentity(store, accountId, fromDomain))?.mailFrom;
+      const mailFrom = (await domainIdentity(accountId, fromDomain))?.mailFrom;
       // The engine checks the domain's MX when it sends and applies behaviorOnMxFailure.
       return mailFrom ? { domain: mailFrom.domain, behaviorOnMxFailure: mailFrom.behaviorOnMxFailure } : null;
     },

@@ -9,6 +9,8 @@
  * - A command guard the gateway supplies (STARTTLS before AUTH/MAIL, envelope syntax) sees every
  *   command before smtp-server does, except AUTH continuation lines.
  * - SES's texts for the idle timeout and for a too-large SIZE= parameter.
+ * - Replies written in the same tick (answers to pipelined commands) leave in one TLS record and
+ *   one write instead of one each.
  */
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 import type { SMTPServerSession } from 'smtp-server';
@@ -21,6 +23,7 @@ export type CommandGuard = (line: string, session: SMTPServerSession, secure: bo
 
 interface ConnectionInternals {
   _server: { options: { commandGuard?: CommandGuard } };
+  _socket: import('node:net').Socket;
   _nextHandler: unknown;
   _upgrading: boolean;
   _ready: boolean;
@@ -72,6 +75,11 @@ export function installSmtpServerCompat(idleTimeoutText: string, messageTooLongT
       send.call(this, 451, idleTimeoutText, false);
       this.close();
       return;
+    }
+    const socket = this._socket;
+    if (socket && !socket.writableCorked) {
+      socket.cork();
+      process.nextTick(() => socket.uncork());
     }
     send.call(this, code, data, context);
   };

@@ -1,4 +1,5 @@
 import { createHash, sign, type KeyObject } from 'node:crypto';
+import { promisify } from 'node:util';
 import { parseHeaderSection, type HeaderField } from '../header-section.js';
 import { checkDkimNames } from './dns-record.js';
 import { DkimError } from './dkim-error.js';
@@ -50,6 +51,9 @@ const keyCache = new Map<string, { key: KeyObject; algorithm: DkimAlgorithm }>()
 const KEY_CACHE_SIZE = 1000;
 const LINE_LENGTH = 76;
 
+/** crypto.sign with a callback runs in libuv's thread pool, so RSA signatures do not hold up the event loop. */
+const signInPool = promisify(sign) as (algorithm: string | null, data: Buffer, key: KeyObject) => Promise<Buffer>;
+
 /**
  * Returns one relaxed/relaxed DKIM-Signature field per signer, CRLF-terminated, to prepend to the message.
  * The message streams once: the body is hashed as it passes, so it is never held in memory.
@@ -66,7 +70,8 @@ export async function signMessage(message: Buffer | NodeJS.ReadableStream, signe
   if (!fields.some((field) => field.name.toLowerCase() === 'from')) throw new DkimError('DKIM signing needs a From header field (RFC 6376 5.4)');
   const signedHeader = fields.map((field) => relaxedHeaderField(field.raw)).join('');
   const signTime = Math.floor((options.signTime ?? new Date()).getTime() / 1000);
-  return signers.map((signer, index) => signatureField(signer, keys[index]!, fields, signedHeader, parts.bodyHash, signTime)).join('');
+  const signatures = await Promise.all(signers.map((signer, index) => signatureField(signer, keys[index]!, fields, signedHeader, parts.bodyHash, signTime)));
+  return signatures.join('');
 }
 
 function signingKey(signer: DkimSigner): KeyObject {
@@ -110,7 +115,7 @@ function signedFields(fields: HeaderField[], headerList: readonly string[]): Hea
   return fields.filter((field) => names.has(field.name.toLowerCase())).reverse();
 }
 
-function signatureField(signer: DkimSigner, key: KeyObject, fields: HeaderField[], signedHeader: string, bodyHash: string, signTime: number): string {
+async function signatureField(signer: DkimSigner, key: KeyObject, fields: HeaderField[], signedHeader: string, bodyHash: string, signTime: number): Promise<string> {
   const lines = new FoldedLines('DKIM-Signature:');
   for (const tag of ['v=1;', `a=${signer.algorithm};`, 'c=relaxed/relaxed;', `d=${signer.domain};`, `s=${signer.selector};`, `t=${signTime};`, `bh=${bodyHash};`]) lines.add(tag, ' ');
   fields.forEach((field, index) => lines.add(`${index === 0 ? 'h=' : ''}${field.name}${index === fields.length - 1 ? ';' : ':'}`, index === 0 ? ' ' : ''));
@@ -118,7 +123,7 @@ function signatureField(signer: DkimSigner, key: KeyObject, fields: HeaderField[
   const unsigned = lines.text();
   // The signature covers the signed fields and this field with an empty b= (RFC 6376 3.7), no CRLF after it.
   const data = Buffer.from(signedHeader + relaxedHeaderField(unsigned).slice(0, -2), 'latin1');
-  const signature = signer.algorithm === 'ed25519-sha256' ? sign(null, createHash('sha256').update(data).digest(), key) : sign('sha256', data, key);
+  const signature = signer.algorithm === 'ed25519-sha256' ? await signInPool(null, createHash('sha256').update(data).digest(), key) : await signInPool('sha256', data, key);
   return `${unsigned}${foldBase64(signature.toString('base64'), unsigned.length - unsigned.lastIndexOf('\n') - 1)}\r\n`;
 }
 

@@ -1,5 +1,4 @@
 import type { ControlStore } from '../../store/control-store.js';
-import { resolveIdentities } from '../identity-resolver.js';
 import { PolicyReplies } from '../policy-replies.js';
 import type { PolicyStep } from '../send-policy.js';
 
@@ -14,7 +13,7 @@ export function configurationSetUsable(store: ControlStore): PolicyStep {
       let name = context.request.ses.configurationSet;
       const from = context.from[0]?.address;
       if (name === undefined && from) {
-        name = (await resolveIdentities(store.identities, context.account.id, [from])).get(from)?.defaultConfigurationSet ?? undefined;
+        name = (await context.ownSenderIdentities(store)).get(from)?.defaultConfigurationSet ?? undefined;
       }
       if (name === undefined) return undefined;
       const set = await store.configurationSets.get(context.account.id, name);
