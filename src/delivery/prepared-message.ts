@@ -36,14 +36,15 @@ export interface MessagePreparerDependencies {
 
 const CRLF = Buffer.from('\r\n');
 
-/** The bytes that go out: signatures, the stored header, the blank line, the spooled body (streamed, never in memory). */
+/** The bytes that go out: signatures, the stored header, the blank line, the body (inline, or streamed from its spool file). */
 export function messageStream(spool: Spool, row: MessageForDelivery, signature: Buffer): Readable {
   return Readable.from(
     (async function* () {
       if (signature.length > 0) yield signature;
       yield row.header;
       yield CRLF;
-      yield* spool.read(row.bodyFile) as AsyncIterable<Buffer>;
+      if (row.body) yield row.body;
+      else yield* spool.read(row.bodyFile) as AsyncIterable<Buffer>;
     })(),
     { objectMode: false },
   );

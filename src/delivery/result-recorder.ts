@@ -77,7 +77,7 @@ export class ResultRecorder {
     }
     this.settled(batch.results.length + batch.releases.length);
     await Promise.all(
-      completed.map(({ id, bodyFile }) =>
+      completed.filter(({ bodyFile }) => bodyFile !== '').map(({ id, bodyFile }) =>
         this.spool.remove(bodyFile).catch((error: NodeJS.ErrnoException) => {
           if (error.code !== 'ENOENT') this.log.warn({ err: error, messageId: id }, 'could not remove the body file of a completed message');
         }),

@@ -24,6 +24,8 @@ export interface MessageForDelivery {
   accountId: string;
   mailFrom: string;
   header: Buffer;
+  /** The body when stored inline (small messages); else it is in bodyFile. */
+  body: Buffer | null;
   bodyFile: string;
   size: number;
   receivedAt: number;

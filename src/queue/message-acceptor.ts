@@ -5,15 +5,16 @@ import type { Spool, SpoolFile } from './spool.js';
 
 interface PendingCommit {
   message: QueuedMessage;
-  directory: string;
+  /** The spool directory of the body file, when the body is not inline. */
+  directory: string | null;
   resolve: () => void;
   reject: (error: Error) => void;
 }
 
 /**
- * Makes accepted messages durable before anyone answers 250: the body file is fsynced, then the
+ * Makes accepted messages durable before anyone answers 250: a body file is fsynced, then the
  * messages that finished in the same moment share one directory fsync and one SQLite commit
- * (group commit), so concurrent sessions do not pay one fsync each.
+ * (group commit), so concurrent sessions do not pay one fsync each. Inline bodies ride in that commit.
  */
 export class MessageAcceptor {
   private waiting: PendingCommit[] = [];
@@ -27,10 +28,10 @@ export class MessageAcceptor {
     private readonly log: Logger,
   ) {}
 
-  async accept(message: QueuedMessage, file: SpoolFile): Promise<void> {
-    await this.spool.sync(file);
+  async accept(message: QueuedMessage, file: SpoolFile | null): Promise<void> {
+    if (file) await this.spool.sync(file);
     await new Promise<void>((resolve, reject) => {
-      this.waiting.push({ message, directory: file.directory, resolve, reject });
+      this.waiting.push({ message, directory: file?.directory ?? null, resolve, reject });
       this.schedule();
     });
   }
@@ -60,7 +61,7 @@ export class MessageAcceptor {
     const batch = this.waiting;
     this.waiting = [];
     try {
-      await this.spool.syncDirectories(batch.map((pending) => pending.directory));
+      await this.spool.syncDirectories(batch.flatMap((pending) => (pending.directory ? [pending.directory] : [])));
       this.queue.insert(batch.map((pending) => pending.message));
       for (const pending of batch) pending.resolve();
       for (const listener of this.committedListeners) listener();

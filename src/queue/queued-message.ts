@@ -20,8 +20,11 @@ export interface QueuedMessage {
   accessKeyId: string;
   mailFrom: string;
   recipients: string[];
-  /** The stored header section (CRLF-terminated fields, no blank line); the body is in the spool. */
+  /** The stored header section (CRLF-terminated fields, no blank line). */
   header: Buffer;
+  /** The body when it is stored in the queue row (small messages), else null. */
+  body: Buffer | null;
+  /** The body's spool file when it is not inline, else ''. */
   bodyFile: string;
   /** Bytes of header, separator and body as they will be sent. */
   size: number;

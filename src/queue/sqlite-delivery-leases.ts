@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { SqliteDatabase } from '../store/sqlite/database.js';
 import type { ClaimedBatch, ClaimedDelivery, CompletedMessage, MessageForDelivery, ResultBatch } from './delivery-records.js';
 import type { DeliveryLeases } from './queue-store.js';
-import type { MessageRow } from './sqlite-message-row.js';
+import { COMPLETE_MESSAGE_SQL, type MessageRow } from './sqlite-message-row.js';
 
 interface ClaimedRow {
   id: number;
@@ -41,7 +41,7 @@ export class SqliteDeliveryLeases implements DeliveryLeases {
        RETURNING id, message_id, recipient, domain, attempts, source_ip`,
     );
     this.messageRows = db.prepare(
-      `SELECT id, account_id, mail_from, header, body_file, size, received_at, metadata, dkim_signature
+      `SELECT id, account_id, mail_from, header, body, body_file, size, received_at, metadata, dkim_signature
        FROM messages WHERE id IN (SELECT value FROM json_each(?))`,
     );
     this.applyResult = db.prepare(
@@ -66,12 +66,7 @@ export class SqliteDeliveryLeases implements DeliveryLeases {
       `INSERT INTO source_volume (address, day, recipients) VALUES (@address, @day, @recipients)
        ON CONFLICT (address, day) DO UPDATE SET recipients = recipients + excluded.recipients`,
     );
-    this.completeMessage = db.prepare(
-      `UPDATE messages SET completed_at = @now
-       WHERE id = @id AND completed_at IS NULL
-         AND NOT EXISTS (SELECT 1 FROM deliveries WHERE message_id = @id AND state NOT IN ('delivered', 'bounced', 'deleted'))
-       RETURNING id, body_file`,
-    );
+    this.completeMessage = db.prepare(COMPLETE_MESSAGE_SQL);
     this.claimAll = db.transaction((now: number, limit: number, leaseMs: number): ClaimedBatch => {
       const rows = this.claimRows.all({ owner: this.owner, until: now + leaseMs, now, limit }) as ClaimedRow[];
       const deliveries = rows.map(toClaimed).sort((a, b) => a.id - b.id);
@@ -135,6 +130,7 @@ const toMessage = (row: DeliveryMessageRow): MessageForDelivery => ({
   accountId: row.account_id,
   mailFrom: row.mail_from,
   header: row.header,
+  body: row.body,
   bodyFile: row.body_file,
   size: row.size,
   receivedAt: row.received_at,

@@ -1,3 +1,4 @@
+import { COMPLETE_MESSAGE_SQL } from './sqlite-message-row.js';
 import type { SqliteDatabase } from '../store/sqlite/database.js';
 import type { CompletedMessage } from './delivery-records.js';
 import type { QueueOperations } from './queue-store.js';
@@ -24,11 +25,7 @@ export class SqliteQueueOperations implements QueueOperations {
         )
         .pluck()
         .all({ ...params, now }) as string[];
-      const complete = db.prepare(
-        `UPDATE messages SET completed_at = @now WHERE id = @id AND completed_at IS NULL
-           AND NOT EXISTS (SELECT 1 FROM deliveries WHERE message_id = @id AND state NOT IN ('delivered', 'bounced', 'deleted'))
-         RETURNING id, body_file`,
-      );
+      const complete = db.prepare(COMPLETE_MESSAGE_SQL);
       const completed: CompletedMessage[] = [];
       for (const id of new Set(messageIds)) {
         const row = complete.get({ id, now }) as { id: string; body_file: string } | undefined;

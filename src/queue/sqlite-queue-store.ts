@@ -67,6 +67,8 @@ const QUEUE_MIGRATIONS: readonly string[] = [
      name TEXT PRIMARY KEY,
      value BLOB NOT NULL
    ) WITHOUT ROWID;`,
+  // Small bodies stored in the row (body_file '' then), so one group commit makes a message durable.
+  `ALTER TABLE messages ADD COLUMN body BLOB;`,
 ];
 
 /** A message row with its recipients and their states (JSON) as the listing queries add them. */
@@ -115,8 +117,8 @@ export class SqliteQueueStore implements QueueStore {
     this.operations = new SqliteQueueOperations(db);
     this.sources = new SqliteSourceVolume(db);
     this.insertMessage = db.prepare(
-      `INSERT INTO messages (id, account_id, access_key_id, mail_from, header, body_file, size, received_at, metadata)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO messages (id, account_id, access_key_id, mail_from, header, body, body_file, size, received_at, metadata)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertDelivery = db.prepare('INSERT INTO deliveries (message_id, recipient, domain, next_attempt_at) VALUES (?, ?, ?, ?)');
     this.insertAll = db.transaction((messages: readonly QueuedMessage[]) => {
@@ -128,6 +130,7 @@ export class SqliteQueueStore implements QueueStore {
           message.accessKeyId,
           message.mailFrom,
           message.header,
+          message.body,
           message.bodyFile,
           message.size,
           receivedAt,
@@ -158,6 +161,7 @@ export class SqliteQueueStore implements QueueStore {
       mailFrom: row.mail_from,
       recipients: JSON.parse(row.recipients) as string[],
       header: row.header,
+      body: row.body,
       bodyFile: row.body_file,
       size: row.size,
       receivedAt: new Date(row.received_at),
@@ -222,7 +226,7 @@ export class SqliteQueueStore implements QueueStore {
   }
 
   bodyFileNames(): Set<string> {
-    return new Set(this.db.prepare('SELECT body_file FROM messages WHERE completed_at IS NULL').pluck().all() as string[]);
+    return new Set(this.db.prepare("SELECT body_file FROM messages WHERE completed_at IS NULL AND body_file != ''").pluck().all() as string[]);
   }
 
   returnPathKey(): Buffer {

@@ -11,6 +11,7 @@ import { formatRfc5322Date } from '../message/rfc5322-date.js';
 import { readSesControlHeaders } from '../message/ses-headers.js';
 import { composeStoredHeader } from '../message/stored-header.js';
 import type { SendPolicy } from '../policy/send-policy.js';
+import { BodySink } from '../queue/body-sink.js';
 import type { MessageAcceptor } from '../queue/message-acceptor.js';
 import type { Spool } from '../queue/spool.js';
 import { asciiAddress } from './ascii-address.js';
@@ -62,10 +63,10 @@ export function createSubmissionHandlers(deps: SubmissionDependencies): Handlers
     const user = session.user as AuthenticatedUser;
     const receivedAt = new Date();
     const messageId = generateMessageId(receivedAt.getTime());
-    const file = deps.spool.create(messageId, receivedAt);
+    const body = new BodySink(deps.spool, messageId, receivedAt);
     let stored = false;
     try {
-      const message = await readMessage(stream, file.stream, { maxBytes: smtp.maxMessageBytes, maxHeaderBytes: Math.min(MAX_HEADER_BYTES, smtp.maxMessageBytes) });
+      const message = await readMessage(stream, body, { maxBytes: smtp.maxMessageBytes, maxHeaderBytes: Math.min(MAX_HEADER_BYTES, smtp.maxMessageBytes) });
       if (message.tooLarge) throw new SmtpReply(552, Replies.messageTooLong);
       if (message.headerTooLarge) throw Replies.headerTooLarge();
       const envelope = session.envelope;
@@ -82,7 +83,7 @@ export function createSubmissionHandlers(deps: SubmissionDependencies): Handlers
         secure: session.secure,
         size: message.size,
         now: receivedAt,
-        openMessage: () => receivedMessage(message.headers.toString(), deps.spool.read(file.name)),
+        openMessage: () => receivedMessage(message.headers.toString(), body.file ? deps.spool.read(body.file.name) : Readable.from([body.inline as Buffer])),
       });
       if (!decision.accepted) {
         log.info({ session: session.id, step: decision.step, reply: decision.reply.toString() }, 'message refused by policy');
@@ -97,7 +98,8 @@ export function createSubmissionHandlers(deps: SubmissionDependencies): Handlers
           mailFrom,
           recipients,
           header,
-          bodyFile: file.name,
+          body: body.inline,
+          bodyFile: body.file?.name ?? '',
           size: header.length + 2 + message.bodyBytes,
           receivedAt,
           metadata: {
@@ -109,7 +111,7 @@ export function createSubmissionHandlers(deps: SubmissionDependencies): Handlers
             tags: decision.tags,
           },
         },
-        file,
+        body.file,
       );
       stored = true;
       log.info({ session: session.id, messageId, account: user.accountId, recipients: recipients.length, size: message.size, bareLineEndings: message.bareLineEndings }, 'message accepted');
@@ -119,7 +121,8 @@ export function createSubmissionHandlers(deps: SubmissionDependencies): Handlers
       log.error({ err: error, session: session.id }, 'could not store message');
       throw Replies.temporaryServiceFailure();
     } finally {
-      if (!stored) await deps.spool.discard(file).catch((error: unknown) => log.warn({ err: error, file: file.name }, 'could not remove unaccepted body file'));
+      const file = body.file;
+      if (!stored && file) await deps.spool.discard(file).catch((error: unknown) => log.warn({ err: error, file: file.name }, 'could not remove unaccepted body file'));
     }
   };
 

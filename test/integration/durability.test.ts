@@ -1,8 +1,9 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqliteQueueStore } from '../../src/queue/sqlite-queue-store.js';
+import { storedBody } from '../support/stored-body.js';
 import { startGatewayProcess } from '../support/gateway-process.js';
 import { provisionCredential, type TestCredential } from '../support/provision.js';
 import { SmtpDialog } from '../support/smtp-dialog.js';
@@ -55,8 +56,7 @@ test('every message that got 250 survives SIGKILL and a restart, whole; nothing 
       for (const [id, body] of accepted) {
         const stored = queue.get(id);
         assert.ok(stored, `message ${id} got 250 but is not in the queue after the crash`);
-        const file = join(first.dataDir, 'spool', stored.bodyFile);
-        assert.equal(readFileSync(file, 'latin1'), body, `body of ${id}`);
+        assert.equal(storedBody(first.dataDir, stored), body, `body of ${id}`);
         assert.equal(stored.size, stored.header.length + 2 + Buffer.byteLength(body, 'latin1'));
       }
       const referenced = queue.bodyFileNames();

@@ -1,8 +1,7 @@
 import test, { after, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { SqliteQueueStore } from '../../src/queue/sqlite-queue-store.js';
+import { storedBody } from '../support/stored-body.js';
 import { startGatewayProcess, tempDir, type GatewayProcess } from '../support/gateway-process.js';
 import { provisionCredential } from '../support/provision.js';
 import { toolAvailable } from '../support/external-tools.js';
@@ -51,7 +50,7 @@ describe('a real Postfix configured as the guide says (relayhost, SASL, smtp_tls
     const header = found.header.toString('latin1');
     assert.match(header, /^From:Sender Name <sender@example\.com>\r\n/m);
     assert.doesNotMatch(header, /X-SES-CONFIGURATION-SET/i);
-    assert.equal(readFileSync(join(gateway.dataDir, 'spool', found.bodyFile), 'latin1'), body.replace(/\n/g, '\r\n'));
+    assert.equal(storedBody(gateway.dataDir, found), body.replace(/\n/g, '\r\n'));
     assert.match(postfix.log(), new RegExp(`status=sent \\(250 Ok ${found.id}\\)`));
   });
 });

@@ -1,7 +1,5 @@
 import test, { after, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { SqliteQueueStore } from '../../src/queue/sqlite-queue-store.js';
 import { startDnsServer, type TestDnsServer } from '../support/dns-server.js';
 import { cli, cliJson } from '../support/cli-runner.js';
@@ -84,16 +82,16 @@ describe('relaygate queue and bounce-rule', () => {
     assert.equal(fullAttempts, 3, 'initial attempt, retry, release');
   });
 
-  test('queue delete ends the recipient without delivery or bounce; the message is complete and its body file gone', async () => {
-    const bodyFile = (() => {
+  test('queue delete ends the recipient without delivery or bounce; the message is complete and its body gone', async () => {
+    const storedBody = () => {
       const queue = SqliteQueueStore.open(gateway.dataDir);
       try {
-        return join(gateway.dataDir, 'spool', queue.get(messageId)!.bodyFile);
+        return queue.get(messageId)!.body;
       } finally {
         queue.close();
       }
-    })();
-    assert.equal(existsSync(bodyFile), true);
+    };
+    assert.notEqual(storedBody(), null);
     assert.deepEqual(await cliJson(gateway.dataDir, 'queue', 'delete', messageId), { Action: 'delete', Deliveries: 1 });
     const shown = await recipients(messageId);
     assert.notEqual(shown.CompletedAt, null);
@@ -104,7 +102,7 @@ describe('relaygate queue and bounce-rule', () => {
         ['ok@cli.test', 'delivered'],
       ],
     );
-    assert.equal(existsSync(bodyFile), false);
+    assert.equal(storedBody(), null);
     const pending = await cliJson<Array<{ MessageId: string }>>(gateway.dataDir, 'queue', 'list');
     assert.equal(pending.some((message) => message.MessageId === messageId), false, 'list shows mail still to deliver');
     const all = await cliJson<Array<{ MessageId: string }>>(gateway.dataDir, 'queue', 'list', '--all');

@@ -1,8 +1,7 @@
 import test, { after, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { SqliteQueueStore } from '../../src/queue/sqlite-queue-store.js';
+import { storedBody } from '../support/stored-body.js';
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js';
 import { provisionCredential, type TestCredential } from '../support/provision.js';
 import { SmtpDialog } from '../support/smtp-dialog.js';
@@ -53,7 +52,7 @@ describe('SMTP smuggling: only <CRLF>.<CRLF> ends DATA', () => {
         assert.ok(stored);
         assert.deepEqual(stored.recipients, ['recipient@example.org']);
         assert.equal(
-          readFileSync(join(gateway.dataDir, 'spool', stored.bodyFile), 'latin1'),
+          storedBody(gateway.dataDir, stored),
           `first part\r\n.\r\n${SMUGGLED}`,
           'bare CR and LF are stored as CRLF, and the "." line is content (dot-stuffed again on the way out)',
         );

@@ -1,9 +1,8 @@
 import test, { after, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { SqliteQueueStore } from '../../src/queue/sqlite-queue-store.js';
 import { MESSAGE_ID_PATTERN } from '../../src/message/message-id.js';
+import { storedBody } from '../support/stored-body.js';
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js';
 import { provisionCredential, type TestCredential } from '../support/provision.js';
 import { SmtpDialog } from '../support/smtp-dialog.js';
@@ -108,7 +107,8 @@ describe('submission replies', () => {
         header,
         `From: Sender <sender@example.com>\r\nTo: recipient@example.org\r\nSubject: relaygate test\r\nX-Custom: kept\r\nMessage-ID: <${messageId}@${HOSTNAME}>\r\nDate: ${date}\r\n`,
       );
-      assert.equal(readFileSync(join(gateway.dataDir, 'spool', stored.bodyFile), 'latin1'), 'Hello from the test suite.\r\n');
+      assert.equal(storedBody(gateway.dataDir, stored), 'Hello from the test suite.\r\n');
+      assert.equal(stored.bodyFile, '', 'a small body is stored in the queue row');
       assert.equal(stored.size, header.length + 2 + 'Hello from the test suite.\r\n'.length);
     } finally {
       queue.close();
@@ -227,5 +227,35 @@ describe('failed AUTH throttling', () => {
     assert.equal(await otherAddress.authPlain(credential.user, credential.password), '235 Authentication successful');
     otherAddress.close();
     assert.ok(!JSON.stringify(gateway.logs).includes(credential.password), 'no password in the logs');
+  });
+});
+
+describe('large messages', () => {
+  let gateway: GatewayProcess;
+  let credential: TestCredential;
+
+  before(async () => {
+    gateway = await startGatewayProcess();
+    credential = await provisionCredential(gateway.dataDir);
+  });
+  after(() => gateway.stop());
+
+  test('a body over the inline limit is streamed to a spool file, byte for byte', async () => {
+    const dialog = await authenticatedSession(gateway, credential);
+    assert.equal(await dialog.command('MAIL FROM:<sender@example.com>'), '250 Accepted');
+    assert.equal(await dialog.command('RCPT TO:<r@example.org>'), '250 Accepted');
+    const body = Array.from({ length: 200 }, (_, line) => `${String(line).padStart(4, '0')} ${'y'.repeat(990)}\r\n`).join('');
+    const messageId = /^250 Ok (\S+)$/.exec(await sendData(dialog, messageText({ body })))?.[1];
+    assert.ok(messageId);
+    dialog.close();
+    const queue = SqliteQueueStore.open(gateway.dataDir);
+    try {
+      const stored = queue.get(messageId)!;
+      assert.equal(stored.body, null);
+      assert.match(stored.bodyFile, /^\d{10}\/[0-9a-f-]+$/);
+      assert.equal(storedBody(gateway.dataDir, stored), body);
+    } finally {
+      queue.close();
+    }
   });
 });

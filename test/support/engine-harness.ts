@@ -68,6 +68,7 @@ export async function startEngine(options: HarnessOptions): Promise<EngineHarnes
           mailFrom: message.mailFrom ?? 'sender@example.com',
           recipients: message.to,
           header,
+          body: null,
           bodyFile: file.name,
           size: header.length + 2 + Buffer.byteLength(body, 'latin1'),
           receivedAt,

@@ -161,7 +161,7 @@ export function queueCommand(): Command {
         const { deliveries, completed } = queue.operations.delete(chosen, Date.now());
         const spool = new Spool(dataDir);
         // The body files of messages with nothing left to deliver go now; a file already gone is no error.
-        await Promise.all(completed.map(({ bodyFile }) => spool.remove(bodyFile).catch(() => undefined)));
+        await Promise.all(completed.filter(({ bodyFile }) => bodyFile !== '').map(({ bodyFile }) => spool.remove(bodyFile).catch(() => undefined)));
         return deliveries;
       },
       'deleted',

@@ -15,6 +15,7 @@ function message(id: string, receivedAt: number, recipients: string[]): QueuedMe
     mailFrom: 'sender@example.com',
     recipients,
     header: Buffer.from('From: sender@example.com\r\n'),
+    body: null,
     bodyFile: `hour/${id}`,
     size: 100,
     receivedAt: new Date(receivedAt),
