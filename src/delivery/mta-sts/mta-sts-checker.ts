@@ -46,6 +46,7 @@ interface CachedPolicy {
 }
 
 const DEFAULT_RECHECK_INTERVAL_MS = 60_000;
+const MAX_DOMAINS_WITHOUT_POLICY = 100_000;
 const DEFAULT_FETCH_RETRY_MS = 5 * 60_000;
 
 /**
@@ -65,6 +66,8 @@ export function createMtaStsChecker(options: MtaStsCheckerOptions): MtaStsChecke
   const cache = new Map<string, CachedPolicy>();
   const failedFetches = new Map<string, { id: string; retryAt: number }>();
   const inFlight = new Map<string, Promise<MtaStsPolicy | null>>();
+  /** When a domain without a usable policy was last asked about: most have none, and asking per message floods DNS. */
+  const withoutPolicy = new Map<string, number>();
 
   async function discover(domain: string): Promise<MtaStsPolicy | null> {
     const cached = cache.get(domain);
@@ -72,6 +75,11 @@ export function createMtaStsChecker(options: MtaStsCheckerOptions): MtaStsChecke
     if (valid) {
       if (now() - valid.checkedAt < recheckIntervalMs) return valid.policy;
       valid.checkedAt = now();
+    } else {
+      const askedAt = withoutPolicy.get(domain);
+      if (askedAt !== undefined && now() - askedAt < recheckIntervalMs) return null;
+      if (withoutPolicy.size >= MAX_DOMAINS_WITHOUT_POLICY) withoutPolicy.clear();
+      withoutPolicy.set(domain, now());
     }
 
     let id: string | false;
@@ -96,6 +104,7 @@ export function createMtaStsChecker(options: MtaStsCheckerOptions): MtaStsChecke
       return valid?.policy ?? null;
     }
     failedFetches.delete(domain);
+    withoutPolicy.delete(domain);
     const policy: MtaStsPolicy = { mode: fetched.mode, mx: fetched.mx ?? [] };
     cache.set(domain, { id, policy, expiresAt: now() + (fetched.maxAge ?? 0) * 1000, checkedAt: now() });
     return policy;

@@ -163,3 +163,28 @@ test('the default fetcher finds no policy when the policy host does not exist', 
   const mtaSts = checker({ fetchPolicy: undefined });
   assert.equal(await mtaSts.policyFor('example.com'), null);
 });
+
+test('a domain without a policy is asked about once per recheck interval, not once per message', async () => {
+  server.setZone({ 'example.com': { MX: [{ exchange: 'mx1.example.com', priority: 10 }] } });
+  const resolver = createResolver({ servers: [server.address], timeoutMs: 100, tries: 1 });
+  const asked: string[] = [];
+  const counting = new Proxy(resolver, {
+    get: (target, property) =>
+      property === 'resolve'
+        ? (name: string, type: string) => {
+            asked.push(`${name} ${type}`);
+            return target.resolve(name, type as 'TXT');
+          }
+        : Reflect.get(target, property),
+  });
+  const mtaSts = checker({ resolver: counting });
+  assert.equal(await mtaSts.policyFor('example.com'), null);
+  assert.equal(await mtaSts.policyFor('example.com'), null);
+  assert.deepEqual(asked, ['_mta-sts.example.com TXT']);
+  publishId('20250101');
+  clock += RECHECK_MS - 1;
+  assert.equal(await mtaSts.policyFor('example.com'), null, 'still within the interval');
+  clock += 1;
+  assert.equal((await mtaSts.policyFor('example.com'))?.mode, 'enforce', 'a policy published since is found at the next check');
+  assert.equal(asked.length, 2);
+});
