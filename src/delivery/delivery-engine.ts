@@ -54,9 +54,12 @@ const LEASE_MS = 15 * 60_000;
 const MAX_RECIPIENTS_PER_TRANSACTION = 100;
 /** How long an idle connection is kept for mail that may follow (Postfix's smtp_connection_cache_time_limit). */
 const CONNECTION_IDLE_MS = 2000;
-/** Transactions one destination may hold waiting; beyond, mail is handed back to the queue so other destinations are not starved. */
+/**
+ * Transactions one destination may hold waiting. Beyond, mail is handed back to the queue (still due) and the domain
+ * is left out of claims until its queue has drained to half, so a busy or slow destination cannot take every
+ * in-flight slot from the others, and a burst to a fast one is not delayed either.
+ */
 const READY_QUEUE_LIMIT = 1000;
-const OVERFLOW_DELAY_MS = 60_000;
 /** How long stop() waits for transactions in flight before it cuts their connections, and then for them to end. */
 const STOP_GRACE_MS = 20_000;
 const ABORT_WAIT_MS = 2000;
@@ -96,6 +99,8 @@ export class DeliveryEngine implements TransactionRunner {
   private readonly readyQueues = new Map<string, ReadyQueue>();
   private readonly throttles = new Map<string, DestinationThrottle>();
   private readonly routing = new Set<Promise<void>>();
+  /** Domains whose ready queue is full, with that queue: their deliveries wait in the queue until it drains. */
+  private readonly saturated = new Map<string, ReadyQueue>();
   private sources!: SourceAddresses;
   private returnPathKey!: Buffer;
   private gatewaySigner: DkimSigner | null = null;
@@ -175,16 +180,18 @@ export class DeliveryEngine implements TransactionRunner {
     this.wakeScheduled = false;
     if (this.stopping) return;
     const now = this.now();
+    for (const [domain, queue] of this.saturated) if (queue.waiting < READY_QUEUE_LIMIT / 2) this.saturated.delete(domain);
+    const excluded = [...this.saturated.keys()];
     try {
       while (this.inFlight < MAX_IN_FLIGHT) {
         const limit = Math.min(CLAIM_BATCH, MAX_IN_FLIGHT - this.inFlight);
-        const batch = this.deps.queue.leases.claim(now, limit, LEASE_MS);
+        const batch = this.deps.queue.leases.claim(now, limit, LEASE_MS, excluded);
         if (batch.deliveries.length === 0) break;
         this.inFlight += batch.deliveries.length;
         this.dispatch(batch);
         if (batch.deliveries.length < limit) break;
       }
-      this.armTimer(now);
+      this.armTimer(now, excluded);
     } catch (error) {
       this.log.error({ err: error }, 'could not read the queue; trying again shortly');
       this.setTimer(1000);
@@ -192,11 +199,12 @@ export class DeliveryEngine implements TransactionRunner {
   }
 
   /** Sets the timer for the next due delivery; with the engine full, settling results wakes it instead. */
-  private armTimer(now: number): void {
+  private armTimer(now: number, excluded: readonly string[]): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     if (this.inFlight >= MAX_IN_FLIGHT) return;
-    const next = this.deps.queue.leases.nextDueAt();
+    // Saturated domains are woken by their results (settled), not by the timer: their mail is due already.
+    const next = this.deps.queue.leases.nextDueAt(excluded);
     if (next !== null) this.setTimer(next - now);
   }
 
@@ -319,7 +327,10 @@ export class DeliveryEngine implements TransactionRunner {
       });
       this.readyQueues.set(queueKey, (queue = created));
     }
-    if (queue.waiting >= READY_QUEUE_LIMIT) return this.release(deliveries, now + OVERFLOW_DELAY_MS);
+    if (queue.waiting >= READY_QUEUE_LIMIT) {
+      this.saturated.set(domain, queue);
+      return this.release(deliveries, now);
+    }
     queue.enqueue({ message, domain, deliveries, source, mailFrom });
   }
 

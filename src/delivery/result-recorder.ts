@@ -9,7 +9,7 @@ const RETRY_WRITE_MS = 1000;
  * How long results gather before they are written: each write is an fsync, and at hundreds of deliveries per second
  * one per result would cost more than the deliveries. A crash in this window repeats those deliveries, nothing more.
  */
-const GATHER_MS = 50;
+const GATHER_MS = 10;
 
 /**
  * Writes what the engine decided in batches: everything that arrived within GATHER_MS goes into one SQLite

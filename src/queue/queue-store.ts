@@ -23,10 +23,13 @@ export interface QueueStore {
 export interface DeliveryLeases {
   /** Returns leased deliveries left by a process that is gone to the queue; the number returned. */
   recoverLeases(now: number): number;
-  /** Leases up to `limit` deliveries due at `now`, oldest due first, with the messages they belong to. */
-  claim(now: number, limit: number, leaseMs: number): ClaimedBatch;
-  /** The earliest next_attempt_at of a queued delivery, null when none waits. */
-  nextDueAt(): number | null;
+  /**
+   * Leases up to `limit` deliveries due at `now`, oldest due first, with the messages they belong to, leaving out
+   * those for `excludedDomains` (destinations whose ready queue is full).
+   */
+  claim(now: number, limit: number, leaseMs: number, excludedDomains?: readonly string[]): ClaimedBatch;
+  /** The earliest next_attempt_at of a queued delivery outside `excludedDomains`, null when none waits. */
+  nextDueAt(excludedDomains?: readonly string[]): number | null;
   /** Applies results, releases, signatures and volume counts in one transaction; returns the messages that became complete. */
   record(batch: ResultBatch, now: number): CompletedMessage[];
 }

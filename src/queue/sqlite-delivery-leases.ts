@@ -37,7 +37,8 @@ export class SqliteDeliveryLeases implements DeliveryLeases {
   constructor(private readonly db: SqliteDatabase) {
     this.claimRows = db.prepare(
       `UPDATE deliveries SET state = 'leased', lease_owner = @owner, lease_until = @until
-       WHERE id IN (SELECT id FROM deliveries WHERE state = 'queued' AND next_attempt_at <= @now ORDER BY next_attempt_at LIMIT @limit)
+       WHERE id IN (SELECT id FROM deliveries WHERE state = 'queued' AND next_attempt_at <= @now
+                      AND domain NOT IN (SELECT value FROM json_each(@excluded)) ORDER BY next_attempt_at LIMIT @limit)
        RETURNING id, message_id, recipient, domain, attempts, source_ip`,
     );
     this.messageRows = db.prepare(
@@ -57,7 +58,7 @@ export class SqliteDeliveryLeases implements DeliveryLeases {
       `UPDATE deliveries SET state = 'queued', lease_owner = NULL, lease_until = NULL, next_attempt_at = @nextAttemptAt
        WHERE id = @deliveryId AND state = 'leased' AND lease_owner = @owner`,
     );
-    this.earliestDue = db.prepare(`SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'queued'`).pluck();
+    this.earliestDue = db.prepare(`SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'queued' AND domain NOT IN (SELECT value FROM json_each(?))`).pluck();
     this.recoverRows = db.prepare(
       `UPDATE deliveries SET state = 'queued', lease_owner = NULL, lease_until = NULL WHERE state = 'leased' AND (lease_owner IS NOT ? OR lease_until < ?)`,
     );
@@ -67,8 +68,8 @@ export class SqliteDeliveryLeases implements DeliveryLeases {
        ON CONFLICT (address, day) DO UPDATE SET recipients = recipients + excluded.recipients`,
     );
     this.completeMessage = db.prepare(COMPLETE_MESSAGE_SQL);
-    this.claimAll = db.transaction((now: number, limit: number, leaseMs: number): ClaimedBatch => {
-      const rows = this.claimRows.all({ owner: this.owner, until: now + leaseMs, now, limit }) as ClaimedRow[];
+    this.claimAll = db.transaction((now: number, limit: number, leaseMs: number, excluded: string): ClaimedBatch => {
+      const rows = this.claimRows.all({ owner: this.owner, until: now + leaseMs, now, limit, excluded }) as ClaimedRow[];
       const deliveries = rows.map(toClaimed).sort((a, b) => a.id - b.id);
       const ids = [...new Set(deliveries.map((delivery) => delivery.messageId))];
       const messages = new Map<string, MessageForDelivery>();
@@ -96,19 +97,19 @@ export class SqliteDeliveryLeases implements DeliveryLeases {
     return this.recoverRows.run(this.owner, now).changes;
   }
 
-  claim(now: number, limit: number, leaseMs: number): ClaimedBatch {
+  claim(now: number, limit: number, leaseMs: number, excludedDomains: readonly string[] = []): ClaimedBatch {
     // A lease needs no fsync: lost in a power cut, it only returns the delivery to the queue, which recovery does
     // anyway. Results stay fully synchronous, because a completed message's body file is removed after them.
     this.db.pragma('synchronous = NORMAL');
     try {
-      return this.claimAll.immediate(now, limit, leaseMs);
+      return this.claimAll.immediate(now, limit, leaseMs, JSON.stringify(excludedDomains));
     } finally {
       this.db.pragma('synchronous = FULL');
     }
   }
 
-  nextDueAt(): number | null {
-    return this.earliestDue.get() as number | null;
+  nextDueAt(excludedDomains: readonly string[] = []): number | null {
+    return this.earliestDue.get(JSON.stringify(excludedDomains)) as number | null;
   }
 
   record(batch: ResultBatch, now: number): CompletedMessage[] {

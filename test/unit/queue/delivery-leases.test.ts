@@ -46,6 +46,17 @@ test('claims take the oldest due deliveries first, with their messages, and leas
   assert.equal(queue.leases.nextDueAt(), null);
 });
 
+test('claims can leave out domains whose destination is saturated; so does the next due time', () => {
+  const queue = SqliteQueueStore.open(tempDir());
+  queue.insert([message('m1', T0, ['a@busy.test', 'b@busy.test', 'c@calm.test']), message('m2', T0 + 1000, ['d@busy.test'])]);
+  assert.equal(queue.leases.nextDueAt(['busy.test']), T0);
+  const claimed = queue.leases.claim(T0 + 5000, 10, 60_000, ['busy.test']);
+  assert.deepEqual(claimed.deliveries.map((delivery) => delivery.recipient), ['c@calm.test']);
+  assert.equal(queue.leases.nextDueAt(['busy.test']), null, 'only the excluded domain waits');
+  assert.equal(queue.leases.nextDueAt(), T0);
+  assert.deepEqual(queue.leases.claim(T0 + 5000, 10, 60_000).deliveries.map((delivery) => delivery.recipient), ['a@busy.test', 'b@busy.test', 'd@busy.test']);
+});
+
 test('results: deferred ones wait for their next attempt, final ones complete the message once, and the stored signature is kept', () => {
   const queue = SqliteQueueStore.open(tempDir());
   queue.insert([message('m1', T0, ['a@one.test', 'b@one.test'])]);
