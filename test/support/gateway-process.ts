@@ -28,8 +28,8 @@ export interface GatewayProcessOptions {
   config?: Record<string, unknown>;
   listen?: string[];
   extraArgs?: string[];
-  /** Run as this unprivileged user and group (through setpriv), e.g. to see the port fallback. */
-  runAs?: { user: string; group: string };
+  /** Run without the capability to bind ports below 1024 (through setpriv), to see the port fallback. */
+  withoutLowPorts?: boolean;
 }
 
 export function tempDir(prefix = 'relaygate-test-'): string {
@@ -49,8 +49,8 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
   args.push('serve');
   for (const listen of options.listen ?? ['127.0.0.1:0=starttls', '127.0.0.1:0=tls']) args.push('--listen', listen);
   args.push(...(options.extraArgs ?? []));
-  const [command, commandArgs] = options.runAs
-    ? ['setpriv', ['--reuid', options.runAs.user, '--regid', options.runAs.group, '--clear-groups', '--inh-caps=-all', process.execPath, ...args]]
+  const [command, commandArgs] = options.withoutLowPorts
+    ? ['setpriv', ['--bounding-set', '-net_bind_service', process.execPath, ...args]]
     : [process.execPath, args];
   const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RELAYGATE_CONFIG: '' } });
   const logs: Array<Record<string, unknown>> = [];
