@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RELAYGATE_BIN, tempDir } from '../support/gateway-process.js';
 import { run } from '../support/external-tools.js';
+import { SqliteQueueStore } from '../../src/queue/sqlite-queue-store.js';
 
 const ACCOUNT = '123456789012';
 
@@ -60,8 +61,14 @@ describe('identity, configset, policy and quota commands', () => {
     assert.equal(identity.Identity, 'Alice@example.org');
     await fails(['identity', 'confirm', 'Alice@example.org', 'wrong', '--account', ACCOUNT], 'that is not the confirmation token of Alice@example.org');
     const renewed = await ok('identity', 'verify', 'Alice@example.org', '--account', ACCOUNT);
-    const token = /token for Alice@example\.org: ([0-9a-f]{32}) \(valid 24 hours\)/.exec(renewed)?.[1];
-    assert.ok(token, renewed);
+    const messageId = /^new confirmation token for Alice@example\.org \(valid 24 hours\) sent in message (\S+)$/.exec(renewed.trim())?.[1];
+    assert.ok(messageId, renewed);
+    const queue = SqliteQueueStore.open(dataDir);
+    const queued = queue.get(messageId)!;
+    queue.close();
+    assert.deepEqual(queued.recipients, ['Alice@example.org']);
+    const token = /relaygate identity confirm Alice@example\.org ([0-9a-f]{32}) --account/.exec(queued.body!.toString())?.[1];
+    assert.ok(token);
     assert.equal(await ok('identity', 'confirm', 'Alice@example.org', token, '--account', ACCOUNT), 'Alice@example.org is verified\n');
     const listed = JSON.parse(await ok('identity', 'list', '--account', ACCOUNT, '--json')) as Array<{ Identity: string; VerificationStatus: string }>;
     assert.deepEqual(listed.find((entry) => entry.Identity === 'Alice@example.org')?.VerificationStatus, 'Success');

@@ -5,6 +5,7 @@ import { identityDnsRecords } from '../../identity/dns-records.js';
 import { confirmEmailIdentity, createIdentity, renewConfirmation, verifyIdentityDns, checkMailFromDomain, type DkimOption } from '../../identity/identity-service.js';
 import { normalizeIdentityName } from '../../identity/identity-name.js';
 import { mailFromTargets } from '../../identity/mail-from-targets.js';
+import { queueVerificationEmail } from '../../identity/send-verification-email.js';
 import { createLogger } from '../../log/logger.js';
 import { identityArn } from '../../policy/iam/index.js';
 import type { GatewayConfig } from '../../config/schema.js';
@@ -100,12 +101,11 @@ export function identityCommand(): Command {
           mailFrom: options.mailFrom ? { domain: options.mailFrom as string, behaviorOnMxFailure: mailFromBehavior(options.mailFromMxFailure as string) } : undefined,
           defaultConfigurationSet: options.defaultConfigurationSet as string | undefined,
         });
-        if (identity.verifiedBy === 'operator') {
-          createLogger(config.log, process.stderr).warn({ account: identity.accountId, identity: identity.name }, 'identity marked verified by the operator (no DNS check)');
-        }
-        const next =
-          identity.type === 'EmailAddress' && identity.status === 'Pending'
-            ? `\n\nConfirm the address with the token sent to it (or given to its owner):\n  relaygate identity confirm ${identity.name} ${identity.verificationToken} --account ${identity.accountId}`
+        const log = createLogger(config.log, process.stderr);
+        if (identity.verifiedBy === 'operator') log.warn({ account: identity.accountId, identity: identity.name }, 'identity marked verified by the operator (no DNS check)');
+        const sent = identity.type === 'EmailAddress' && identity.status === 'Pending' ? await queueVerificationEmail(config, identity, log) : null;
+        const next = sent
+            ? `\n\nA verification message with the confirmation token was queued to ${identity.name} (message ${sent}); confirm with:\n  relaygate identity confirm ${identity.name} TOKEN --account ${identity.accountId}`
             : identity.status === 'Pending'
               ? `\n\nPublish the records, then run \`relaygate identity verify ${identity.name} --account ${identity.accountId}\` (the gateway also re-checks every few minutes for 72 hours).`
               : '';
@@ -146,9 +146,10 @@ export function identityCommand(): Command {
           identity.type === 'EmailAddress'
             ? await renewConfirmation(store, identity)
             : await verifyIdentityDns(store, identity, createResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeoutMs }), mailFromTargets(config).feedbackHost);
+        const sent = checked.type === 'EmailAddress' ? await queueVerificationEmail(config, checked, createLogger(config.log, process.stderr)) : null;
         output(options.json, identityJson(checked, config), () =>
-          checked.type === 'EmailAddress'
-            ? `new confirmation token for ${checked.name}: ${checked.verificationToken} (valid 24 hours)`
+          sent
+            ? `new confirmation token for ${checked.name} (valid 24 hours) sent in message ${sent}`
             : `${checked.name}: ${checked.status}${checked.mailFrom ? `; MAIL FROM ${checked.mailFrom.domain}: ${checked.mailFrom.status}` : ''}`,
         );
       });
