@@ -41,14 +41,23 @@ export async function findDomainProof(identity: Identity, resolver: dns.Resolver
   return token === null || published.includes(null) ? 'unknown' : 'missing';
 }
 
-/** A custom MAIL FROM domain needs exactly one MX record (SES's rule), pointing at the feedback host. */
+/**
+ * A custom MAIL FROM domain needs exactly one MX record (SES's rule), pointing at the feedback host, and an SPF
+ * record (without it, mail from that domain fails SPF and so DMARC's SPF alignment).
+ */
 export async function findMailFromMx(mailFrom: IdentityMailFrom, feedbackHost: string, resolver: dns.Resolver): Promise<DnsFinding> {
+  let mxFound: boolean;
   try {
     const records = await resolver.resolveMx(mailFrom.domain);
-    return records.length === 1 && records[0]?.exchange.toLowerCase().replace(/\.$/, '') === feedbackHost.toLowerCase() ? 'found' : 'missing';
+    mxFound = records.length === 1 && records[0]?.exchange.toLowerCase().replace(/\.$/, '') === feedbackHost.toLowerCase();
   } catch (error) {
-    return ABSENT.has((error as NodeJS.ErrnoException).code ?? '') ? 'missing' : 'unknown';
+    if (!ABSENT.has((error as NodeJS.ErrnoException).code ?? '')) return 'unknown';
+    mxFound = false;
   }
+  if (!mxFound) return 'missing';
+  const txt = await txtValues(resolver, mailFrom.domain);
+  if (txt === null) return 'unknown';
+  return txt.some((value) => /^v=spf1(\s|$)/i.test(value.trim())) ? 'found' : 'missing';
 }
 
 export interface StatusChange {
