@@ -1,4 +1,5 @@
 import { SmtpReply } from '../common/smtp-reply.js';
+import { PolicyReplies } from '../policy/policy-replies.js';
 
 /**
  * Every reply the submission endpoint chooses itself. Where SES documents a reply (the guide's SMTP
@@ -7,7 +8,7 @@ import { SmtpReply } from '../common/smtp-reply.js';
  */
 export const Replies = {
   authenticationSuccessful: 'Authentication successful',
-  authenticationInvalid: () => new SmtpReply(535, 'Authentication Credentials Invalid'),
+  authenticationInvalid: PolicyReplies.credentialInvalid,
   authenticationRequired: 'Authentication required',
   starttlsRequired: () => new SmtpReply(530, 'Must issue a STARTTLS command first'),
   tooManyConnections: () => new SmtpReply(421, 'Too many concurrent SMTP connections'),

@@ -1,9 +1,8 @@
-import test, { after, before, describe } from 'node:test';
+import test, { describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { SqliteQueueStore } from '../../src/queue/sqlite-queue-store.js';
 import { storedBody } from '../support/stored-body.js';
-import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js';
-import { provisionCredential, type TestCredential } from '../support/provision.js';
+import { gatewayWithCredential } from '../support/gateway-suite.js';
 import { SmtpDialog } from '../support/smtp-dialog.js';
 
 /** Every way a message's end has been smuggled past one server and not another. */
@@ -19,21 +18,14 @@ const VARIANTS: Array<[string, string]> = [
 const SMUGGLED = 'MAIL FROM:<evil@example.com>\r\nRCPT TO:<victim@example.org>\r\nDATA\r\nSubject: smuggled\r\n\r\nsecond message\r\n';
 
 describe('SMTP smuggling: only <CRLF>.<CRLF> ends DATA', () => {
-  let gateway: GatewayProcess;
-  let credential: TestCredential;
-
-  before(async () => {
-    gateway = await startGatewayProcess();
-    credential = await provisionCredential(gateway.dataDir);
-  });
-  after(() => gateway.stop());
+  const suite = gatewayWithCredential();
 
   for (const [name, terminator] of VARIANTS) {
     test(`${name} inside DATA stays message content: one message, no second transaction`, async () => {
-      const dialog = await SmtpDialog.open({ port: gateway.tlsPorts[0]!, tls: true });
+      const dialog = await SmtpDialog.open({ port: suite.gateway.tlsPorts[0]!, tls: true });
       await dialog.reply();
       await dialog.ehlo();
-      assert.equal(await dialog.authPlain(credential.user, credential.password), '235 Authentication successful');
+      assert.equal(await dialog.authPlain(suite.credential.user, suite.credential.password), '235 Authentication successful');
       dialog.write(
         `MAIL FROM:<sender@example.com>\r\nRCPT TO:<recipient@example.org>\r\nDATA\r\nSubject: first\r\n\r\nfirst part${terminator}${SMUGGLED}.\r\nQUIT\r\n`,
       );
@@ -46,13 +38,13 @@ describe('SMTP smuggling: only <CRLF>.<CRLF> ends DATA', () => {
       assert.equal(await dialog.line(), '221 Bye', 'the smuggled commands were not executed');
       await dialog.waitClosed();
 
-      const queue = SqliteQueueStore.open(gateway.dataDir);
+      const queue = SqliteQueueStore.open(suite.gateway.dataDir);
       try {
         const stored = queue.get(messageId);
         assert.ok(stored);
         assert.deepEqual(stored.recipients, ['recipient@example.org']);
         assert.equal(
-          storedBody(gateway.dataDir, stored),
+          storedBody(suite.gateway.dataDir, stored),
           `first part\r\n.\r\n${SMUGGLED}`,
           'bare CR and LF are stored as CRLF, and the "." line is content (dot-stuffed again on the way out)',
         );

@@ -1,10 +1,11 @@
-import test, { after, before, describe } from 'node:test';
+import test, { describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { SqliteQueueStore } from '../../src/queue/sqlite-queue-store.js';
 import { MESSAGE_ID_PATTERN } from '../../src/message/message-id.js';
 import { storedBody } from '../support/stored-body.js';
-import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js';
-import { provisionCredential, type TestCredential } from '../support/provision.js';
+import { gatewayWithCredential } from '../support/gateway-suite.js';
+import type { GatewayProcess } from '../support/gateway-process.js';
+import type { TestCredential } from '../support/provision.js';
 import { SmtpDialog } from '../support/smtp-dialog.js';
 import { messageText } from '../support/message-text.js';
 
@@ -27,58 +28,51 @@ async function sendData(dialog: SmtpDialog, data: string): Promise<string> {
 }
 
 describe('submission replies', () => {
-  let gateway: GatewayProcess;
-  let credential: TestCredential;
-
-  before(async () => {
-    gateway = await startGatewayProcess({ config: { smtp: { hostname: HOSTNAME, maxMessageBytes: 64 * 1024 } } });
-    credential = await provisionCredential(gateway.dataDir);
-  });
-  after(() => gateway.stop());
+  const suite = gatewayWithCredential({ config: { smtp: { hostname: HOSTNAME, maxMessageBytes: 64 * 1024 } } });
 
   test('greeting and EHLO before TLS offer STARTTLS but not AUTH', async () => {
-    const dialog = await SmtpDialog.open({ port: gateway.starttlsPorts[0]! });
+    const dialog = await SmtpDialog.open({ port: suite.gateway.starttlsPorts[0]! });
     assert.deepEqual(await dialog.reply(), [`220 ${HOSTNAME} ESMTP relaygate`]);
     assert.deepEqual(await dialog.ehlo(), [`250-${HOSTNAME}`, '250-PIPELINING', '250-8BITMIME', '250-STARTTLS', '250 SIZE 65536']);
     dialog.close();
   });
 
   test('AUTH and MAIL before STARTTLS: 530 Must issue a STARTTLS command first', async () => {
-    const dialog = await SmtpDialog.open({ port: gateway.starttlsPorts[0]! });
+    const dialog = await SmtpDialog.open({ port: suite.gateway.starttlsPorts[0]! });
     await dialog.reply();
     await dialog.ehlo();
     assert.equal(await dialog.command('AUTH LOGIN'), '530 Must issue a STARTTLS command first');
-    assert.equal(await dialog.authPlain(credential.user, credential.password), '530 Must issue a STARTTLS command first');
+    assert.equal(await dialog.authPlain(suite.credential.user, suite.credential.password), '530 Must issue a STARTTLS command first');
     assert.equal(await dialog.command('MAIL FROM:<sender@example.com>'), '530 Must issue a STARTTLS command first');
     dialog.close();
   });
 
   test('after STARTTLS: EHLO offers AUTH PLAIN LOGIN; wrong password 535, right one 235', async () => {
-    const dialog = await SmtpDialog.open({ port: gateway.starttlsPorts[0]! });
+    const dialog = await SmtpDialog.open({ port: suite.gateway.starttlsPorts[0]! });
     await dialog.reply();
     await dialog.ehlo();
     assert.equal(await dialog.startTls(), '220 Ready to start TLS');
     assert.deepEqual(await dialog.ehlo(), [`250-${HOSTNAME}`, '250-PIPELINING', '250-8BITMIME', '250-AUTH PLAIN LOGIN', '250 SIZE 65536']);
     assert.equal(await dialog.command('MAIL FROM:<sender@example.com>'), '530 Authentication required');
-    assert.equal(await dialog.authPlain(credential.user, `${credential.password}x`), '535 Authentication Credentials Invalid');
-    assert.equal(await dialog.authPlain('AKIAUNKNOWNUSER00000', credential.password), '535 Authentication Credentials Invalid');
+    assert.equal(await dialog.authPlain(suite.credential.user, `${suite.credential.password}x`), '535 Authentication Credentials Invalid');
+    assert.equal(await dialog.authPlain('AKIAUNKNOWNUSER00000', suite.credential.password), '535 Authentication Credentials Invalid');
     assert.equal(await dialog.command('AUTH LOGIN'), '334 VXNlcm5hbWU6');
-    assert.equal(await dialog.command(Buffer.from(credential.user).toString('base64')), '334 UGFzc3dvcmQ6');
-    assert.equal(await dialog.command(Buffer.from(credential.password).toString('base64')), '235 Authentication successful');
+    assert.equal(await dialog.command(Buffer.from(suite.credential.user).toString('base64')), '334 UGFzc3dvcmQ6');
+    assert.equal(await dialog.command(Buffer.from(suite.credential.password).toString('base64')), '235 Authentication successful');
     dialog.close();
   });
 
   test('implicit TLS port: greeting over TLS, AUTH offered at once', async () => {
-    const dialog = await SmtpDialog.open({ port: gateway.tlsPorts[0]!, tls: true });
+    const dialog = await SmtpDialog.open({ port: suite.gateway.tlsPorts[0]!, tls: true });
     assert.deepEqual(await dialog.reply(), [`220 ${HOSTNAME} ESMTP relaygate`]);
     assert.equal(dialog.tlsProtocol, 'TLSv1.3');
     assert.deepEqual(await dialog.ehlo(), [`250-${HOSTNAME}`, '250-PIPELINING', '250-8BITMIME', '250-AUTH PLAIN LOGIN', '250 SIZE 65536']);
-    assert.equal(await dialog.authPlain(credential.user, credential.password), '235 Authentication successful');
+    assert.equal(await dialog.authPlain(suite.credential.user, suite.credential.password), '235 Authentication successful');
     dialog.close();
   });
 
-  test('a message is accepted with 250 Ok <MessageId>, stored without X-SES headers, with the gateway Message-ID and Date', async () => {
-    const dialog = await authenticatedSession(gateway, credential);
+  test('a message is accepted with 250 Ok <MessageId>, stored without X-SES headers, with the suite.gateway Message-ID and Date', async () => {
+    const dialog = await authenticatedSession(suite.gateway, suite.credential);
     assert.equal(await dialog.command('MAIL FROM: sender@example.com'), '250 Accepted');
     assert.equal(await dialog.command('RCPT TO: recipient@example.org'), '250 Accepted');
     assert.equal(await dialog.command('RCPT TO:<second@xn--bcher-kva.example>'), '250 Accepted');
@@ -92,11 +86,11 @@ describe('submission replies', () => {
     assert.match(messageId, MESSAGE_ID_PATTERN);
     assert.equal(await dialog.command('QUIT'), '221 Bye');
 
-    const queue = SqliteQueueStore.open(gateway.dataDir);
+    const queue = SqliteQueueStore.open(suite.gateway.dataDir);
     try {
       const stored = queue.get(messageId);
       assert.ok(stored);
-      assert.equal(stored.accountId, credential.accountId);
+      assert.equal(stored.accountId, suite.credential.accountId);
       assert.equal(stored.mailFrom, 'sender@example.com');
       assert.deepEqual(stored.recipients, ['recipient@example.org', 'second@xn--bcher-kva.example']);
       assert.deepEqual(stored.metadata.ses, { configurationSet: 'ConfigSet', messageTags: 'campaign=welcome' });
@@ -107,7 +101,7 @@ describe('submission replies', () => {
         header,
         `From: Sender <sender@example.com>\r\nTo: recipient@example.org\r\nSubject: relaygate test\r\nX-Custom: kept\r\nMessage-ID: <${messageId}@${HOSTNAME}>\r\nDate: ${date}\r\n`,
       );
-      assert.equal(storedBody(gateway.dataDir, stored), 'Hello from the test suite.\r\n');
+      assert.equal(storedBody(suite.gateway.dataDir, stored), 'Hello from the test suite.\r\n');
       assert.equal(stored.bodyFile, '', 'a small body is stored in the queue row');
       assert.equal(stored.size, header.length + 2 + 'Hello from the test suite.\r\n'.length);
     } finally {
@@ -116,7 +110,7 @@ describe('submission replies', () => {
   });
 
   test('the 51st recipient: 452 4.5.3 Too many recipients; the message goes to the first 50', async () => {
-    const dialog = await authenticatedSession(gateway, credential);
+    const dialog = await authenticatedSession(suite.gateway, suite.credential);
     assert.equal(await dialog.command('MAIL FROM:<sender@example.com>'), '250 Accepted');
     for (let i = 1; i <= 50; i++) assert.equal(await dialog.command(`RCPT TO:<r${i}@example.org>`), '250 Accepted');
     assert.equal(await dialog.command('RCPT TO:<r51@example.org>'), '452 4.5.3 Too many recipients');
@@ -126,7 +120,7 @@ describe('submission replies', () => {
   });
 
   test('too large: 552 Message is too long., at DATA and for SIZE=', async () => {
-    const dialog = await authenticatedSession(gateway, credential);
+    const dialog = await authenticatedSession(suite.gateway, suite.credential);
     assert.equal(await dialog.command('MAIL FROM:<sender@example.com> SIZE=70000'), '552 Message is too long.');
     assert.equal(await dialog.command('MAIL FROM:<sender@example.com> SIZE=1000'), '250 Accepted');
     assert.equal(await dialog.command('RCPT TO:<r@example.org>'), '250 Accepted');
@@ -136,7 +130,7 @@ describe('submission replies', () => {
   });
 
   test('non-ASCII envelope addresses are refused', async () => {
-    const dialog = await authenticatedSession(gateway, credential);
+    const dialog = await authenticatedSession(suite.gateway, suite.credential);
     assert.equal(await dialog.command('MAIL FROM:<sender@example.com>'), '250 Accepted');
     dialog.write(Buffer.from('RCPT TO:<jos\u00e9@example.org>\r\n', 'utf8'));
     assert.equal(await dialog.line(), '553 Transaction failed: There are non-ASCII characters in the email address.');
@@ -145,23 +139,16 @@ describe('submission replies', () => {
 });
 
 describe('connection limit, idle timeout, plaintext networks', () => {
-  let gateway: GatewayProcess;
-  let credential: TestCredential;
-
-  before(async () => {
-    gateway = await startGatewayProcess({
+  const suite = gatewayWithCredential({
       config: { smtp: { hostname: HOSTNAME, maxConnections: 2, idleTimeoutSeconds: 1, plaintextNetworks: ['127.0.0.3/32'] } },
     });
-    credential = await provisionCredential(gateway.dataDir);
-  });
-  after(() => gateway.stop());
 
   test('beyond the connection limit: 421 Too many concurrent SMTP connections', async () => {
-    const first = await SmtpDialog.open({ port: gateway.starttlsPorts[0]! });
-    const second = await SmtpDialog.open({ port: gateway.tlsPorts[0]!, tls: true });
+    const first = await SmtpDialog.open({ port: suite.gateway.starttlsPorts[0]! });
+    const second = await SmtpDialog.open({ port: suite.gateway.tlsPorts[0]!, tls: true });
     await first.reply();
     await second.reply();
-    const third = await SmtpDialog.open({ port: gateway.starttlsPorts[0]! });
+    const third = await SmtpDialog.open({ port: suite.gateway.starttlsPorts[0]! });
     assert.deepEqual(await third.reply(), ['421 Too many concurrent SMTP connections']);
     await third.waitClosed();
     first.close();
@@ -170,90 +157,76 @@ describe('connection limit, idle timeout, plaintext networks', () => {
 
   test('idle client: 451 Timeout waiting for data from client, then the connection closes', async () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const dialog = await SmtpDialog.open({ port: gateway.starttlsPorts[0]! });
+    const dialog = await SmtpDialog.open({ port: suite.gateway.starttlsPorts[0]! });
     await dialog.reply();
     assert.deepEqual(await dialog.reply(3000), ['451 Timeout waiting for data from client']);
     await dialog.waitClosed();
   });
 
   test('a configured plaintext network may AUTH and send without TLS; others may not', async () => {
-    const trusted = await SmtpDialog.open({ port: gateway.starttlsPorts[0]!, localAddress: '127.0.0.3' });
+    const trusted = await SmtpDialog.open({ port: suite.gateway.starttlsPorts[0]!, localAddress: '127.0.0.3' });
     await trusted.reply();
     assert.ok((await trusted.ehlo()).includes('250-AUTH PLAIN LOGIN'));
-    assert.equal(await trusted.authPlain(credential.user, credential.password), '235 Authentication successful');
+    assert.equal(await trusted.authPlain(suite.credential.user, suite.credential.password), '235 Authentication successful');
     assert.equal(await trusted.command('MAIL FROM:<sender@example.com>'), '250 Accepted');
     assert.equal(await trusted.command('RCPT TO:<r@example.org>'), '250 Accepted');
     assert.match(await sendData(trusted, messageText()), /^250 Ok /);
     trusted.close();
 
-    const other = await SmtpDialog.open({ port: gateway.starttlsPorts[0]!, localAddress: '127.0.0.4' });
+    const other = await SmtpDialog.open({ port: suite.gateway.starttlsPorts[0]!, localAddress: '127.0.0.4' });
     await other.reply();
     assert.ok(!(await other.ehlo()).includes('250-AUTH PLAIN LOGIN'));
-    assert.equal(await other.authPlain(credential.user, credential.password), '530 Must issue a STARTTLS command first');
+    assert.equal(await other.authPlain(suite.credential.user, suite.credential.password), '530 Must issue a STARTTLS command first');
     other.close();
   });
 });
 
 describe('failed AUTH throttling', () => {
-  let gateway: GatewayProcess;
-  let credential: TestCredential;
-
-  before(async () => {
-    gateway = await startGatewayProcess({
+  const suite = gatewayWithCredential({
       config: { smtp: { hostname: HOSTNAME }, authThrottle: { freeFailures: 1, delayStepMs: 300, maxDelayMs: 300, blockAfterFailures: 3, windowSeconds: 60, blockSeconds: 60 } },
     });
-    credential = await provisionCredential(gateway.dataDir);
-  });
-  after(() => gateway.stop());
 
   test('failures are slowed down, then the address is refused even with the right password', async () => {
-    const dialog = await SmtpDialog.open({ port: gateway.tlsPorts[0]!, tls: true, localAddress: '127.0.0.5' });
+    const dialog = await SmtpDialog.open({ port: suite.gateway.tlsPorts[0]!, tls: true, localAddress: '127.0.0.5' });
     await dialog.reply();
     await dialog.ehlo();
     let started = Date.now();
-    assert.equal(await dialog.authPlain(credential.user, 'wrong'), '535 Authentication Credentials Invalid');
+    assert.equal(await dialog.authPlain(suite.credential.user, 'wrong'), '535 Authentication Credentials Invalid');
     const firstDelay = Date.now() - started;
     started = Date.now();
-    assert.equal(await dialog.authPlain(credential.user, 'wrong'), '535 Authentication Credentials Invalid');
+    assert.equal(await dialog.authPlain(suite.credential.user, 'wrong'), '535 Authentication Credentials Invalid');
     assert.ok(Date.now() - started >= 250, 'the second failure is answered after the configured delay');
     assert.ok(firstDelay < 250, 'the first failure is free');
-    await dialog.authPlain(credential.user, 'wrong');
-    assert.equal(await dialog.authPlain(credential.user, credential.password), '421 Too many failed authentication attempts, try again later');
+    await dialog.authPlain(suite.credential.user, 'wrong');
+    assert.equal(await dialog.authPlain(suite.credential.user, suite.credential.password), '421 Too many failed authentication attempts, try again later');
     await dialog.waitClosed();
 
-    const otherAddress = await SmtpDialog.open({ port: gateway.tlsPorts[0]!, tls: true, localAddress: '127.0.0.6' });
+    const otherAddress = await SmtpDialog.open({ port: suite.gateway.tlsPorts[0]!, tls: true, localAddress: '127.0.0.6' });
     await otherAddress.reply();
     await otherAddress.ehlo();
-    assert.equal(await otherAddress.authPlain(credential.user, credential.password), '235 Authentication successful');
+    assert.equal(await otherAddress.authPlain(suite.credential.user, suite.credential.password), '235 Authentication successful');
     otherAddress.close();
-    assert.ok(!JSON.stringify(gateway.logs).includes(credential.password), 'no password in the logs');
+    assert.ok(!JSON.stringify(suite.gateway.logs).includes(suite.credential.password), 'no password in the logs');
   });
 });
 
 describe('large messages', () => {
-  let gateway: GatewayProcess;
-  let credential: TestCredential;
-
-  before(async () => {
-    gateway = await startGatewayProcess();
-    credential = await provisionCredential(gateway.dataDir);
-  });
-  after(() => gateway.stop());
+  const suite = gatewayWithCredential();
 
   test('a body over the inline limit is streamed to a spool file, byte for byte', async () => {
-    const dialog = await authenticatedSession(gateway, credential);
+    const dialog = await authenticatedSession(suite.gateway, suite.credential);
     assert.equal(await dialog.command('MAIL FROM:<sender@example.com>'), '250 Accepted');
     assert.equal(await dialog.command('RCPT TO:<r@example.org>'), '250 Accepted');
     const body = Array.from({ length: 200 }, (_, line) => `${String(line).padStart(4, '0')} ${'y'.repeat(990)}\r\n`).join('');
     const messageId = /^250 Ok (\S+)$/.exec(await sendData(dialog, messageText({ body })))?.[1];
     assert.ok(messageId);
     dialog.close();
-    const queue = SqliteQueueStore.open(gateway.dataDir);
+    const queue = SqliteQueueStore.open(suite.gateway.dataDir);
     try {
       const stored = queue.get(messageId)!;
       assert.equal(stored.body, null);
       assert.match(stored.bodyFile, /^\d{10}\/[0-9a-f-]+$/);
-      assert.equal(storedBody(gateway.dataDir, stored), body);
+      assert.equal(storedBody(suite.gateway.dataDir, stored), body);
     } finally {
       queue.close();
     }
