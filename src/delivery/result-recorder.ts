@@ -91,11 +91,12 @@ export class ResultRecorder {
   }
 }
 
-const emptyBatch = (): ResultBatch => ({ results: [], releases: [], signatures: [], volumes: [] });
+const emptyBatch = (): ResultBatch => ({ results: [], releases: [], signatures: [], volumes: [], events: [] });
 
 const mergeBatches = (first: ResultBatch, second: ResultBatch): ResultBatch => ({
   results: [...first.results, ...second.results],
   releases: [...first.releases, ...second.releases],
   signatures: [...first.signatures, ...second.signatures],
   volumes: [...first.volumes, ...second.volumes],
+  events: [...first.events, ...second.events],
 });

@@ -1,3 +1,4 @@
+import type { MailEvent } from '../events/mail-event.js';
 import type { MessageMetadata } from './queued-message.js';
 
 /**
@@ -79,6 +80,8 @@ export interface ResultBatch {
   signatures: Array<{ messageId: string; signature: Buffer }>;
   /** Recipients sent from each source address on a UTC day (YYYY-MM-DD), for warm-up caps. */
   volumes: Array<{ address: string; day: string; recipients: number }>;
+  /** Events the results cause (Delivery, Bounce, DeliveryDelay), appended in the same commit. */
+  events: MailEvent[];
 }
 
 /** A message whose recipients are all final: its body file can go. */

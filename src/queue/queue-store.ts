@@ -1,10 +1,12 @@
+import type { MailEvent } from '../events/mail-event.js';
+import type { EventLog } from './event-log.js';
 import type { ClaimedBatch, CompletedMessage, ResultBatch } from './delivery-records.js';
 import type { MessageDetails, QueueFilter, QueueSelection, QueuedMessage, QueuedMessageSummary } from './queued-message.js';
 
 /** The node-local delivery queue: message rows and one delivery row per recipient. */
 export interface QueueStore {
-  /** Inserts the messages and their deliveries in one transaction; durable when it returns. */
-  insert(messages: readonly QueuedMessage[]): void;
+  /** Inserts the messages, their deliveries and the events their acceptance causes (Send) in one transaction; durable when it returns. */
+  insert(messages: readonly QueuedMessage[], events?: readonly MailEvent[]): void;
   get(id: string): QueuedMessage | null;
   list(filter?: QueueFilter): QueuedMessageSummary[];
   /** The message with every recipient's state and last result. */
@@ -12,6 +14,7 @@ export interface QueueStore {
   /** Spool file names of messages still being delivered (to find orphans: files of unacknowledged or finished messages). */
   bodyFileNames(): Set<string>;
   readonly leases: DeliveryLeases;
+  readonly events: EventLog;
   readonly operations: QueueOperations;
   readonly sources: SourceVolumeStore;
   /** The key that authenticates return-path tokens, created on first use. */
@@ -30,7 +33,7 @@ export interface DeliveryLeases {
   claim(now: number, limit: number, leaseMs: number, excludedDomains?: readonly string[]): ClaimedBatch;
   /** The earliest next_attempt_at of a queued delivery outside `excludedDomains`, null when none waits. */
   nextDueAt(excludedDomains?: readonly string[]): number | null;
-  /** Applies results, releases, signatures and volume counts in one transaction; returns the messages that became complete. */
+  /** Applies results, releases, signatures, volume counts and events in one transaction; returns the messages that became complete. */
   record(batch: ResultBatch, now: number): CompletedMessage[];
 }
 

@@ -12,6 +12,12 @@ export interface MessageMetadata {
   configurationSet: string | null;
   /** Message tags and SES's automatic tags (ses:configuration-set, ses:source-ip, …), for events. */
   tags: Record<string, string[]>;
+  /** For events' `mail` object (events/event-builders.ts): the identity ARN used to send, the IAM user, and the header
+   * fields as submitted (X-SES-* included) up to 10 KB, with whether they were cut. Absent in rows written before them. */
+  sourceArn?: string;
+  callerIdentity?: string;
+  originalHeaders?: Array<{ name: string; value: string }>;
+  headersTruncated?: boolean;
 }
 
 export interface QueuedMessage {

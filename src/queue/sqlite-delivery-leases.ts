@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { SqliteDatabase } from '../store/sqlite/database.js';
 import type { ClaimedBatch, ClaimedDelivery, CompletedMessage, MessageForDelivery, ResultBatch } from './delivery-records.js';
 import type { DeliveryLeases } from './queue-store.js';
+import type { SqliteEventLog } from './sqlite-event-log.js';
 import { COMPLETE_MESSAGE_SQL, type MessageRow } from './sqlite-message-row.js';
 
 interface ClaimedRow {
@@ -34,7 +35,10 @@ export class SqliteDeliveryLeases implements DeliveryLeases {
   private readonly earliestDue;
   private readonly recoverRows;
 
-  constructor(private readonly db: SqliteDatabase) {
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly events: SqliteEventLog,
+  ) {
     this.claimRows = db.prepare(
       `UPDATE deliveries SET state = 'leased', lease_owner = @owner, lease_until = @until
        WHERE id IN (SELECT id FROM deliveries WHERE state = 'queued' AND next_attempt_at <= @now
@@ -83,6 +87,7 @@ export class SqliteDeliveryLeases implements DeliveryLeases {
       for (const volume of batch.volumes) this.addVolume.run(volume);
       for (const result of batch.results) this.applyResult.run({ ...result, owner: this.owner });
       for (const release of batch.releases) this.applyRelease.run({ ...release, owner: this.owner });
+      this.events.appendWithin(batch.events);
       const completed: CompletedMessage[] = [];
       for (const id of new Set(batch.results.map((result) => result.messageId))) {
         const row = this.completeMessage.get({ id, now }) as { id: string; body_file: string } | undefined;
@@ -113,7 +118,9 @@ export class SqliteDeliveryLeases implements DeliveryLeases {
   }
 
   record(batch: ResultBatch, now: number): CompletedMessage[] {
-    return this.recordAll.immediate(batch, now);
+    const completed = this.recordAll.immediate(batch, now);
+    if (batch.events.length > 0) this.events.appended();
+    return completed;
   }
 }
 

@@ -3,7 +3,9 @@ import { migrate, openSqlite, type SqliteDatabase } from '../store/sqlite/databa
 import { randomBytes } from 'node:crypto';
 import type { QueueStore } from './queue-store.js';
 import type { DeliveryDetails, DisplayState, MessageDetails, QueueFilter, QueuedMessage, QueuedMessageSummary } from './queued-message.js';
+import type { MailEvent } from '../events/mail-event.js';
 import { SqliteDeliveryLeases } from './sqlite-delivery-leases.js';
+import { SqliteEventLog } from './sqlite-event-log.js';
 import type { MessageRow } from './sqlite-message-row.js';
 import { SqliteQueueOperations } from './sqlite-queue-operations.js';
 import { deliverySelection } from './sqlite-queue-selection.js';
@@ -69,6 +71,21 @@ const QUEUE_MIGRATIONS: readonly string[] = [
    ) WITHOUT ROWID;`,
   // Small bodies stored in the row (body_file '' then), so one group commit makes a message durable.
   `ALTER TABLE messages ADD COLUMN body BLOB;`,
+  // The event log (queue/event-log.ts): events appended in the commit that caused them, read by consumers' cursors.
+  `CREATE TABLE mail_events (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     id TEXT NOT NULL UNIQUE,
+     type TEXT NOT NULL,
+     message_id TEXT NOT NULL,
+     account_id TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     event TEXT NOT NULL
+   );
+   CREATE INDEX mail_events_message ON mail_events(message_id);
+   CREATE TABLE mail_event_cursors (
+     consumer TEXT PRIMARY KEY,
+     seq INTEGER NOT NULL
+   ) WITHOUT ROWID;`,
 ];
 
 /** A message row with its recipients and their states (JSON) as the listing queries add them. */
@@ -106,6 +123,7 @@ const date = (value: number | null): Date | null => (value === null ? null : new
 
 export class SqliteQueueStore implements QueueStore {
   readonly leases: SqliteDeliveryLeases;
+  readonly events: SqliteEventLog;
   readonly operations: SqliteQueueOperations;
   readonly sources: SqliteSourceVolume;
   private readonly insertMessage;
@@ -113,7 +131,8 @@ export class SqliteQueueStore implements QueueStore {
   private readonly insertAll;
 
   private constructor(private readonly db: SqliteDatabase) {
-    this.leases = new SqliteDeliveryLeases(db);
+    this.events = new SqliteEventLog(db);
+    this.leases = new SqliteDeliveryLeases(db, this.events);
     this.operations = new SqliteQueueOperations(db);
     this.sources = new SqliteSourceVolume(db);
     this.insertMessage = db.prepare(
@@ -121,7 +140,8 @@ export class SqliteQueueStore implements QueueStore {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertDelivery = db.prepare('INSERT INTO deliveries (message_id, recipient, domain, next_attempt_at) VALUES (?, ?, ?, ?)');
-    this.insertAll = db.transaction((messages: readonly QueuedMessage[]) => {
+    this.insertAll = db.transaction((messages: readonly QueuedMessage[], events: readonly MailEvent[]) => {
+      this.events.appendWithin(events);
       for (const message of messages) {
         const receivedAt = message.receivedAt.getTime();
         this.insertMessage.run(
@@ -147,8 +167,9 @@ export class SqliteQueueStore implements QueueStore {
     return new SqliteQueueStore(db);
   }
 
-  insert(messages: readonly QueuedMessage[]): void {
-    this.insertAll.immediate(messages);
+  insert(messages: readonly QueuedMessage[], events: readonly MailEvent[] = []): void {
+    this.insertAll.immediate(messages, events);
+    if (events.length > 0) this.events.appended();
   }
 
   get(id: string): QueuedMessage | null {

@@ -27,7 +27,7 @@ function result(deliveryId: number, messageId: string, state: DeliveryResult['st
   return { deliveryId, messageId, state, at, nextAttemptAt, response: state === 'delivered' ? '250 OK' : '451 later', remoteMta: '192.0.2.1', mxHost: 'mx.example.org', sourceIp: '', reportingMta: 'relaygate.test', bounceType: null, bounceSubType: null, category: null };
 }
 
-const empty = { results: [], releases: [], signatures: [], volumes: [] };
+const empty = { results: [], releases: [], signatures: [], volumes: [], events: [] };
 
 test('claims take the oldest due deliveries first, with their messages, and lease them', () => {
   const queue = SqliteQueueStore.open(tempDir());

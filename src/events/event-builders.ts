@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import type { MailEvent, MailEventDetails, MailEventType, SesHeader, SesMail } from './mail-event.js';
+
+/** What every event needs to know about its message: the queue row's fields and the metadata kept at acceptance. */
+export interface MessageForEvents {
+  id: string;
+  /** The sending account (the delegate's under sending authorization). */
+  accountId: string;
+  mailFrom: string;
+  /** Milliseconds since the epoch. */
+  receivedAt: number;
+  /** Every envelope recipient of the message (SES's `mail.destination`). */
+  recipients: readonly string[];
+  configurationSet: string | null;
+  tags: Record<string, string[]>;
+  sourceIp?: string;
+  /** ARN of the identity used to send (the owner's identity under sending authorization). */
+  sourceArn?: string;
+  /** The IAM user (SMTP credential's user name). */
+  callerIdentity?: string;
+  /** The header fields as the client submitted them, X-SES-* included, and whether they were cut at 10 KB. */
+  originalHeaders?: SesHeader[];
+  headersTruncated?: boolean;
+}
+
+/** SES's timestamp form: ISO 8601 with milliseconds and `Z`. */
+export const sesTimestamp = (ms: number): string => new Date(ms).toISOString();
+
+/** The names SES gives the common headers, and whether each is a list. */
+const COMMON_HEADERS: ReadonlyArray<[string, string, boolean]> = [
+  ['from', 'from', true],
+  ['to', 'to', true],
+  ['cc', 'cc', true],
+  ['bcc', 'bcc', true],
+  ['reply-to', 'replyTo', true],
+  ['return-path', 'returnPath', false],
+  ['message-id', 'messageId', false],
+  ['subject', 'subject', false],
+  ['date', 'date', false],
+];
+
+/** SES's `commonHeaders`: list headers as one-element arrays holding the whole field, as the guide's examples show. */
+export function commonHeaders(headers: readonly SesHeader[]): Record<string, string | string[]> {
+  const common: Record<string, string | string[]> = {};
+  for (const [header, key, list] of COMMON_HEADERS) {
+    const field = headers.find((candidate) => candidate.name.toLowerCase() === header);
+    if (field) common[key] = list ? [field.value] : field.value;
+  }
+  return common;
+}
+
+/** The `mail` object, with the original headers when they were kept (consumers drop them where not wanted). */
+export function mailObject(message: MessageForEvents): SesMail {
+  const mail: SesMail = {
+    timestamp: sesTimestamp(message.receivedAt),
+    messageId: message.id,
+    source: message.mailFrom,
+    ...(message.sourceArn ? { sourceArn: message.sourceArn } : {}),
+    ...(message.sourceIp ? { sourceIp: message.sourceIp } : {}),
+    ...(message.callerIdentity ? { callerIdentity: message.callerIdentity } : {}),
+    sendingAccountId: message.accountId,
+    destination: [...message.recipients],
+    tags: message.tags,
+  };
+  if (message.originalHeaders) {
+    mail.headersTruncated = message.headersTruncated ?? false;
+    mail.headers = message.originalHeaders;
+    mail.commonHeaders = commonHeaders(message.originalHeaders);
+  }
+  return mail;
+}
+
+/** The mail object without the original headers, for a destination or notification that does not include them. */
+export function withoutHeaders(mail: SesMail): SesMail {
+  const { headersTruncated: _truncated, headers: _headers, commonHeaders: _common, ...rest } = mail;
+  return rest;
+}
+
+/**
+ * One event of `type` about `message`. Bounce and Complaint details carry their feedbackId, which is also the
+ * event's id (pass the same id to get the same event again: the log keeps one of each).
+ */
+export function mailEvent<T extends MailEventType>(type: T, message: MessageForEvents, at: number, detail: MailEventDetails[T], id: string = randomUUID()): MailEvent {
+  return {
+    id,
+    type,
+    messageId: message.id,
+    accountId: message.accountId,
+    configurationSet: message.configurationSet,
+    at,
+    mail: mailObject(message),
+    detail,
+  } as MailEvent;
+}

@@ -1,0 +1,80 @@
+import type { MailEvent, StoredMailEvent } from '../events/mail-event.js';
+import type { SqliteDatabase } from '../store/sqlite/database.js';
+import type { EventLog } from './event-log.js';
+
+interface EventRow {
+  seq: number;
+  event: string;
+}
+
+/** The event log in queue.db (tables mail_events and mail_event_cursors). */
+export class SqliteEventLog implements EventLog {
+  private readonly listeners: Array<() => void> = [];
+  private readonly insertEvent;
+  private readonly selectAfter;
+  private readonly upsertCursor;
+  private readonly registerCursor;
+  private readonly countAfter;
+  private readonly deleteBefore;
+  private readonly appendAll;
+
+  constructor(db: SqliteDatabase) {
+    this.insertEvent = db.prepare(
+      `INSERT INTO mail_events (id, type, message_id, account_id, at, event) VALUES (@id, @type, @messageId, @accountId, @at, @event)
+       ON CONFLICT (id) DO NOTHING`,
+    );
+    this.selectAfter = db.prepare(
+      `SELECT seq, event FROM mail_events WHERE seq > COALESCE((SELECT seq FROM mail_event_cursors WHERE consumer = ?), 0) ORDER BY seq LIMIT ?`,
+    );
+    this.upsertCursor = db.prepare(
+      `INSERT INTO mail_event_cursors (consumer, seq) VALUES (?, ?) ON CONFLICT (consumer) DO UPDATE SET seq = MAX(seq, excluded.seq)`,
+    );
+    this.registerCursor = db.prepare('INSERT INTO mail_event_cursors (consumer, seq) VALUES (?, 0) ON CONFLICT (consumer) DO NOTHING');
+    this.countAfter = db
+      .prepare(`SELECT COUNT(*) FROM mail_events WHERE seq > COALESCE((SELECT seq FROM mail_event_cursors WHERE consumer = ?), 0)`)
+      .pluck();
+    this.deleteBefore = db.prepare(
+      `DELETE FROM mail_events WHERE at < ? AND seq <= COALESCE((SELECT MIN(seq) FROM mail_event_cursors), 0)`,
+    );
+    this.appendAll = db.transaction((events: readonly MailEvent[]) => this.appendWithin(events));
+  }
+
+  /** Appends inside the caller's open transaction; the caller calls `appended()` after its commit. */
+  appendWithin(events: readonly MailEvent[]): void {
+    for (const event of events) {
+      this.insertEvent.run({ id: event.id, type: event.type, messageId: event.messageId, accountId: event.accountId, at: event.at, event: JSON.stringify(event) });
+    }
+  }
+
+  /** Tells the listeners that a commit appended events. */
+  appended(): void {
+    for (const listener of this.listeners) listener();
+  }
+
+  append(events: readonly MailEvent[]): void {
+    if (events.length === 0) return;
+    this.appendAll.immediate(events);
+    this.appended();
+  }
+
+  read(consumer: string, limit: number): StoredMailEvent[] {
+    this.registerCursor.run(consumer);
+    return (this.selectAfter.all(consumer, limit) as EventRow[]).map((row) => ({ ...(JSON.parse(row.event) as MailEvent), seq: row.seq }));
+  }
+
+  advance(consumer: string, seq: number): void {
+    this.upsertCursor.run(consumer, seq);
+  }
+
+  backlog(consumer: string): number {
+    return this.countAfter.get(consumer) as number;
+  }
+
+  onAppended(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  prune(before: number): number {
+    return this.deleteBefore.run(before).changes;
+  }
+}
