@@ -5,6 +5,8 @@ import { plaintextBlockList } from '../config/load.js';
 import { formatListener } from '../config/listen-spec.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { DeliveryEngine } from '../delivery/delivery-engine.js';
+import { EventConsumer } from '../events/event-consumer.js';
+import { suppressionRecorder } from '../feedback/suppression/suppression-recorder.js';
 import { createResolver } from '../delivery/mx/index.js';
 import { IdentityVerifier } from '../identity/identity-verifier.js';
 import { mailFromTargets } from '../identity/mail-from-targets.js';
@@ -63,6 +65,9 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   }
   const verifier = new IdentityVerifier(store, createResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeoutMs }), mailFromTargets(config).feedbackHost, config.verification, log);
   verifier.start();
+  // Consumers of the event log: each follows new events from its own cursor.
+  const consumers = [new EventConsumer(queue.events, suppressionRecorder(store), log)];
+  for (const consumer of consumers) consumer.start();
   await delivery?.start();
   log.info(
     { listeners: listeners.map(({ config: listener, port }) => formatListener({ ...listener, port })), region: config.region, dataDir: config.dataDir },
@@ -78,6 +83,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     async stop() {
       await stopListeners(listeners);
       await delivery?.stop();
+      await Promise.all(consumers.map((consumer) => consumer.stop()));
       await verifier.stop();
       queue.close();
       await limiter.close();

@@ -3,6 +3,7 @@ import { loadConfig, type ConfigOverrides } from '../config/load.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { SqliteControlStore } from '../store/sqlite/sqlite-control-store.js';
 import type { ControlStore } from '../store/control-store.js';
+import type { SuppressionReason } from '../store/configuration-sets.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -43,6 +44,14 @@ export function parseBoolean(value: string, option: string): boolean {
   if (/^(true|yes|on|1)$/i.test(value)) return true;
   if (/^(false|no|off|0)$/i.test(value)) return false;
   throw new UsageError(`${option} takes true or false, got "${value}"`);
+}
+
+/** BOUNCE, COMPLAINT, both comma-separated, or none (an empty list). */
+export function parseSuppressedReasons(value: string, option: string, alternatives = ''): SuppressionReason[] {
+  if (value === '' || value === 'none') return [];
+  const reasons = value.split(',').map((reason) => reason.trim().toUpperCase());
+  if (reasons.some((reason) => reason !== 'BOUNCE' && reason !== 'COMPLAINT')) throw new UsageError(`${option} takes BOUNCE, COMPLAINT, both (comma-separated), none${alternatives}; got "${value}"`);
+  return [...new Set(reasons)] as SuppressionReason[];
 }
 
 /** A mistake in the command line, reported without a stack trace. */

@@ -15,9 +15,11 @@ import { queueCommand } from './commands/queue-command.js';
 import { quotaCommand } from './commands/quota-command.js';
 import { serveCommand } from './commands/serve-command.js';
 import { smtpPasswordCommand } from './commands/smtp-password-command.js';
+import { suppressionCommand } from './commands/suppression-command.js';
+import { InvalidNextTokenError } from '../store/sqlite/sqlite-suppression-store.js';
 
 /** Errors an operator can act on: printed as one line, no stack trace. */
-const OPERATOR_ERRORS = [ConfigError, UsageError, NotFoundError, AlreadyExistsError, IdentityNameError, DkimError, PolicyValidationError, InvalidArnError];
+const OPERATOR_ERRORS = [ConfigError, UsageError, NotFoundError, AlreadyExistsError, IdentityNameError, DkimError, PolicyValidationError, InvalidArnError, InvalidNextTokenError];
 
 export function buildProgram(): Command {
   const program = new Command('relaygate')
@@ -37,6 +39,7 @@ export function buildProgram(): Command {
     smtpPasswordCommand(),
     queueCommand(),
     bounceRuleCommand(),
+    suppressionCommand(),
   ]) {
     program.addCommand(command.exitOverride());
   }

@@ -18,7 +18,8 @@ export interface ConfigurationSet {
   sendingEnabled: boolean;
   tlsPolicy: TlsPolicy;
   sendingPoolName: string | null;
-  suppressedReasons: SuppressionReason[];
+  /** Reasons that add addresses to the account's suppression list for messages sent with this set; null: the account's. */
+  suppressedReasons: SuppressionReason[] | null;
   eventDestinations: EventDestination[];
   createdAt: Date;
 }

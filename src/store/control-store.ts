@@ -1,11 +1,12 @@
 /**
- * The control plane: accounts, credentials, identities, configuration sets and policies. SQLite
+ * The control plane: accounts, credentials, identities, configuration sets, policies and the suppression list. SQLite
  * implements it on one node, Redis in a cluster; nothing above it may assume SQL.
  */
 import type { PasswordHash } from '../auth/credential-hash.js';
 import type { ConfigurationSetStore } from './configuration-sets.js';
 import type { IdentityStore } from './identities.js';
 import type { PolicyStore } from './policies.js';
+import type { SuppressionStore } from './suppression.js';
 
 export interface Account {
   id: string;
@@ -54,6 +55,7 @@ export interface ControlStore {
   readonly identities: IdentityStore;
   readonly configurationSets: ConfigurationSetStore;
   readonly policies: PolicyStore;
+  readonly suppression: SuppressionStore;
   close(): Promise<void>;
 }
 

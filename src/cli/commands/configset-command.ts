@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import type { GatewayConfig } from '../../config/schema.js';
-import type { ConfigurationSet, EventDestination, SuppressionReason, TlsPolicy } from '../../store/configuration-sets.js';
+import type { ConfigurationSet, EventDestination, TlsPolicy } from '../../store/configuration-sets.js';
 import { NotFoundError } from '../../store/control-store.js';
-import { output, parseBoolean, table, UsageError, withControlStore } from '../cli-context.js';
+import { output, parseBoolean, parseSuppressedReasons, table, UsageError, withControlStore } from '../cli-context.js';
 
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const EVENT_TYPES = ['SEND', 'REJECT', 'BOUNCE', 'COMPLAINT', 'DELIVERY', 'OPEN', 'CLICK', 'RENDERING_FAILURE', 'DELIVERY_DELAY', 'SUBSCRIPTION'];
@@ -66,9 +66,7 @@ function settings(options: SetOptions, config: GatewayConfig): Partial<Configura
     } else result.sendingPoolName = options.sendingPool;
   }
   if (options.suppressedReasons !== undefined) {
-    const reasons = options.suppressedReasons === '' || options.suppressedReasons === 'none' ? [] : options.suppressedReasons.split(',').map((reason) => reason.trim().toUpperCase());
-    if (reasons.some((reason) => reason !== 'BOUNCE' && reason !== 'COMPLAINT')) throw new UsageError('--suppressed-reasons takes BOUNCE, COMPLAINT, both (comma-separated) or none');
-    result.suppressedReasons = reasons as SuppressionReason[];
+    result.suppressedReasons = options.suppressedReasons === 'account' ? null : parseSuppressedReasons(options.suppressedReasons, '--suppressed-reasons', ', or account');
   }
   if (options.eventDestination !== undefined) result.eventDestinations = options.eventDestination.map(parseEventDestination);
   return result;
@@ -80,7 +78,7 @@ function withSetOptions(command: Command): Command {
     .option('--sending-enabled <boolean>', 'false pauses sending for messages that use the set')
     .option('--tls-policy <policy>', 'Require (never deliver without TLS) or Optional (opportunistic TLS)')
     .option('--sending-pool <pool>', 'IP pool from delivery.pools; "none" for the default pool')
-    .option('--suppressed-reasons <reasons>', 'BOUNCE, COMPLAINT, both, or none')
+    .option('--suppressed-reasons <reasons>', "which feedback adds recipients to the account's suppression list for this set: BOUNCE, COMPLAINT, both (comma-separated), none, or account (the account's setting; the default)")
     .option('--event-destination <NAME:TYPES:TARGET>', 'event destination, repeatable, e.g. hooks:SEND,BOUNCE:https://example.com/events', collect)
     .option('--json', 'print JSON');
 }
@@ -99,7 +97,7 @@ export function configsetCommand(): Command {
           sendingEnabled: true,
           tlsPolicy: 'Optional',
           sendingPoolName: null,
-          suppressedReasons: [],
+          suppressedReasons: null,
           eventDestinations: [],
           ...settings(options, config),
         });
@@ -125,7 +123,7 @@ export function configsetCommand(): Command {
       output(options.json, sets.map(configurationSetJson), () =>
         table(
           ['NAME', 'ACCOUNT', 'SENDING', 'TLS', 'POOL', 'SUPPRESSION', 'EVENT DESTINATIONS'],
-          sets.map((s) => [s.name, s.accountId, s.sendingEnabled ? 'enabled' : 'paused', s.tlsPolicy, s.sendingPoolName ?? '-', s.suppressedReasons.join(',') || '-', String(s.eventDestinations.length)]),
+          sets.map((s) => [s.name, s.accountId, s.sendingEnabled ? 'enabled' : 'paused', s.tlsPolicy, s.sendingPoolName ?? '-', s.suppressedReasons === null ? 'account' : s.suppressedReasons.join(',') || 'none', String(s.eventDestinations.length)]),
         ),
       );
     });

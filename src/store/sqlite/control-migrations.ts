@@ -60,4 +60,21 @@ export const CONTROL_MIGRATIONS: readonly string[] = [
        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ses:SendRawEmail","Resource":"*"}]}',
        CAST(strftime('%s', 'now') AS INTEGER) * 1000
      FROM credentials;`,
+  // The account-level suppression list and each account's reasons for automatic additions (no row: SES's default,
+  // both). A configuration set's reasons become an override only when set: '[]' written at creation meant "not set".
+  `CREATE TABLE suppressed_destinations (
+     account_id TEXT NOT NULL,
+     email_address TEXT NOT NULL,
+     reason TEXT NOT NULL,
+     last_update_time INTEGER NOT NULL,
+     message_id TEXT,
+     feedback_id TEXT,
+     PRIMARY KEY (account_id, email_address)
+   ) WITHOUT ROWID;
+   CREATE INDEX suppressed_destinations_time ON suppressed_destinations(account_id, last_update_time);
+   CREATE TABLE account_suppression (
+     account_id TEXT PRIMARY KEY,
+     reasons TEXT NOT NULL
+   ) WITHOUT ROWID;
+   UPDATE configuration_sets SET suppressed_reasons = 'null' WHERE suppressed_reasons = '[]';`,
 ];

@@ -10,6 +10,8 @@ import { SqliteConfigurationSetStore } from './sqlite-configuration-set-store.js
 import { SqliteCredentialStore } from './sqlite-credential-store.js';
 import { SqliteIdentityStore } from './sqlite-identity-store.js';
 import { SqlitePolicyStore } from './sqlite-policy-store.js';
+import { SqliteSuppressionStore } from './sqlite-suppression-store.js';
+import type { SuppressionStore } from '../suppression.js';
 
 export class SqliteControlStore implements ControlStore {
   readonly accounts: AccountStore;
@@ -17,6 +19,7 @@ export class SqliteControlStore implements ControlStore {
   readonly identities: IdentityStore;
   readonly configurationSets: ConfigurationSetStore;
   readonly policies: PolicyStore;
+  readonly suppression: SuppressionStore;
 
   private constructor(private readonly db: SqliteDatabase) {
     this.accounts = new SqliteAccountStore(db);
@@ -24,6 +27,7 @@ export class SqliteControlStore implements ControlStore {
     this.identities = new SqliteIdentityStore(db);
     this.configurationSets = new SqliteConfigurationSetStore(db);
     this.policies = new SqlitePolicyStore(db);
+    this.suppression = new SqliteSuppressionStore(db);
   }
 
   static open(dataDir: string): SqliteControlStore {
