@@ -7,6 +7,7 @@ import type { GatewayConfig } from '../config/schema.js';
 import { DeliveryEngine } from '../delivery/delivery-engine.js';
 import { EventConsumer } from '../events/event-consumer.js';
 import { suppressionRecorder } from '../feedback/suppression/suppression-recorder.js';
+import { statisticsRecorder } from '../feedback/statistics/statistics-recorder.js';
 import { createResolver } from '../delivery/mx/index.js';
 import { IdentityVerifier } from '../identity/identity-verifier.js';
 import { mailFromTargets } from '../identity/mail-from-targets.js';
@@ -66,7 +67,10 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const verifier = new IdentityVerifier(store, createResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeoutMs }), mailFromTargets(config).feedbackHost, config.verification, log);
   verifier.start();
   // Consumers of the event log: each follows new events from its own cursor.
-  const consumers = [new EventConsumer(queue.events, suppressionRecorder(store), log)];
+  const consumers = [
+    new EventConsumer(queue.events, suppressionRecorder(store), log),
+    new EventConsumer(queue.events, statisticsRecorder({ statistics: queue.statistics, store, config: config.reputation, log }), log),
+  ];
   for (const consumer of consumers) consumer.start();
   await delivery?.start();
   log.info(

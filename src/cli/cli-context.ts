@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig, type ConfigOverrides } from '../config/load.js';
 import type { GatewayConfig } from '../config/schema.js';
+import { SqliteQueueStore } from '../queue/sqlite-queue-store.js';
 import { SqliteControlStore } from '../store/sqlite/sqlite-control-store.js';
 import type { ControlStore } from '../store/control-store.js';
 import type { SuppressionReason } from '../store/configuration-sets.js';
@@ -24,6 +25,17 @@ export async function withControlStore<T>(command: Command, action: (store: Cont
     return await action(store, config);
   } finally {
     await store.close();
+  }
+}
+
+/** Runs `action` with the queue database of the configured data directory, closing it afterwards. */
+export async function withQueue<T>(command: Command, action: (queue: SqliteQueueStore, dataDir: string) => T | Promise<T>): Promise<T> {
+  const { dataDir } = commandConfig(command);
+  const queue = SqliteQueueStore.open(dataDir);
+  try {
+    return await action(queue, dataDir);
+  } finally {
+    queue.close();
   }
 }
 

@@ -16,6 +16,7 @@ import { quotaCommand } from './commands/quota-command.js';
 import { serveCommand } from './commands/serve-command.js';
 import { smtpPasswordCommand } from './commands/smtp-password-command.js';
 import { suppressionCommand } from './commands/suppression-command.js';
+import { reputationCommand, statsCommand } from './commands/statistics-commands.js';
 import { InvalidNextTokenError } from '../store/sqlite/sqlite-suppression-store.js';
 
 /** Errors an operator can act on: printed as one line, no stack trace. */
@@ -40,6 +41,8 @@ export function buildProgram(): Command {
     queueCommand(),
     bounceRuleCommand(),
     suppressionCommand(),
+    statsCommand(),
+    reputationCommand(),
   ]) {
     program.addCommand(command.exitOverride());
   }

@@ -51,6 +51,14 @@ export class OptionReader {
     return value;
   }
 
+  number(key: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(key);
+    if (value === undefined || value === null) return fallback;
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw new ConfigError(this.name(key), `must be a number, got ${JSON.stringify(value)}`);
+    if (value < min || value > max) throw new ConfigError(this.name(key), `must be between ${min} and ${max}, got ${value}`);
+    return value;
+  }
+
   boolean(key: string, fallback: boolean): boolean {
     const value = this.raw(key);
     if (value === undefined || value === null) return fallback;

@@ -1,4 +1,5 @@
 import type { VerificationConfig } from './verification-options.js';
+import type { ReputationConfig } from './reputation-options.js';
 
 /** The gateway's configuration: one typed object, every option with its default (see config/relaygate.example.yaml). */
 
@@ -159,6 +160,7 @@ export interface GatewayConfig {
   dns: DnsConfig;
   delivery: DeliveryConfig;
   verification: VerificationConfig;
+  reputation: ReputationConfig;
   log: LogConfig;
 }
 

@@ -1,5 +1,6 @@
 import type { MailEvent } from '../events/mail-event.js';
 import type { EventLog } from './event-log.js';
+import type { SendStatisticsStore } from './send-statistics.js';
 import type { ClaimedBatch, CompletedMessage, ResultBatch } from './delivery-records.js';
 import type { MessageDetails, QueueFilter, QueueSelection, QueuedMessage, QueuedMessageSummary } from './queued-message.js';
 
@@ -15,6 +16,7 @@ export interface QueueStore {
   bodyFileNames(): Set<string>;
   readonly leases: DeliveryLeases;
   readonly events: EventLog;
+  readonly statistics: SendStatisticsStore;
   readonly operations: QueueOperations;
   readonly sources: SourceVolumeStore;
   /** The key that authenticates return-path tokens, created on first use. */

@@ -6,6 +6,7 @@ import type { DeliveryDetails, DisplayState, MessageDetails, QueueFilter, Queued
 import type { MailEvent } from '../events/mail-event.js';
 import { SqliteDeliveryLeases } from './sqlite-delivery-leases.js';
 import { SqliteEventLog } from './sqlite-event-log.js';
+import { SqliteSendStatistics } from './sqlite-send-statistics.js';
 import type { MessageRow } from './sqlite-message-row.js';
 import { SqliteQueueOperations } from './sqlite-queue-operations.js';
 import { deliverySelection } from './sqlite-queue-selection.js';
@@ -86,6 +87,21 @@ const QUEUE_MIGRATIONS: readonly string[] = [
      consumer TEXT PRIMARY KEY,
      seq INTEGER NOT NULL
    ) WITHOUT ROWID;`,
+  // Sending statistics in 15-minute buckets per account and configuration set ('' for none): SES's GetSendStatistics
+  // counts, and the counts its reputation rates are computed from (no simulator recipients, no suppression bounces).
+  `CREATE TABLE send_statistics (
+     account_id TEXT NOT NULL,
+     configuration_set TEXT NOT NULL,
+     bucket INTEGER NOT NULL,
+     delivery_attempts INTEGER NOT NULL DEFAULT 0,
+     bounces INTEGER NOT NULL DEFAULT 0,
+     complaints INTEGER NOT NULL DEFAULT 0,
+     rejects INTEGER NOT NULL DEFAULT 0,
+     reputation_sent INTEGER NOT NULL DEFAULT 0,
+     reputation_bounces INTEGER NOT NULL DEFAULT 0,
+     reputation_complaints INTEGER NOT NULL DEFAULT 0,
+     PRIMARY KEY (account_id, configuration_set, bucket)
+   ) WITHOUT ROWID;`,
 ];
 
 /** A message row with its recipients and their states (JSON) as the listing queries add them. */
@@ -124,6 +140,7 @@ const date = (value: number | null): Date | null => (value === null ? null : new
 export class SqliteQueueStore implements QueueStore {
   readonly leases: SqliteDeliveryLeases;
   readonly events: SqliteEventLog;
+  readonly statistics: SqliteSendStatistics;
   readonly operations: SqliteQueueOperations;
   readonly sources: SqliteSourceVolume;
   private readonly insertMessage;
@@ -132,6 +149,7 @@ export class SqliteQueueStore implements QueueStore {
 
   private constructor(private readonly db: SqliteDatabase) {
     this.events = new SqliteEventLog(db);
+    this.statistics = new SqliteSendStatistics(db, this.events);
     this.leases = new SqliteDeliveryLeases(db, this.events);
     this.operations = new SqliteQueueOperations(db);
     this.sources = new SqliteSourceVolume(db);

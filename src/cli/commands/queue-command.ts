@@ -4,7 +4,7 @@ import type { DeliveryDetails, MessageDetails, QueueSelection, QueuedMessageSumm
 import { Spool } from '../../queue/spool.js';
 import { SqliteQueueStore } from '../../queue/sqlite-queue-store.js';
 import { NotFoundError } from '../../store/control-store.js';
-import { commandConfig, output, table, UsageError } from '../cli-context.js';
+import { output, table, UsageError, withQueue } from '../cli-context.js';
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
 
@@ -72,16 +72,6 @@ function detailsText(message: MessageDetails): string {
     delivery.response ?? '-',
   ]);
   return `${header}\n\n${table(['RECIPIENT', 'STATE', 'ATTEMPTS', 'NEXT ATTEMPT', 'BOUNCE', 'LAST RESPONSE'], rows)}`;
-}
-
-async function withQueue<T>(command: Command, action: (queue: SqliteQueueStore, dataDir: string) => T | Promise<T>): Promise<T> {
-  const { dataDir } = commandConfig(command);
-  const queue = SqliteQueueStore.open(dataDir);
-  try {
-    return await action(queue, dataDir);
-  } finally {
-    queue.close();
-  }
 }
 
 interface SelectionOptions {
