@@ -36,7 +36,8 @@ export async function startRelaygate(workDir: string, setup: RelaygateSetup): Pr
     SmtpPassword: string;
   };
   const config = {
-    smtp: { hostname: 'relaygate.bench.test' },
+    // The whole load comes from one address, so the per-address connection limit must not cap it.
+    smtp: { hostname: 'relaygate.bench.test', maxConnectionsPerAddress: 100_000 },
     dns: { servers: [setup.dnsServer] },
     delivery: { port: setup.mxPort, allowPrivateAddresses: true },
   };

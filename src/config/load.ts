@@ -93,7 +93,14 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}): Gate
     maxMessageBytes: smtpReader.integer('maxMessageBytes', 10 * 1024 * 1024, 1024, MAX_MESSAGE_BYTES_CEILING),
     maxRecipients: smtpReader.integer('maxRecipients', 50, 1, 1000),
     maxConnections: smtpReader.integer('maxConnections', 1000, 1, 100_000),
+    maxConnectionsPerAddress: smtpReader.integer('maxConnectionsPerAddress', 50, 1, 100_000),
     idleTimeoutSeconds: smtpReader.integer('idleTimeoutSeconds', 60, 1, 3600),
+    maxCommandsBeforeAuth: smtpReader.integer('maxCommandsBeforeAuth', 10, 1, 1000),
+    authTimeoutSeconds: smtpReader.integer('authTimeoutSeconds', 60, 1, 3600),
+    dataTimeoutSeconds: smtpReader.integer('dataTimeoutSeconds', 900, 1, 86_400),
+    dataMinBytesPerSecond: smtpReader.integer('dataMinBytesPerSecond', 500, 0, 100_000_000),
+    maxSessionSeconds: smtpReader.integer('maxSessionSeconds', 3600, 1, 604_800),
+    shutdownTimeoutSeconds: smtpReader.integer('shutdownTimeoutSeconds', 30, 1, 3600),
     plaintextNetworks,
     messageIdDomain: smtpReader.string('messageIdDomain', hostname),
   };
@@ -105,6 +112,8 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}): Gate
     delayStepMs: throttleReader.integer('delayStepMs', 1000, 0, 60_000),
     maxDelayMs: throttleReader.integer('maxDelayMs', 5000, 0, 60_000),
     blockAfterFailures: throttleReader.integer('blockAfterFailures', 10, 1, 100_000),
+    userBlockAfterFailures: throttleReader.integer('userBlockAfterFailures', 30, 1, 100_000),
+    addressBlockAfterFailures: throttleReader.integer('addressBlockAfterFailures', 100, 1, 100_000),
     windowSeconds: throttleReader.integer('windowSeconds', 600, 1, 86_400),
     blockSeconds: throttleReader.integer('blockSeconds', 900, 1, 86_400),
   };

@@ -34,22 +34,46 @@ export interface SmtpConfig {
   banner: string;
   maxMessageBytes: number;
   maxRecipients: number;
+  /** Concurrent connections over all listeners. */
   maxConnections: number;
+  /** Concurrent connections from one client address. */
+  maxConnectionsPerAddress: number;
+  /** Silence tolerated from a client at any point of the session. */
   idleTimeoutSeconds: number;
+  /** Commands a client may send before it has authenticated (AUTH itself not counted). */
+  maxCommandsBeforeAuth: number;
+  /** Time from connecting to a successful AUTH. */
+  authTimeoutSeconds: number;
+  /** Longest a message transfer (DATA up to the final dot) may take, however fast it is. */
+  dataTimeoutSeconds: number;
+  /** Slowest average a message may arrive at: DATA may last idleTimeoutSeconds plus one second per this many bytes; 0 turns the check off. */
+  dataMinBytesPerSecond: number;
+  /** Longest a connection may stay open; it is closed between messages. */
+  maxSessionSeconds: number;
+  /** On SIGTERM, how long a message still being received may take before every connection is closed. */
+  shutdownTimeoutSeconds: number;
   /** Networks (CIDR) allowed to AUTH and send without TLS, e.g. a local application on 127.0.0.1/32. */
   plaintextNetworks: string[];
   /** Domain part of the Message-ID header the gateway sets. */
   messageIdDomain: string;
 }
 
+/**
+ * Failed AUTH is counted per user name at one address, per user name over all addresses and per address over all
+ * user names, so one user's typos behind a shared (NAT) address do not lock out the others there.
+ */
 export interface AuthThrottleConfig {
-  /** Failures from one address that are answered without delay. */
+  /** Failures of one user name from one address that are answered without delay. */
   freeFailures: number;
-  /** Delay added to each 535 reply after the free failures, growing linearly. */
+  /** Delay added to each further 535 reply for that user name at that address, growing linearly. */
   delayStepMs: number;
   maxDelayMs: number;
-  /** Failures within the window after which the address is refused. */
+  /** Failures of one user name from one address within the window after which that user name is refused there. */
   blockAfterFailures: number;
+  /** Failures of one user name from all addresses after which it is refused everywhere. */
+  userBlockAfterFailures: number;
+  /** Failures from one address, all user names together, after which the address is refused. */
+  addressBlockAfterFailures: number;
   windowSeconds: number;
   blockSeconds: number;
 }

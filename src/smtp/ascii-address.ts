@@ -11,3 +11,12 @@ export function asciiAddress(address: string): string {
   if (domain.startsWith('[')) return address;
   return `${address.slice(0, at)}@${domainToASCII(domain) || domain}`;
 }
+
+/**
+ * What makes two envelope recipients the same one: the local part exactly (local parts are
+ * case-sensitive, as SES documents) and the domain in any case.
+ */
+export function recipientKey(address: string): string {
+  const at = address.lastIndexOf('@');
+  return at === -1 ? address : `${address.slice(0, at)}@${address.slice(at + 1).toLowerCase()}`;
+}

@@ -5,44 +5,101 @@ interface FailureRecord {
   blockedUntil: number;
 }
 
-/** Bounds the memory an address-spraying attacker can make the throttle use. */
-const MAX_TRACKED_ADDRESSES = 50_000;
+/** Bounds the memory an attacker spraying addresses or user names can make one counter use. */
+const MAX_TRACKED_KEYS = 50_000;
+/** Access key ids are 20 characters; a longer user name is counted by its start, so it cannot inflate the memory used. */
+const MAX_USER_NAME_CHARS = 64;
 
-/**
- * Slows down and then refuses repeated failed AUTH from one address: after the free failures each
- * 535 waits a little longer, and too many failures within the window block the address for a while.
- */
-export class AuthThrottle {
+/** Failures per key within a sliding window; reaching the threshold blocks the key for a while. */
+class FailureCounter {
   private readonly records = new Map<string, FailureRecord>();
 
-  constructor(private readonly config: AuthThrottleConfig) {}
+  constructor(
+    private readonly threshold: number,
+    private readonly windowMs: number,
+    private readonly blockMs: number,
+  ) {}
 
-  isBlocked(address: string, now = Date.now()): boolean {
-    const record = this.records.get(address);
+  isBlocked(key: string, now: number): boolean {
+    const record = this.records.get(key);
     return record !== undefined && record.blockedUntil > now;
   }
 
-  /** Records a failure and returns how long to hold back the 535 reply. */
-  recordFailure(address: string, now = Date.now()): { delayMs: number; blocked: boolean } {
-    const windowStart = now - this.config.windowSeconds * 1000;
-    const record = this.records.get(address) ?? { failures: [], blockedUntil: 0 };
-    record.failures = record.failures.filter((time) => time > windowStart);
+  /** Records a failure and returns the failures in the window (0 once the key is blocked). */
+  record(key: string, now: number): { failures: number; blocked: boolean } {
+    const record = this.records.get(key) ?? { failures: [], blockedUntil: 0 };
+    record.failures = record.failures.filter((time) => time > now - this.windowMs);
     record.failures.push(now);
-    const blocked = record.failures.length >= this.config.blockAfterFailures;
+    const blocked = record.failures.length >= this.threshold;
     if (blocked) {
-      record.blockedUntil = now + this.config.blockSeconds * 1000;
+      record.blockedUntil = now + this.blockMs;
       record.failures = [];
     }
-    this.records.delete(address);
-    this.records.set(address, record);
-    if (this.records.size > MAX_TRACKED_ADDRESSES) this.records.delete(this.records.keys().next().value as string);
-    const penalised = record.failures.length - this.config.freeFailures;
-    const delayMs = penalised > 0 ? Math.min(penalised * this.config.delayStepMs, this.config.maxDelayMs) : 0;
-    return { delayMs, blocked };
+    // Re-inserting keeps the map in least-recently-failed order, so the oldest key goes first.
+    this.records.delete(key);
+    this.records.set(key, record);
+    if (this.records.size > MAX_TRACKED_KEYS) this.records.delete(this.records.keys().next().value as string);
+    return { failures: record.failures.length, blocked };
   }
 
-  recordSuccess(address: string): void {
-    const record = this.records.get(address);
-    if (record && record.blockedUntil === 0) this.records.delete(address);
+  forget(key: string): void {
+    const record = this.records.get(key);
+    if (record && record.blockedUntil === 0) this.records.delete(key);
   }
 }
+
+export type AuthBlock = 'user at address' | 'user' | 'address';
+
+/**
+ * Slows down and then refuses repeated failed AUTH. Failures are counted three ways: one user name at one address
+ * (delayed after the free failures, blocked first), one user name everywhere (a larger threshold: a distributed
+ * guess at one credential), and one address for all user names (the largest: a whole office behind one NAT address
+ * is not locked out by one user's typos, but an address that sprays user names is).
+ */
+export class AuthThrottle {
+  private readonly userAtAddress: FailureCounter;
+  private readonly user: FailureCounter;
+  private readonly address: FailureCounter;
+
+  constructor(private readonly config: AuthThrottleConfig) {
+    const windowMs = config.windowSeconds * 1000;
+    const blockMs = config.blockSeconds * 1000;
+    this.userAtAddress = new FailureCounter(config.blockAfterFailures, windowMs, blockMs);
+    this.user = new FailureCounter(config.userBlockAfterFailures, windowMs, blockMs);
+    this.address = new FailureCounter(config.addressBlockAfterFailures, windowMs, blockMs);
+  }
+
+  /** Which block, if any, refuses this user name from this address. */
+  blocked(userName: string, address: string, now = Date.now()): AuthBlock | null {
+    const user = userKey(userName);
+    if (this.address.isBlocked(address, now)) return 'address';
+    if (this.user.isBlocked(user, now)) return 'user';
+    if (this.userAtAddress.isBlocked(pairKey(user, address), now)) return 'user at address';
+    return null;
+  }
+
+  /** Records a failure and returns how long to hold back the 535 reply. */
+  recordFailure(userName: string, address: string, now = Date.now()): { delayMs: number; blocked: AuthBlock | null } {
+    const user = userKey(userName);
+    const pair = this.userAtAddress.record(pairKey(user, address), now);
+    const blocked = [
+      this.address.record(address, now).blocked ? ('address' as const) : null,
+      this.user.record(user, now).blocked ? ('user' as const) : null,
+      pair.blocked ? ('user at address' as const) : null,
+    ].find((block) => block !== null);
+    const penalised = pair.failures - this.config.freeFailures;
+    const delayMs = penalised > 0 ? Math.min(penalised * this.config.delayStepMs, this.config.maxDelayMs) : 0;
+    return { delayMs, blocked: blocked ?? null };
+  }
+
+  /**
+   * A success clears that user name's failures at that address only: the address's and the user name's totals
+   * still count, or a client holding one valid credential could reset them between guesses at others.
+   */
+  recordSuccess(userName: string, address: string): void {
+    this.userAtAddress.forget(pairKey(userKey(userName), address));
+  }
+}
+
+const userKey = (userName: string): string => userName.slice(0, MAX_USER_NAME_CHARS);
+const pairKey = (user: string, address: string): string => `${user}\n${address}`;

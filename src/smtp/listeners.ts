@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { formatListener } from '../config/listen-spec.js';
 import { UNPRIVILEGED_PORTS, type ListenerConfig, type SmtpConfig } from '../config/schema.js';
 import { Replies } from './replies.js';
-import { installSmtpServerCompat } from './smtp-server-compat.js';
+import { closeSession, installSmtpServerCompat } from './smtp-server-compat.js';
 import type { createSubmissionHandlers } from './submission-handlers.js';
 import { tlsServerOptions, type TlsMaterial } from './tls-material.js';
 
@@ -31,7 +31,9 @@ function serverOptions(listener: ListenerConfig, smtp: SmtpConfig, tls: TlsMater
     hideSMTPUTF8: true,
     disableReverseLookup: true,
     socketTimeout: smtp.idleTimeoutSeconds * 1000,
-    closeTimeout: 30_000,
+    closeTimeout: smtp.shutdownTimeoutSeconds * 1000,
+    // The command guard counts commands before AUTH, with the configured limit and the gateway's reply.
+    maxAllowedUnauthenticatedCommands: false,
     logger: false,
     ...handlers,
   };
@@ -102,7 +104,18 @@ export function reloadTls(running: readonly RunningListener[], tls: TlsMaterial)
   for (const { server } of running) server.updateSecureContext(tlsServerOptions(tls));
 }
 
-/** Stops accepting, lets sessions in flight finish (smtp-server answers 421 after its close timeout). */
+/**
+ * Stops accepting at once and closes every session with 421: idle ones now, one receiving a message
+ * right after answering it. Whatever is still open after smtp.shutdownTimeoutSeconds is closed too.
+ */
 export async function stopListeners(running: readonly RunningListener[]): Promise<void> {
-  await Promise.all(running.map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve()))));
+  await Promise.all(
+    running.map(
+      ({ server }) =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          for (const connection of server.connections) closeSession(connection.session, Replies.shuttingDown(), true);
+        }),
+    ),
+  );
 }

@@ -1,6 +1,8 @@
 import { SmtpReply } from '../common/smtp-reply.js';
 import { PolicyReplies } from '../policy/policy-replies.js';
 
+const TIMEOUT_TEXT = 'Timeout waiting for data from client';
+
 /**
  * Every reply the submission endpoint chooses itself. Where SES documents a reply (the guide's SMTP
  * response code table) the text is SES's, byte for byte; the others follow SES's style and are
@@ -12,7 +14,16 @@ export const Replies = {
   authenticationRequired: 'Authentication required',
   starttlsRequired: () => new SmtpReply(530, 'Must issue a STARTTLS command first'),
   tooManyConnections: () => new SmtpReply(421, 'Too many concurrent SMTP connections'),
-  idleTimeout: 'Timeout waiting for data from client',
+  tooManyConnectionsFromAddress: () => new SmtpReply(421, 'Too many concurrent SMTP connections from your address'),
+  idleTimeout: TIMEOUT_TEXT,
+  /** DATA over its deadline or below its minimum rate: SES's timeout reply. */
+  dataTimeout: () => new SmtpReply(451, TIMEOUT_TEXT),
+  tooManyCommandsBeforeAuth: () => new SmtpReply(421, 'Too many commands without authentication'),
+  authTimeout: () => new SmtpReply(421, 'Timeout waiting for authentication'),
+  sessionTooLong: () => new SmtpReply(421, 'Connection time limit reached, please reconnect'),
+  /** smtp-server's own text for commands during shutdown, so every shutdown reply reads the same. */
+  shuttingDown: () => new SmtpReply(421, 'Server shutting down'),
+  noRecipients: () => new SmtpReply(554, 'Transaction failed: There are no recipients specified.'),
   temporaryServiceFailure: () => new SmtpReply(451, 'Temporary service failure'),
   messageTooLong: 'Message is too long.',
   tooManyRecipients: () => new SmtpReply(452, '4.5.3 Too many recipients'),

@@ -8,9 +8,13 @@
  *   one-message-per-connection throughput.
  * - A command guard the gateway supplies (STARTTLS before AUTH/MAIL, envelope syntax) sees every
  *   command before smtp-server does, except AUTH continuation lines.
- * - SES's texts for the idle timeout and for a too-large SIZE= parameter.
+ * - SES's texts: the idle timeout, a too-large SIZE= parameter, `250 Ok` to MAIL, RCPT and NOOP.
  * - Replies written in the same tick (answers to pipelined commands) leave in one TLS record and
  *   one write instead of one each.
+ * - No recipient merging: smtp-server treats RCPTs that differ only in case as one recipient, but
+ *   local parts are case-sensitive; the RCPT handler applies the gateway's rule instead.
+ * - `closeSession`: the gateway ends a session itself (its limits, shutdown), at once or right
+ *   after the reply to a message being received.
  */
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 import type { SMTPServerSession } from 'smtp-server';
@@ -27,6 +31,9 @@ interface ConnectionInternals {
   _nextHandler: unknown;
   _upgrading: boolean;
   _ready: boolean;
+  /** The stream of the message being received, from DATA until its reply has been sent. */
+  _dataStream: unknown;
+  _rcptIndex: Map<string, number>;
   secure: boolean;
   session: SMTPServerSession;
   send(code: number, data: string | string[], context?: string | false): void;
@@ -36,13 +43,45 @@ interface ConnectionInternals {
   _setListeners(callback: () => void): void;
   _whenWritable(next: () => void): void;
   _onCommand(command: Buffer, callback?: () => void): void;
+  _resetSession(): void;
   _validateMailParams(parsed: unknown): { code: number; message: string; enhancedCode: string | null } | null;
+  handler_NOOP(command: Buffer, callback: () => void): void;
 }
 
 type Method<K extends keyof ConnectionInternals> = ConnectionInternals[K];
 
 const prototype = SMTPConnection.prototype as unknown as ConnectionInternals;
 const IDLE_TIMEOUT_TEXT = 'Timeout - closing connection';
+/** smtp-server's text for a MAIL or RCPT it took. */
+const ACCEPTED_TEXT = 'Accepted';
+const OK_TEXT = 'Ok';
+
+/** An index that never finds a recipient, so smtp-server adds every RCPT the handler let through. */
+class NoRecipientIndex extends Map<string, number> {
+  override set(): this {
+    return this;
+  }
+}
+const NO_RECIPIENT_INDEX = new NoRecipientIndex();
+
+const connections = new WeakMap<SMTPServerSession, ConnectionInternals>();
+/** Replies to send once the message being received has been answered. */
+const closeAfterMessage = new WeakMap<ConnectionInternals, SmtpReply>();
+
+/**
+ * Sends `reply` and closes the connection. With `afterMessage`, a message being received is first
+ * finished and answered (its 250 or refusal), and the session ends right after that.
+ */
+export function closeSession(session: SMTPServerSession, reply: SmtpReply, afterMessage = false): void {
+  const connection = connections.get(session);
+  if (!connection) return;
+  if (afterMessage && connection._dataStream) {
+    if (!closeAfterMessage.has(connection)) closeAfterMessage.set(connection, reply);
+    return;
+  }
+  connection.send(reply.responseCode, reply.message);
+  connection.close();
+}
 
 let installed = false;
 
@@ -51,7 +90,25 @@ export function installSmtpServerCompat(idleTimeoutText: string, messageTooLongT
   installed = true;
 
   prototype.init = function init(this: ConnectionInternals) {
+    connections.set(this.session, this);
     this._setListeners(() => this.connectionReady());
+  };
+
+  const resetSession = prototype._resetSession as Method<'_resetSession'>;
+  prototype._resetSession = function resetWithoutRecipientMerging(this: ConnectionInternals) {
+    resetSession.call(this);
+    this._rcptIndex = NO_RECIPIENT_INDEX;
+    // smtp-server resets the session right after answering a message, which is when a deferred close is due.
+    const pending = closeAfterMessage.get(this);
+    if (pending && !this._dataStream) {
+      closeAfterMessage.delete(this);
+      closeSession(this.session, pending);
+    }
+  };
+
+  prototype.handler_NOOP = function noop(this: ConnectionInternals, _command: Buffer, callback: () => void) {
+    this.send(250, OK_TEXT);
+    callback();
   };
 
   const onCommand = prototype._onCommand as Method<'_onCommand'>;
@@ -76,6 +133,7 @@ export function installSmtpServerCompat(idleTimeoutText: string, messageTooLongT
       this.close();
       return;
     }
+    if (code === 250 && data === ACCEPTED_TEXT) data = OK_TEXT;
     const socket = this._socket;
     if (socket && !socket.writableCorked) {
       socket.cork();

@@ -14,11 +14,12 @@ import type { SendPolicy } from '../policy/send-policy.js';
 import { BodySink } from '../queue/body-sink.js';
 import type { MessageAcceptor } from '../queue/message-acceptor.js';
 import type { Spool } from '../queue/spool.js';
-import { asciiAddress } from './ascii-address.js';
+import { asciiAddress, recipientKey } from './ascii-address.js';
 import type { AuthThrottle } from './auth-throttle.js';
 import { envelopeCommandVerdict } from './envelope-command.js';
 import { Replies } from './replies.js';
-import type { CommandVerdict } from './smtp-server-compat.js';
+import { SessionLimits } from './session-limits.js';
+import { closeSession, type CommandVerdict } from './smtp-server-compat.js';
 
 export interface SubmissionDependencies {
   smtp: SmtpConfig;
@@ -46,16 +47,32 @@ function receivedMessage(headerSection: string, body: NodeJS.ReadableStream): No
 }
 const family = (address: string) => (address.includes(':') ? 'ipv6' : 'ipv4');
 
+/** A connection counted against the limits: its client address (the per-address count) and its session limits. */
+interface OpenSession {
+  address: string;
+  limits: SessionLimits;
+}
+
+/** The client left (or was cut off by a limit) before the message was complete: nothing to store, nothing failed. */
+const clientLeft = (error: unknown): boolean => ['ECONNECTION', 'ERR_STREAM_PREMATURE_CLOSE'].includes((error as NodeJS.ErrnoException).code ?? '');
+
 /** The submission session's behaviour, shared by every listener. */
-export function createSubmissionHandlers(deps: SubmissionDependencies): Handlers & { activeSessions(): number } {
+export function createSubmissionHandlers(deps: SubmissionDependencies): Handlers {
   const { smtp, log } = deps;
-  const sessions = new Set<string>();
+  const sessions = new Map<string, OpenSession>();
+  const connectionsPerAddress = new Map<string, number>();
   const plaintextAllowed = (address: string) => deps.plaintextNetworks.check(address, family(address));
 
   const commandGuard = (line: string, session: SMTPServerSession, secure: boolean): CommandVerdict => {
     const verb = /^\S*/.exec(line)?.[0].toUpperCase();
+    if (!session.user && verb !== 'AUTH' && verb !== 'QUIT' && !sessions.get(session.id)?.limits.allowCommandBeforeAuth()) {
+      log.info({ session: session.id, remoteAddress: session.remoteAddress, limit: 'maxCommandsBeforeAuth' }, 'session closed: limit reached');
+      return { reply: Replies.tooManyCommandsBeforeAuth() };
+    }
     if ((verb === 'AUTH' || verb === 'MAIL') && !secure && !plaintextAllowed(session.remoteAddress)) return { reply: Replies.starttlsRequired() };
     if (verb === 'MAIL' || verb === 'RCPT') return envelopeCommandVerdict(line);
+    // smtp-server's own answer would be "503 Error: need RCPT command"; SES names the problem.
+    if (verb === 'DATA' && session.user && session.envelope.rcptTo.length === 0) return { reply: Replies.noRecipients() };
     return undefined;
   };
 
@@ -64,6 +81,7 @@ export function createSubmissionHandlers(deps: SubmissionDependencies): Handlers
     const receivedAt = new Date();
     const messageId = generateMessageId(receivedAt.getTime());
     const body = new BodySink(deps.spool, messageId, receivedAt);
+    sessions.get(session.id)?.limits.watchData(stream);
     let stored = false;
     try {
       const message = await readMessage(stream, body, { maxBytes: smtp.maxMessageBytes, maxHeaderBytes: Math.min(MAX_HEADER_BYTES, smtp.maxMessageBytes) });
@@ -118,7 +136,8 @@ export function createSubmissionHandlers(deps: SubmissionDependencies): Handlers
       return Replies.accepted(messageId);
     } catch (error) {
       if (error instanceof SmtpReply) throw error;
-      log.error({ err: error, session: session.id }, 'could not store message');
+      if (clientLeft(error)) log.info({ session: session.id }, 'connection closed before the message was complete');
+      else log.error({ err: error, session: session.id }, 'could not store message');
       throw Replies.temporaryServiceFailure();
     } finally {
       const file = body.file;
@@ -128,11 +147,21 @@ export function createSubmissionHandlers(deps: SubmissionDependencies): Handlers
 
   return {
     commandGuard,
-    activeSessions: () => sessions.size,
 
     onConnect(session, callback) {
+      const address = session.remoteAddress;
       if (sessions.size >= smtp.maxConnections) return callback(Replies.tooManyConnections());
-      sessions.add(session.id);
+      const fromAddress = connectionsPerAddress.get(address) ?? 0;
+      if (fromAddress >= smtp.maxConnectionsPerAddress) {
+        log.info({ session: session.id, remoteAddress: address, connections: fromAddress }, 'connection refused: too many from this address');
+        return callback(Replies.tooManyConnectionsFromAddress());
+      }
+      connectionsPerAddress.set(address, fromAddress + 1);
+      const limits = new SessionLimits(smtp, (reply, limit, afterMessage) => {
+        log.info({ session: session.id, remoteAddress: address, limit }, 'session closed: limit reached');
+        closeSession(session, reply, afterMessage);
+      });
+      sessions.set(session.id, { address, limits });
       // RFC 4954: do not offer AUTH where it may not be used; onSecure lifts this after STARTTLS.
       if (!session.secure && !plaintextAllowed(session.remoteAddress)) session.disabledCommands = ['AUTH'];
       callback();
@@ -145,19 +174,22 @@ export function createSubmissionHandlers(deps: SubmissionDependencies): Handlers
 
     onAuth(auth: SMTPServerAuthentication, session, callback) {
       const address = session.remoteAddress;
-      if (deps.throttle.isBlocked(address)) {
-        log.warn({ session: session.id, remoteAddress: address }, 'authentication refused: address blocked after repeated failures');
+      const userName = auth.username ?? '';
+      const block = deps.throttle.blocked(userName, address);
+      if (block) {
+        log.warn({ session: session.id, remoteAddress: address, accessKeyId: userName, block }, 'authentication refused: blocked after repeated failures');
         return callback(Replies.authBlocked());
       }
-      deps.authenticator.authenticate(auth.username ?? '', auth.password ?? '').then(
+      deps.authenticator.authenticate(userName, auth.password ?? '').then(
         (result) => {
           if (!result) {
-            const { delayMs, blocked } = deps.throttle.recordFailure(address);
-            log.warn({ session: session.id, remoteAddress: address, accessKeyId: auth.username, method: auth.method, blocked }, 'authentication failed');
+            const { delayMs, blocked } = deps.throttle.recordFailure(userName, address);
+            log.warn({ session: session.id, remoteAddress: address, accessKeyId: userName, method: auth.method, blocked }, 'authentication failed');
             setTimeout(() => callback(Replies.authenticationInvalid()), delayMs);
             return;
           }
-          deps.throttle.recordSuccess(address);
+          deps.throttle.recordSuccess(userName, address);
+          sessions.get(session.id)?.limits.authenticated();
           const user: AuthenticatedUser = { accessKeyId: result.credential.accessKeyId, accountId: result.account.id, userName: result.credential.userName };
           log.info({ session: session.id, remoteAddress: address, accessKeyId: user.accessKeyId, account: user.accountId }, 'authenticated');
           callback(null, { user });
@@ -176,8 +208,12 @@ export function createSubmissionHandlers(deps: SubmissionDependencies): Handlers
 
     onRcptTo(address: SMTPServerAddress, session, callback) {
       address.address = asciiAddress(address.address);
-      const known = session.envelope.rcptTo.some((recipient) => recipient.address.toLowerCase() === address.address.toLowerCase());
-      if (!known && session.envelope.rcptTo.length >= smtp.maxRecipients) return callback(Replies.tooManyRecipients());
+      const recipients = session.envelope.rcptTo;
+      const key = recipientKey(address.address);
+      const known = recipients.findIndex((recipient) => recipientKey(recipient.address) === key);
+      if (known === -1 && recipients.length >= smtp.maxRecipients) return callback(Replies.tooManyRecipients());
+      // smtp-server appends every recipient let through (see smtp-server-compat): a repeated one replaces the earlier.
+      if (known !== -1) recipients.splice(known, 1);
       callback();
     },
 
@@ -189,7 +225,14 @@ export function createSubmissionHandlers(deps: SubmissionDependencies): Handlers
     },
 
     onClose(session) {
+      // Sessions refused in onConnect were never counted.
+      const open = sessions.get(session.id);
+      if (!open) return;
+      open.limits.stop();
       sessions.delete(session.id);
+      const fromAddress = (connectionsPerAddress.get(open.address) ?? 1) - 1;
+      if (fromAddress > 0) connectionsPerAddress.set(open.address, fromAddress);
+      else connectionsPerAddress.delete(open.address);
     },
   };
 }

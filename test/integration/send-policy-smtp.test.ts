@@ -39,8 +39,8 @@ describe('the send policy over SMTP, set up with the CLI', () => {
       await dialog.reply();
       await dialog.ehlo();
       assert.equal(await dialog.authPlain(credential.user, credential.password), '235 Authentication successful');
-      assert.equal(await dialog.command(`MAIL FROM:<${options.mailFrom ?? 'sender@example.com'}>`), '250 Accepted');
-      for (const recipient of options.to ?? ['recipient@example.org']) assert.equal(await dialog.command(`RCPT TO:<${recipient}>`), '250 Accepted');
+      assert.equal(await dialog.command(`MAIL FROM:<${options.mailFrom ?? 'sender@example.com'}>`), '250 Ok');
+      for (const recipient of options.to ?? ['recipient@example.org']) assert.equal(await dialog.command(`RCPT TO:<${recipient}>`), '250 Ok');
       assert.equal(await dialog.command('DATA'), '354 End data with <CR><LF>.<CR><LF>');
       dialog.write(`${messageText({ from: options.from, extraHeaders: options.headers, body: options.body })}.\r\n`);
       return await dialog.line();

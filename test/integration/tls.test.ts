@@ -72,7 +72,7 @@ describe('certificates from files, SNI, reload on SIGHUP, minimum TLS version', 
     const fresh = await SmtpDialog.open({ port: gateway.tlsPorts[0]!, tls: true });
     assert.equal(fresh.peerCertificateFingerprint, fingerprint(renewed.cert));
     fresh.close();
-    assert.equal(await open.command('NOOP'), '250 OK');
+    assert.equal(await open.command('NOOP'), '250 Ok');
     open.close();
   });
 });
