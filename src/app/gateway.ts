@@ -6,6 +6,8 @@ import { formatListener } from '../config/listen-spec.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { DeliveryEngine } from '../delivery/delivery-engine.js';
 import { createResolver } from '../delivery/mx/index.js';
+import { FeedbackForwarder } from '../feedback/forwarding/feedback-forwarder.js';
+import { controlStoreForwardingSettings } from '../feedback/forwarding/forwarding-settings.js';
 import { IdentityVerifier } from '../identity/identity-verifier.js';
 import { mailFromTargets } from '../identity/mail-from-targets.js';
 import { buildSendPolicy } from '../policy/build-send-policy.js';
@@ -39,6 +41,13 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   // and every message gets SES's configuration-set defaults (TLS Optional, the default IP pool).
   const delivery = config.delivery.enabled ? new DeliveryEngine({ config, queue, spool, settings: controlStoreDeliverySettings(store), log }) : null;
   if (delivery) acceptor.onCommitted(() => delivery.wake());
+  const forwarder = new FeedbackForwarder({
+    queue,
+    settings: controlStoreForwardingSettings(store),
+    report: { hostname: config.smtp.hostname, fromDomain: config.delivery.feedbackDomain, messageIdDomain: config.smtp.messageIdDomain },
+    queued: () => delivery?.wake(),
+    log,
+  });
 
   const handlers = createSubmissionHandlers({
     smtp: config.smtp,
@@ -64,6 +73,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const verifier = new IdentityVerifier(store, createResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeoutMs }), mailFromTargets(config).feedbackHost, config.verification, log);
   verifier.start();
   await delivery?.start();
+  forwarder.start();
   log.info(
     { listeners: listeners.map(({ config: listener, port }) => formatListener({ ...listener, port })), region: config.region, dataDir: config.dataDir },
     'relaygate listening',
@@ -77,6 +87,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     },
     async stop() {
       await stopListeners(listeners);
+      await forwarder.stop();
       await delivery?.stop();
       await verifier.stop();
       queue.close();

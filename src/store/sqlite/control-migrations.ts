@@ -60,4 +60,6 @@ export const CONTROL_MIGRATIONS: readonly string[] = [
        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ses:SendRawEmail","Resource":"*"}]}',
        CAST(strftime('%s', 'now') AS INTEGER) * 1000
      FROM credentials;`,
+  // Email feedback forwarding per identity (SES's SetIdentityFeedbackForwardingEnabled), on by default.
+  `ALTER TABLE identities ADD COLUMN feedback_forwarding INTEGER NOT NULL DEFAULT 1;`,
 ];
