@@ -15,6 +15,8 @@ export interface ResultWithReply {
 export interface AttemptEventFacts {
   /** When the message's retries end (acceptance plus the queue lifetime), DeliveryDelay's expirationTime. */
   expiresAt: number;
+  /** The remote server's address when one answered (remoteMtaIp: SES gives it "if it was able to contact the remote MTA"). */
+  remoteMtaIp: string | null;
   /** The local address the attempt left from, when a connection was made (Delivery's ses:outgoing-ip tag). */
   outgoingIp: string | null;
 }
@@ -67,11 +69,12 @@ export const diagnosticCode = (reply: string): string => `smtp; ${reply.replace(
  */
 export function resultEvents(message: MessageForEvents, results: readonly ResultWithReply[], facts: AttemptEventFacts): MailEvent[] {
   const events: MailEvent[] = [];
-  for (const group of groupBy(results, (item) => `${item.result.state} ${groupKey(item)}`)) {
+  const reached = facts.remoteMtaIp !== null;
+  const remoteMtaIp = facts.remoteMtaIp ? { remoteMtaIp: facts.remoteMtaIp } : {};
+  for (const group of groupBy(results, (item) => `${item.result.state} ${groupKey(item, reached)}`)) {
     const first = group[0]!;
     const { result } = first;
     const timestamp = sesTimestamp(result.at);
-    const remoteMtaIp = result.remoteMta ? { remoteMtaIp: result.remoteMta } : {};
     if (result.state === 'delivered') {
       const tags = facts.outgoingIp ? { ...message.tags, 'ses:outgoing-ip': [facts.outgoingIp] } : message.tags;
       events.push(
@@ -109,11 +112,11 @@ export function resultEvents(message: MessageForEvents, results: readonly Result
     } else {
       const delay: SesDeliveryDelay = {
         timestamp,
-        delayType: delayTypeOf(first.classification.category, result.remoteMta !== null),
+        delayType: delayTypeOf(first.classification.category, reached),
         expirationTime: sesTimestamp(facts.expiresAt),
         delayedRecipients: group.map((item) => ({ emailAddress: item.recipient, status: dsnStatus(item.classification, item.stage), diagnosticCode: diagnosticCode(item.result.response) })),
         // The guide: "the IP address of the MTA that reported the delay"; absent when no server answered.
-        ...(result.remoteMta ? { reportingMTA: result.remoteMta } : {}),
+        ...(facts.remoteMtaIp ? { reportingMTA: facts.remoteMtaIp } : {}),
       };
       events.push(mailEvent('DeliveryDelay', message, result.at, delay));
     }
@@ -121,10 +124,10 @@ export function resultEvents(message: MessageForEvents, results: readonly Result
   return events;
 }
 
-function groupKey({ result, classification }: ResultWithReply): string {
+function groupKey({ result, classification }: ResultWithReply, reached: boolean): string {
   if (result.state === 'delivered') return result.response;
   if (result.state === 'bounced') return `${result.bounceType}/${result.bounceSubType}`;
-  return delayTypeOf(classification.category, result.remoteMta !== null);
+  return delayTypeOf(classification.category, reached);
 }
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): T[][] {
