@@ -9,6 +9,8 @@ import { EventConsumer } from '../events/event-consumer.js';
 import { suppressionRecorder } from '../feedback/suppression/suppression-recorder.js';
 import { statisticsRecorder } from '../feedback/statistics/statistics-recorder.js';
 import { createResolver } from '../delivery/mx/index.js';
+import { FeedbackForwarder } from '../feedback/forwarding/feedback-forwarder.js';
+import { controlStoreForwardingSettings } from '../feedback/forwarding/forwarding-settings.js';
 import { IdentityVerifier } from '../identity/identity-verifier.js';
 import { mailFromTargets } from '../identity/mail-from-targets.js';
 import { buildSendPolicy } from '../policy/build-send-policy.js';
@@ -42,6 +44,13 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   // and every message gets SES's configuration-set defaults (TLS Optional, the default IP pool).
   const delivery = config.delivery.enabled ? new DeliveryEngine({ config, queue, spool, settings: controlStoreDeliverySettings(store), log }) : null;
   if (delivery) acceptor.onCommitted(() => delivery.wake());
+  const forwarder = new FeedbackForwarder({
+    queue,
+    settings: controlStoreForwardingSettings(store),
+    report: { hostname: config.smtp.hostname, fromDomain: config.delivery.feedbackDomain, messageIdDomain: config.smtp.messageIdDomain },
+    queued: () => delivery?.wake(),
+    log,
+  });
 
   const handlers = createSubmissionHandlers({
     smtp: config.smtp,
@@ -73,6 +82,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   ];
   for (const consumer of consumers) consumer.start();
   await delivery?.start();
+  forwarder.start();
   log.info(
     { listeners: listeners.map(({ config: listener, port }) => formatListener({ ...listener, port })), region: config.region, dataDir: config.dataDir },
     'relaygate listening',
@@ -86,6 +96,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     },
     async stop() {
       await stopListeners(listeners);
+      await forwarder.stop();
       await delivery?.stop();
       await Promise.all(consumers.map((consumer) => consumer.stop()));
       await verifier.stop();

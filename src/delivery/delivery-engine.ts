@@ -3,6 +3,7 @@ import type { promises as dns } from 'node:dns';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/schema.js';
+import { messageForEvents, producesEvents } from '../events/producers/message-for-events.js';
 import { publicKeyFromPrivate, type DkimSigner } from '../message/dkim/index.js';
 import type { ClaimedBatch, ClaimedDelivery, MessageForDelivery } from '../queue/delivery-records.js';
 import type { QueueStore } from '../queue/queue-store.js';
@@ -22,6 +23,7 @@ import { messageStream, prepareMessage, type PreparedMessage } from './prepared-
 import { ReadyQueue, type TransactionRunner } from './ready-queue.js';
 import { recipientReplies, errorReply, errorStage } from './recipient-replies.js';
 import { ResultRecorder } from './result-recorder.js';
+import { resultEvents, type AttemptEventFacts, type ResultWithReply } from './result-events.js';
 import { retryPolicy, type RetryPolicy } from './retry-schedule.js';
 import { formatReturnPath } from './return-path.js';
 import { shapingFor } from './shaping.js';
@@ -350,7 +352,7 @@ export class DeliveryEngine implements TransactionRunner {
     const replies = recipientReplies(recipients, outcome);
     const someAccepted = 'info' in outcome && outcome.info.accepted.length > 0;
     const continued: ClaimedDelivery[] = [];
-    const states: string[] = [];
+    const recorded: ResultWithReply[] = [];
     deliveries.forEach((delivery, index) => {
       const { reply, stage } = replies[index]!;
       const { result, classification } = deliveryResult(delivery, reply, stage, context);
@@ -359,9 +361,10 @@ export class DeliveryEngine implements TransactionRunner {
         continued.push(delivery);
         return;
       }
-      states.push(result.state === 'queued' ? 'deferred' : result.state);
-      this.recorder.result(result);
+      recorded.push({ recipient: delivery.recipient, result, classification, stage });
     });
+    this.record(message.row, recorded, { remoteMtaIp: connected.remoteAddress, outgoingIp: connected.client.localAddress ?? null });
+    const states = recorded.map(({ result }) => (result.state === 'queued' ? 'deferred' : result.state));
     this.letGo(message.row.id, deliveries.length - continued.length);
     this.log.info(
       {
@@ -394,19 +397,30 @@ export class DeliveryEngine implements TransactionRunner {
     const reply = failure.permanent ? GatewayReplies.tlsRequired(failure.mxHost ?? transaction.domain, errorReply(failure.error)) : errorReply(failure.error);
     const stage: ReplyStage = failure.permanent ? 'tls' : errorStage(failure.error, 'connect');
     const context = this.attemptContext(transaction.message.row, now, failure.remoteAddress, failure.mxHost, transaction.source);
-    this.recordAll(transaction.message.row, transaction.deliveries, reply, stage, context);
+    // A host that refused the connection or did not answer was not contacted; one that replied was.
+    const answered = typeof failure.error.response === 'string' ? failure.remoteAddress : null;
+    this.recordAll(transaction.message.row, transaction.deliveries, reply, stage, context, answered);
     this.log.info({ messageId: transaction.message.row.id, domain: transaction.domain, recipients: transaction.deliveries.length, source: transaction.source.address || undefined, response: reply }, 'delivery attempt: no MX host took the session');
   }
 
   private failBeforeSending(row: MessageForDelivery, deliveries: ClaimedDelivery[], reply: string, stage: ReplyStage): void {
     const context = this.attemptContext(row, this.now(), null, null, null);
-    this.recordAll(row, deliveries, reply, stage, context);
+    this.recordAll(row, deliveries, reply, stage, context, null);
     this.log.info({ messageId: row.id, domain: deliveries[0]?.domain, recipients: deliveries.length, response: reply }, 'delivery attempt: not sent');
   }
 
-  private recordAll(row: MessageForDelivery, deliveries: ClaimedDelivery[], reply: string, stage: ReplyStage, context: AttemptContext): void {
-    for (const delivery of deliveries) this.recorder.result(deliveryResult(delivery, reply, stage, context).result);
+  private recordAll(row: MessageForDelivery, deliveries: ClaimedDelivery[], reply: string, stage: ReplyStage, context: AttemptContext, remoteMtaIp: string | null): void {
+    const recorded = deliveries.map((delivery) => ({ recipient: delivery.recipient, stage, ...deliveryResult(delivery, reply, stage, context) }));
+    this.record(row, recorded, { remoteMtaIp, outgoingIp: null });
     this.letGo(row.id, deliveries.length);
+  }
+
+  /** Hands one attempt's results to the recorder with the events they cause (Delivery, Bounce, DeliveryDelay), written in one commit. */
+  private record(row: MessageForDelivery, recorded: ResultWithReply[], attempt: Omit<AttemptEventFacts, 'expiresAt'>): void {
+    const events = producesEvents(row)
+      ? resultEvents(messageForEvents(row, recorded.map((item) => item.recipient)), recorded, { ...attempt, expiresAt: row.receivedAt + this.policy.lifetimeMs })
+      : [];
+    this.recorder.results(recorded.map((item) => item.result), events);
   }
 
   private attemptContext(row: MessageForDelivery, at: number, remoteMta: string | null, mxHost: string | null, source: Transaction['source'] | null): AttemptContext {

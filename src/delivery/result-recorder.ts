@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { MailEvent } from '../events/mail-event.js';
 import type { DeliveryRelease, DeliveryResult, ResultBatch } from '../queue/delivery-records.js';
 import type { DeliveryLeases } from '../queue/queue-store.js';
 import type { Spool } from '../queue/spool.js';
@@ -30,8 +31,10 @@ export class ResultRecorder {
     private readonly now: () => number = Date.now,
   ) {}
 
-  result(result: DeliveryResult): void {
-    this.batch.results.push(result);
+  /** Results and the events they cause: they go into the same commit. */
+  results(results: readonly DeliveryResult[], events: readonly MailEvent[]): void {
+    this.batch.results.push(...results);
+    this.batch.events.push(...events);
     this.schedule();
   }
 

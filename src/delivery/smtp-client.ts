@@ -97,6 +97,12 @@ export class SmtpClient {
     return this.connection.secure;
   }
 
+  /** The local address the session left from. */
+  get localAddress(): string | undefined {
+    const socket = this.connection._socket;
+    return socket ? socket.localAddress : undefined;
+  }
+
   /** False once the server or an error has closed the session. */
   get usable(): boolean {
     return !this.closed && !this.connection.destroyed;

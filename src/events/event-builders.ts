@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import addressparser from 'nodemailer/lib/addressparser';
 import type { MailEvent, MailEventDetails, MailEventType, SesHeader, SesMail } from './mail-event.js';
 
 /** What every event needs to know about its message: the queue row's fields and the metadata kept at acceptance. */
@@ -39,12 +40,27 @@ const COMMON_HEADERS: ReadonlyArray<[string, string, boolean]> = [
   ['date', 'date', false],
 ];
 
-/** SES's `commonHeaders`: list headers as one-element arrays holding the whole field, as the guide's examples show. */
+// RFC 5322 specials: a display name holding one of them keeps its quotes.
+const SPECIALS = /[()<>[\]:;@\\,."]/;
+
+const displayName = (name: string): string => (SPECIALS.test(name) ? `"${name.replace(/["\\]/g, '\\$&')}"` : name);
+
+/**
+ * An address field as SES's commonHeaders shows it: each mailbox as `Name <address>`, the name without the quotes
+ * it does not need (`"John Doe" <john@example.com>` becomes `John Doe <john@example.com>`). Unparsable: as sent.
+ */
+function addressList(value: string): string {
+  const mailboxes = addressparser(value, { flatten: true }).filter((entry) => entry.address);
+  if (mailboxes.length === 0) return value;
+  return mailboxes.map(({ name, address }) => (name ? `${displayName(name)} <${address}>` : address)).join(', ');
+}
+
+/** SES's `commonHeaders`: address fields as one-element arrays holding the whole field, as the guide's examples show. */
 export function commonHeaders(headers: readonly SesHeader[]): Record<string, string | string[]> {
   const common: Record<string, string | string[]> = {};
   for (const [header, key, list] of COMMON_HEADERS) {
     const field = headers.find((candidate) => candidate.name.toLowerCase() === header);
-    if (field) common[key] = list ? [field.value] : field.value;
+    if (field) common[key] = list ? [addressList(field.value)] : field.value;
   }
   return common;
 }

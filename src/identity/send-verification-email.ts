@@ -31,7 +31,7 @@ export async function queueVerificationEmail(config: GatewayConfig, identity: Id
         bodyFile: '',
         size: header.length + 2 + body.length,
         receivedAt: now,
-        metadata: { sourceIp: '127.0.0.1', tls: true, heloName: config.smtp.hostname, ses: {}, configurationSet: null, tags: {} },
+        metadata: { sourceIp: '127.0.0.1', tls: true, heloName: config.smtp.hostname, ses: {}, configurationSet: null, tags: {}, systemMessage: 'identity-verification' },
       },
       null,
     );

@@ -23,6 +23,8 @@ export class SendContext {
   readonly returnPath: string | undefined;
   private loadedAccount: Account | undefined;
   configurationSet: ConfigurationSet | null = null;
+  /** ARN of the identity the message is sent as (events' mail.sourceArn), set once the senders are known to be verified. */
+  sourceArn: string | undefined;
   readonly tags: Record<string, string[]> = {};
   /** Delegated identities by the address they authorize. */
   readonly delegated = new Map<string, DelegatedIdentity>();

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { producesEvents, sendEvent } from '../events/producers/message-for-events.js';
 import type { QueueStore } from './queue-store.js';
 import type { QueuedMessage } from './queued-message.js';
 import type { Spool, SpoolFile } from './spool.js';
@@ -14,7 +15,8 @@ interface PendingCommit {
 /**
  * Makes accepted messages durable before anyone answers 250: a body file is fsynced, then the
  * messages that finished in the same moment share one directory fsync and one SQLite commit
- * (group commit), so concurrent sessions do not pay one fsync each. Inline bodies ride in that commit.
+ * (group commit), so concurrent sessions do not pay one fsync each. Inline bodies ride in that commit,
+ * and so do the messages' Send events.
  */
 export class MessageAcceptor {
   private waiting: PendingCommit[] = [];
@@ -62,7 +64,8 @@ export class MessageAcceptor {
     this.waiting = [];
     try {
       await this.spool.syncDirectories(batch.flatMap((pending) => (pending.directory ? [pending.directory] : [])));
-      this.queue.insert(batch.map((pending) => pending.message));
+      const messages = batch.map((pending) => pending.message);
+      this.queue.insert(messages, messages.filter(producesEvents).map(sendEvent));
       for (const pending of batch) pending.resolve();
       for (const listener of this.committedListeners) listener();
     } catch (error) {

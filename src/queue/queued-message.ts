@@ -18,6 +18,10 @@ export interface MessageMetadata {
   callerIdentity?: string;
   originalHeaders?: Array<{ name: string; value: string }>;
   headersTruncated?: boolean;
+  /** Every envelope recipient (SES's `mail.destination`), so delivery results can build events without reading the deliveries. */
+  recipients?: string[];
+  /** Set on messages the gateway composes itself (not sent by the account): they cause no events and no feedback forwarding. */
+  systemMessage?: 'identity-verification' | 'feedback-report';
 }
 
 export interface QueuedMessage {

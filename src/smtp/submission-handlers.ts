@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { AuthenticatedUser, SmtpAuthenticator } from '../auth/smtp-authenticator.js';
 import { SmtpReply } from '../common/smtp-reply.js';
 import type { SmtpConfig } from '../config/schema.js';
+import { originalHeaders } from '../events/producers/original-headers.js';
 import { generateMessageId } from '../message/message-id.js';
 import { readMessage } from '../message/message-reader.js';
 import { formatRfc5322Date } from '../message/rfc5322-date.js';
@@ -107,6 +108,7 @@ export function createSubmissionHandlers(deps: SubmissionDependencies): Handlers
         log.info({ session: session.id, step: decision.step, reply: decision.reply.toString() }, 'message refused by policy');
         throw decision.reply;
       }
+      const original = originalHeaders(message.headers);
       const header = Buffer.from(composeStoredHeader(message.headers, `<${messageId}@${smtp.messageIdDomain}>`, formatRfc5322Date(receivedAt)), 'latin1');
       await deps.acceptor.accept(
         {
@@ -127,6 +129,11 @@ export function createSubmissionHandlers(deps: SubmissionDependencies): Handlers
             ses,
             configurationSet: decision.configurationSet,
             tags: decision.tags,
+            ...(decision.sourceArn ? { sourceArn: decision.sourceArn } : {}),
+            callerIdentity: user.userName,
+            originalHeaders: original.headers,
+            headersTruncated: original.truncated,
+            recipients,
           },
         },
         body.file,

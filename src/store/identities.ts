@@ -44,10 +44,12 @@ export interface Identity {
   dkim: IdentityDkim | null;
   mailFrom: IdentityMailFrom | null;
   defaultConfigurationSet: string | null;
+  /** Whether bounce and complaint reports about mail sent as this identity go back by email (SES: on by default). */
+  feedbackForwarding: boolean;
   createdAt: Date;
 }
 
-export type NewIdentity = Omit<Identity, 'createdAt'>;
+export type NewIdentity = Omit<Identity, 'createdAt' | 'feedbackForwarding'> & Partial<Pick<Identity, 'feedbackForwarding'>>;
 
 export interface IdentityStore {
   create(identity: NewIdentity): Promise<Identity>;

@@ -30,6 +30,7 @@ function identityJson(identity: Identity, config: GatewayConfig) {
     MailFromDomainStatus: identity.mailFrom?.status ?? null,
     BehaviorOnMxFailure: identity.mailFrom?.behaviorOnMxFailure ?? null,
     DefaultConfigurationSet: identity.defaultConfigurationSet,
+    FeedbackForwardingEnabled: identity.feedbackForwarding,
     LastCheckedAt: identity.lastCheckedAt?.toISOString() ?? null,
     DnsRecords: identityDnsRecords(identity, mailFromTargets(config)).map((record) => ({ Name: record.name, Type: record.type, Value: record.value, Purpose: record.purpose })),
   };
@@ -168,11 +169,12 @@ export function identityCommand(): Command {
       });
     });
 
-  onIdentity(command, 'update', "change an identity's DKIM signing, custom MAIL FROM domain or default configuration set")
+  onIdentity(command, 'update', "change an identity's DKIM signing, custom MAIL FROM domain, default configuration set or email feedback forwarding")
     .option('--dkim-signing <boolean>', 'enable or disable DKIM signing')
     .option('--mail-from <domain>', 'custom MAIL FROM domain; "none" removes it')
     .option('--mail-from-mx-failure <behavior>', 'UseDefaultValue or RejectMessage')
     .option('--default-configuration-set <name>', 'default configuration set; "none" removes it')
+    .option('--feedback-forwarding <boolean>', 'email bounce and complaint reports to the sender (default true, as SES)')
     .action(async (name: string, options: Record<string, string | boolean | undefined>, self: Command) => {
       await withControlStore(self, async (store, config) => {
         const identity = await requireIdentity(store, options.account as string, name);
@@ -196,6 +198,7 @@ export function identityCommand(): Command {
           if (!(await store.configurationSets.get(identity.accountId, defaultSet))) throw new NotFoundError(`configuration set ${defaultSet}`);
           changes.defaultConfigurationSet = defaultSet;
         }
+        if (options.feedbackForwarding !== undefined) changes.feedbackForwarding = parseBoolean(options.feedbackForwarding as string, '--feedback-forwarding');
         const updated = await store.identities.update(identity.accountId, identity.name, changes);
         output(options.json as boolean | undefined, identityJson(updated, config), () => identityText(updated, config));
       });

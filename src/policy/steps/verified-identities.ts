@@ -1,17 +1,26 @@
 import type { ControlStore } from '../../store/control-store.js';
 import { isSimulatorAddress } from '../addresses.js';
+import { identityArn } from '../iam/index.js';
 import { resolveIdentities } from '../identity-resolver.js';
 import { PolicyReplies } from '../policy-replies.js';
 import type { PolicyStep } from '../send-policy.js';
 
-/** The envelope sender, From, Sender and Return-Path must each be a verified identity (own or delegated). */
+/**
+ * The envelope sender, From, Sender and Return-Path must each be a verified identity (own or delegated). The message
+ * is then sent as the From address's identity (the envelope sender's without a From): its ARN, the owner's under
+ * sending authorization, is the events' sourceArn.
+ */
 export function sendersVerified(store: ControlStore, region: string): PolicyStep {
   return {
     name: 'senders-verified',
     async check(context) {
       const own = await context.ownSenderIdentities(store);
       const failed = context.senderAddresses.filter((address) => !own.has(address) && !context.delegated.has(address));
-      return failed.length > 0 ? PolicyReplies.notVerified(region, failed) : undefined;
+      if (failed.length > 0) return PolicyReplies.notVerified(region, failed);
+      const sentAs = context.from[0]?.address ?? context.request.mailFrom;
+      const ownIdentity = own.get(sentAs);
+      context.sourceArn = context.delegated.get(sentAs)?.arn ?? (ownIdentity ? identityArn(region, context.account.id, ownIdentity.name) : undefined);
+      return undefined;
     },
   };
 }

@@ -77,4 +77,6 @@ export const CONTROL_MIGRATIONS: readonly string[] = [
      reasons TEXT NOT NULL
    ) WITHOUT ROWID;
    UPDATE configuration_sets SET suppressed_reasons = 'null' WHERE suppressed_reasons = '[]';`,
+  // Email feedback forwarding per identity (SES's SetIdentityFeedbackForwardingEnabled), on by default.
+  `ALTER TABLE identities ADD COLUMN feedback_forwarding INTEGER NOT NULL DEFAULT 1;`,
 ];

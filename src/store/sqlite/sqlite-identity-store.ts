@@ -15,6 +15,7 @@ interface IdentityRow {
   dkim: string | null;
   mail_from: string | null;
   default_configuration_set: string | null;
+  feedback_forwarding: number;
   created_at: number;
 }
 
@@ -34,10 +35,11 @@ const toIdentity = (row: IdentityRow): Identity => ({
   dkim: row.dkim === null ? null : JSON.parse(row.dkim),
   mailFrom: row.mail_from === null ? null : JSON.parse(row.mail_from),
   defaultConfigurationSet: row.default_configuration_set,
+  feedbackForwarding: row.feedback_forwarding === 1,
   createdAt: new Date(row.created_at),
 });
 
-const COLUMNS = 'status = @status, verified_by = @verifiedBy, verification_token = @verificationToken, pending_since = @pendingSince, last_checked_at = @lastCheckedAt, dkim = @dkim, mail_from = @mailFrom, default_configuration_set = @defaultConfigurationSet';
+const COLUMNS = 'status = @status, verified_by = @verifiedBy, verification_token = @verificationToken, pending_since = @pendingSince, last_checked_at = @lastCheckedAt, dkim = @dkim, mail_from = @mailFrom, default_configuration_set = @defaultConfigurationSet, feedback_forwarding = @feedbackForwarding';
 
 const toParameters = (identity: Identity) => ({
   accountId: identity.accountId,
@@ -51,6 +53,7 @@ const toParameters = (identity: Identity) => ({
   dkim: jsonOrNull(identity.dkim),
   mailFrom: jsonOrNull(identity.mailFrom),
   defaultConfigurationSet: identity.defaultConfigurationSet,
+  feedbackForwarding: identity.feedbackForwarding ? 1 : 0,
   createdAt: identity.createdAt.getTime(),
 });
 
@@ -58,11 +61,11 @@ export class SqliteIdentityStore implements IdentityStore {
   constructor(private readonly db: SqliteDatabase) {}
 
   async create(identity: NewIdentity): Promise<Identity> {
-    const created = { ...identity, createdAt: new Date() };
+    const created: Identity = { feedbackForwarding: true, ...identity, createdAt: new Date() };
     try {
       prepared(this.db, 
-          `INSERT INTO identities (account_id, name, type, status, verified_by, verification_token, pending_since, last_checked_at, dkim, mail_from, default_configuration_set, created_at)
-           VALUES (@accountId, @name, @type, @status, @verifiedBy, @verificationToken, @pendingSince, @lastCheckedAt, @dkim, @mailFrom, @defaultConfigurationSet, @createdAt)`,
+          `INSERT INTO identities (account_id, name, type, status, verified_by, verification_token, pending_since, last_checked_at, dkim, mail_from, default_configuration_set, feedback_forwarding, created_at)
+           VALUES (@accountId, @name, @type, @status, @verifiedBy, @verificationToken, @pendingSince, @lastCheckedAt, @dkim, @mailFrom, @defaultConfigurationSet, @feedbackForwarding, @createdAt)`,
         )
         .run(toParameters(created));
     } catch (error) {

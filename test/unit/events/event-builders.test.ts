@@ -44,7 +44,7 @@ test('the mail object has SES field names, ISO timestamps with milliseconds and 
       headersTruncated: false,
       headers: message.originalHeaders,
       commonHeaders: {
-        from: ['"Sender Name" <sender@example.com>'],
+        from: ['Sender Name <sender@example.com>'],
         to: ['Jane Doe <jane@example.com>, Mary Doe <mary@example.com>'],
         messageId: 'custom-message-ID',
         subject: 'Hello',

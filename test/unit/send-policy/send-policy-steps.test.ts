@@ -30,6 +30,7 @@ describe('account and configuration set', () => {
         'ses:from-domain': ['example.com'],
         'ses:caller-identity': [USER],
       },
+      sourceArn: `arn:aws:ses:us-east-1:${ACCOUNT}:identity/example.com`,
     });
   });
 
@@ -212,6 +213,11 @@ describe('sending authorization (X-SES-*-ARN)', () => {
     assert.equal(await fixture.reply({ ...delegated(), now }), 'accepted');
     assert.equal(await fixture.limiter.sentLast24Hours(ACCOUNT, now.getTime()), 1);
     assert.equal(await fixture.limiter.sentLast24Hours(OTHER_ACCOUNT, now.getTime()), 0);
+  });
+
+  test("a delegated message is sent as the owner's identity: its ARN is the events' sourceArn", async () => {
+    const decision = await fixture.evaluate(delegated());
+    assert.equal(decision.accepted && decision.sourceArn, partnerArn);
   });
 
   test('the policy conditions apply; an ARN does not vouch for addresses outside its identity', async () => {

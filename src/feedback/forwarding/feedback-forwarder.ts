@@ -1,0 +1,143 @@
+import type { Logger } from 'pino';
+import { producesEvents } from '../../events/producers/message-for-events.js';
+import type { MailEvent } from '../../events/mail-event.js';
+import { parseIdentityArn } from '../../policy/iam/index.js';
+import type { QueueStore } from '../../queue/queue-store.js';
+import type { QueuedMessage } from '../../queue/queued-message.js';
+import { feedbackReport, type ReportOptions } from './feedback-report.js';
+import type { FeedbackForwardingSettings } from './forwarding-settings.js';
+
+export const FORWARDING_CONSUMER = 'feedback-forwarding';
+/** Events read at once. */
+const BATCH = 200;
+/** How long a failed pass waits before the next one. */
+const RETRY_MS = 5000;
+
+export interface FeedbackForwarderDependencies {
+  queue: QueueStore;
+  settings: FeedbackForwardingSettings;
+  report: Omit<ReportOptions, 'now'>;
+  /** Called after reports were queued: the delivery engine takes them from there. */
+  queued: () => void;
+  log: Logger;
+  now?: () => number;
+}
+
+type ReportedEvent = Extract<MailEvent, { type: 'Bounce' | 'Complaint' }>;
+
+/**
+ * Email feedback forwarding (SES's default): each Bounce and Complaint event becomes a report emailed to the
+ * envelope sender of the message, queued for the outbound path from the null sender, so nothing can bounce back
+ * to it. It reads the event log from its own cursor, woken by appends; a report's id derives from its event's, so an
+ * event read again after a crash is not forwarded twice. No report is made about a message without a sender, about
+ * one the gateway composed itself (a report: no loops), or when the sending identity has forwarding turned off.
+ */
+export class FeedbackForwarder {
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private running: Promise<void> | null = null;
+  private pending = false;
+  private stopped = false;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly deps: FeedbackForwarderDependencies) {
+    this.log = deps.log.child({ component: 'feedback-forwarding' });
+    this.now = deps.now ?? Date.now;
+  }
+
+  start(): void {
+    this.deps.queue.events.onAppended(() => this.wake());
+    this.wake();
+  }
+
+  /** New events: a pass soon (coalesced; never inside the committer's call). */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.pending = true;
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.running = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.drain())
+      .catch((error: unknown) => {
+        this.log.error({ err: error }, 'feedback forwarding failed; trying again shortly');
+        this.timer = setTimeout(() => this.wake(), RETRY_MS);
+        this.timer.unref();
+      })
+      .finally(() => {
+        this.running = null;
+        if (this.pending) {
+          this.pending = false;
+          this.wake();
+        }
+      });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    const { queue } = this.deps;
+    while (!this.stopped) {
+      const events = queue.events.read(FORWARDING_CONSUMER, BATCH);
+      if (events.length === 0) return;
+      const reports: QueuedMessage[] = [];
+      for (const event of events) {
+        if ((event.type === 'Bounce' || event.type === 'Complaint') && (await this.forwards(event))) {
+          const report = this.reportMessage(event);
+          if (!queue.get(report.id)) reports.push(report);
+        }
+      }
+      if (reports.length > 0) {
+        queue.insert(reports);
+        this.log.info({ reports: reports.map((report) => ({ id: report.id, to: report.recipients[0] })) }, 'feedback reports queued');
+        this.deps.queued();
+      }
+      queue.events.advance(FORWARDING_CONSUMER, events[events.length - 1]!.seq);
+      if (events.length < BATCH) return;
+    }
+  }
+
+  private async forwards(event: ReportedEvent): Promise<boolean> {
+    if (event.mail.source === '') return false;
+    const original = this.deps.queue.get(event.messageId);
+    if (original && !producesEvents(original)) return false;
+    const sentAs = identityOf(event.mail.sourceArn);
+    return sentAs === null || this.deps.settings.forwardingEnabled(sentAs.accountId, sentAs.identity);
+  }
+
+  private reportMessage(event: ReportedEvent): QueuedMessage {
+    const now = new Date(this.now());
+    const report = feedbackReport(event, { ...this.deps.report, now });
+    const header = Buffer.from(report.header, 'utf8');
+    const body = Buffer.from(report.body, 'utf8');
+    return {
+      id: report.id,
+      accountId: event.accountId,
+      accessKeyId: '',
+      mailFrom: '',
+      recipients: [report.recipient],
+      header,
+      body,
+      bodyFile: '',
+      size: header.length + 2 + body.length,
+      receivedAt: now,
+      metadata: { sourceIp: '127.0.0.1', tls: true, heloName: this.deps.report.hostname, ses: {}, configurationSet: null, tags: {}, systemMessage: 'feedback-report' },
+    };
+  }
+}
+
+/** The identity a message was sent as (the owner's under sending authorization), from its sourceArn; null when unknown. */
+function identityOf(sourceArn: string | undefined): { accountId: string; identity: string } | null {
+  if (!sourceArn) return null;
+  try {
+    return parseIdentityArn(sourceArn);
+  } catch {
+    return null;
+  }
+}
