@@ -40,8 +40,6 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const acceptor = new MessageAcceptor(spool, queue, log);
   const removed = await acceptor.removeOrphans(await spool.listFiles());
   if (removed > 0) log.warn({ files: removed }, 'removed body files of messages that were never acknowledged (crash before commit)');
-  // Delivery does not read identities and configuration sets yet: no identity DKIM signature or custom MAIL FROM,
-  // and every message gets SES's configuration-set defaults (TLS Optional, the default IP pool).
   const delivery = config.delivery.enabled ? new DeliveryEngine({ config, queue, spool, settings: controlStoreDeliverySettings(store), log }) : null;
   if (delivery) acceptor.onCommitted(() => delivery.wake());
   const forwarder = new FeedbackForwarder({
@@ -78,11 +76,11 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   // Consumers of the event log: each follows new events from its own cursor.
   const consumers = [
     new EventConsumer(queue.events, suppressionRecorder(store), log),
+    new EventConsumer(queue.events, forwarder, log),
     new EventConsumer(queue.events, statisticsRecorder({ statistics: queue.statistics, store, config: config.reputation, log }), log),
   ];
   for (const consumer of consumers) consumer.start();
   await delivery?.start();
-  forwarder.start();
   log.info(
     { listeners: listeners.map(({ config: listener, port }) => formatListener({ ...listener, port })), region: config.region, dataDir: config.dataDir },
     'relaygate listening',
@@ -96,7 +94,6 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     },
     async stop() {
       await stopListeners(listeners);
-      await forwarder.stop();
       await delivery?.stop();
       await Promise.all(consumers.map((consumer) => consumer.stop()));
       await verifier.stop();

@@ -54,7 +54,8 @@ export class EventConsumer {
       this.again = true;
       return;
     }
-    this.running = this.drain().finally(() => {
+    // Never inside the committer's call: it is on the hot path of acceptance and delivery results.
+    this.running = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain()).finally(() => {
       this.running = null;
       if (this.again) {
         this.again = false;

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { producesEvents } from '../../events/producers/message-for-events.js';
-import type { MailEvent } from '../../events/mail-event.js';
+import type { EventHandler } from '../../events/event-consumer.js';
+import type { MailEvent, StoredMailEvent } from '../../events/mail-event.js';
 import { parseIdentityArn } from '../../policy/iam/index.js';
 import type { QueueStore } from '../../queue/queue-store.js';
 import type { QueuedMessage } from '../../queue/queued-message.js';
@@ -8,10 +9,6 @@ import { feedbackReport, type ReportOptions } from './feedback-report.js';
 import type { FeedbackForwardingSettings } from './forwarding-settings.js';
 
 export const FORWARDING_CONSUMER = 'feedback-forwarding';
-/** Events read at once. */
-const BATCH = 200;
-/** How long a failed pass waits before the next one. */
-const RETRY_MS = 5000;
 
 export interface FeedbackForwarderDependencies {
   queue: QueueStore;
@@ -28,79 +25,33 @@ type ReportedEvent = Extract<MailEvent, { type: 'Bounce' | 'Complaint' }>;
 /**
  * Email feedback forwarding (SES's default): each Bounce and Complaint event becomes a report emailed to the
  * envelope sender of the message, queued for the outbound path from the null sender, so nothing can bounce back
- * to it. It reads the event log from its own cursor, woken by appends; a report's id derives from its event's, so an
+ * to it. A consumer of the event log (run by an EventConsumer); a report's id derives from its event's, so an
  * event read again after a crash is not forwarded twice. No report is made about a message without a sender, about
  * one the gateway composed itself (a report: no loops), or when the sending identity has forwarding turned off.
  */
-export class FeedbackForwarder {
+export class FeedbackForwarder implements EventHandler {
+  readonly name = FORWARDING_CONSUMER;
   private readonly log: Logger;
   private readonly now: () => number;
-  private running: Promise<void> | null = null;
-  private pending = false;
-  private stopped = false;
-  private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: FeedbackForwarderDependencies) {
     this.log = deps.log.child({ component: 'feedback-forwarding' });
     this.now = deps.now ?? Date.now;
   }
 
-  start(): void {
-    this.deps.queue.events.onAppended(() => this.wake());
-    this.wake();
-  }
-
-  /** New events: a pass soon (coalesced; never inside the committer's call). */
-  wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.pending = true;
-      return;
-    }
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.running = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => this.drain())
-      .catch((error: unknown) => {
-        this.log.error({ err: error }, 'feedback forwarding failed; trying again shortly');
-        this.timer = setTimeout(() => this.wake(), RETRY_MS);
-        this.timer.unref();
-      })
-      .finally(() => {
-        this.running = null;
-        if (this.pending) {
-          this.pending = false;
-          this.wake();
-        }
-      });
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private async drain(): Promise<void> {
+  async handle(events: readonly StoredMailEvent[]): Promise<void> {
     const { queue } = this.deps;
-    while (!this.stopped) {
-      const events = queue.events.read(FORWARDING_CONSUMER, BATCH);
-      if (events.length === 0) return;
-      const reports: QueuedMessage[] = [];
-      for (const event of events) {
-        if ((event.type === 'Bounce' || event.type === 'Complaint') && (await this.forwards(event))) {
-          const report = this.reportMessage(event);
-          if (!queue.get(report.id)) reports.push(report);
-        }
+    const reports: QueuedMessage[] = [];
+    for (const event of events) {
+      if ((event.type === 'Bounce' || event.type === 'Complaint') && (await this.forwards(event))) {
+        const report = this.reportMessage(event);
+        if (!queue.get(report.id)) reports.push(report);
       }
-      if (reports.length > 0) {
-        queue.insert(reports);
-        this.log.info({ reports: reports.map((report) => ({ id: report.id, to: report.recipients[0] })) }, 'feedback reports queued');
-        this.deps.queued();
-      }
-      queue.events.advance(FORWARDING_CONSUMER, events[events.length - 1]!.seq);
-      if (events.length < BATCH) return;
     }
+    if (reports.length === 0) return;
+    queue.insert(reports);
+    this.log.info({ reports: reports.map((report) => ({ id: report.id, to: report.recipients[0] })) }, 'feedback reports queued');
+    this.deps.queued();
   }
 
   private async forwards(event: ReportedEvent): Promise<boolean> {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mailEvent, type MessageForEvents } from '../../../src/events/event-builders.js';
 import type { MailEvent } from '../../../src/events/mail-event.js';
+import { EventConsumer } from '../../../src/events/event-consumer.js';
 import { FeedbackForwarder, FORWARDING_CONSUMER } from '../../../src/feedback/forwarding/feedback-forwarder.js';
 import { reportMessageId } from '../../../src/feedback/forwarding/feedback-report.js';
 import type { FeedbackForwardingSettings } from '../../../src/feedback/forwarding/forwarding-settings.js';
@@ -87,7 +88,7 @@ const enabledExcept = (disabled: string[]): FeedbackForwardingSettings => ({ for
 test('bounces and complaints become reports to the envelope sender; others, a null sender, a report, forwarding off: none', async () => {
   const queue = SqliteQueueStore.open(tempDir());
   let wakes = 0;
-  const forwarder = new FeedbackForwarder({ queue, settings: enabledExcept(['quiet.example']), report, queued: () => wakes++, log, now: () => 1_700_000_100_000 });
+  const forwarder = new EventConsumer(queue.events, new FeedbackForwarder({ queue, settings: enabledExcept(['quiet.example']), report, queued: () => wakes++, log, now: () => 1_700_000_100_000 }), log);
   try {
     forwarder.start();
     const sent = queuedMessage('0100018bcfe56800-00000000-0000-4000-8000-000000000001', 'sender@example.com');
@@ -132,7 +133,7 @@ test('an event read again after a crash before the cursor moved is not forwarded
   const failingAdvance: QueueStore = Object.create(queue, {
     events: { value: Object.assign(Object.create(queue.events), { advance: () => { throw new Error('crash before the cursor moved'); } }) },
   });
-  const first = new FeedbackForwarder({ queue: failingAdvance, settings: enabledExcept([]), report, queued: () => undefined, log });
+  const first = new EventConsumer(failingAdvance.events, new FeedbackForwarder({ queue: failingAdvance, settings: enabledExcept([]), report, queued: () => undefined, log }), log);
   const sent = queuedMessage('0100018bcfe56800-00000000-0000-4000-8000-000000000005', 'sender@example.com');
   const event = bounce(sent, 'bounce-5');
   try {
@@ -146,7 +147,7 @@ test('an event read again after a crash before the cursor moved is not forwarded
     await first.stop();
     assert.equal(queue.events.backlog(FORWARDING_CONSUMER), 1, 'the event is still unread for the forwarder');
 
-    const second = new FeedbackForwarder({ queue, settings: enabledExcept([]), report, queued: () => undefined, log });
+    const second = new EventConsumer(queue.events, new FeedbackForwarder({ queue, settings: enabledExcept([]), report, queued: () => undefined, log }), log);
     second.start();
     await idle(queue);
     await second.stop();
