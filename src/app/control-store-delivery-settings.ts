@@ -1,7 +1,7 @@
 import type { DeliverySettings } from '../delivery/delivery-settings.js';
 import { ExpiringMemo } from '../delivery/expiring-memo.js';
 import { identityDomain } from '../identity/identity-name.js';
-import { resolveIdentities } from '../policy/identity-resolver.js';
+import { resolveIdentities } from '../identity/identity-resolver.js';
 import type { ControlStore } from '../store/control-store.js';
 import type { ConfigurationSet } from '../store/configuration-sets.js';
 import type { Identity } from '../store/identities.js';

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { HeaderFields, parseHeaderSection } from '../message/header-section.js';
 import { signMessage, type DkimSigner } from '../message/dkim/index.js';
-import { domainOf, headerMailboxes } from '../policy/addresses.js';
+import { domainOf, headerMailboxes } from '../message/addresses.js';
 import type { MessageForDelivery } from '../queue/delivery-records.js';
 import type { Spool } from '../queue/spool.js';
 import type { DeliverySettings } from './delivery-settings.js';

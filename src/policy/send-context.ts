@@ -1,8 +1,8 @@
 import type { Account, ControlStore } from '../store/control-store.js';
 import type { ConfigurationSet } from '../store/configuration-sets.js';
 import type { Identity } from '../store/identities.js';
-import { headerMailboxes, type Mailbox } from './addresses.js';
-import { resolveIdentities } from './identity-resolver.js';
+import { headerMailboxes, type Mailbox } from '../message/addresses.js';
+import { resolveIdentities } from '../identity/identity-resolver.js';
 import type { SendRequest } from './send-request.js';
 
 /** Another account's identity that a sending-authorization policy lets this sender use (X-SES-*-ARN). */

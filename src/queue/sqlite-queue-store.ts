@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { migrate, openSqlite, type SqliteDatabase } from '../store/sqlite/database.js';
 import { randomBytes } from 'node:crypto';
+import { domainOf } from '../message/addresses.js';
 import type { QueueStore } from './queue-store.js';
 import type { DeliveryDetails, DisplayState, MessageDetails, QueueFilter, QueuedMessage, QueuedMessageSummary } from './queued-message.js';
 import { SqliteDeliveryLeases } from './sqlite-delivery-leases.js';
@@ -100,8 +101,6 @@ const DISPLAY_STATE = `CASE WHEN state = 'queued' AND attempts > 0 THEN 'deferre
 const STATES = `(SELECT json_group_object(display_state, n) FROM (SELECT ${DISPLAY_STATE} AS display_state, COUNT(*) AS n FROM deliveries WHERE message_id = m.id GROUP BY 1)) AS states`;
 const RETURN_PATH_KEY = 'return-path';
 
-export const recipientDomain = (address: string): string => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
-
 const date = (value: number | null): Date | null => (value === null ? null : new Date(value));
 
 export class SqliteQueueStore implements QueueStore {
@@ -136,7 +135,7 @@ export class SqliteQueueStore implements QueueStore {
           receivedAt,
           JSON.stringify(message.metadata),
         );
-        for (const recipient of message.recipients) this.insertDelivery.run(message.id, recipient, recipientDomain(recipient), receivedAt);
+        for (const recipient of message.recipients) this.insertDelivery.run(message.id, recipient, domainOf(recipient), receivedAt);
       }
     });
   }

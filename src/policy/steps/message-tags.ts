@@ -1,4 +1,4 @@
-import { domainOf } from '../addresses.js';
+import { domainOf } from '../../message/addresses.js';
 import { parseMessageTags } from '../message-tags.js';
 import { PolicyReplies } from '../policy-replies.js';
 import type { PolicyStep } from '../send-policy.js';

@@ -1,5 +1,5 @@
 import type { SendLimiter } from '../../ratelimit/index.js';
-import { isSimulatorAddress } from '../addresses.js';
+import { isSimulatorAddress } from '../../message/addresses.js';
 import { PolicyReplies } from '../policy-replies.js';
 import type { PolicyStep } from '../send-policy.js';
 
