@@ -10,9 +10,11 @@ export const SANDBOX_MAX_24_HOUR_SEND = 200;
 /**
  * The send rate and rolling 24-hour quota, counted in recipients and charged to the sending
  * account. Last of the steps, so a refused message is never counted; mailbox-simulator recipients
- * count toward the rate but not the quota.
+ * count toward the rate but not the quota. The charge is made at the moment of decision (`clock`),
+ * not when DATA began: a slow upload charged in the past would land behind the messages the
+ * account had accepted meanwhile and be refused although the rate was never exceeded.
  */
-export function sendLimits(limiter: SendLimiter): PolicyStep {
+export function sendLimits(limiter: SendLimiter, clock: () => number = Date.now): PolicyStep {
   return {
     name: 'send-limits',
     async check(context) {
@@ -24,7 +26,7 @@ export function sendLimits(limiter: SendLimiter): PolicyStep {
         quotaRecipients: recipients - request.recipients.filter(isSimulatorAddress).length,
         maxSendRate: account.sandbox ? SANDBOX_MAX_SEND_RATE : account.maxSendRate,
         max24HourSend: account.sandbox ? SANDBOX_MAX_24_HOUR_SEND : account.max24HourSend,
-        now: request.now.getTime(),
+        now: clock(),
       });
       if (result.ok) return undefined;
       return result.reason === 'rate' ? PolicyReplies.maximumSendingRate() : PolicyReplies.dailyQuota();
