@@ -55,6 +55,15 @@ export class SendContext {
     return this.senderIdentities;
   }
 
+  /**
+   * The account owning the From address's identity, whose DKIM key and custom MAIL FROM apply: the identity's owner
+   * when a sending-authorization policy lets this sender use it (SES signs as the owner), else the sending account.
+   */
+  get identityAccountId(): string {
+    const from = this.from[0]?.address;
+    return (from === undefined ? undefined : this.delegated.get(from)?.ownerAccount.id) ?? this.account.id;
+  }
+
   /** Where feedback goes: the Return-Path header if given, else the envelope sender (ses:FeedbackAddress). */
   get feedbackAddress(): string {
     return this.returnPath ?? this.request.mailFrom;

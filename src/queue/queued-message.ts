@@ -12,6 +12,11 @@ export interface MessageMetadata {
   configurationSet: string | null;
   /** Message tags and SES's automatic tags (ses:configuration-set, ses:source-ip, …), for events. */
   tags: Record<string, string[]>;
+  /**
+   * The account owning the From identity whose DKIM key and custom MAIL FROM apply: the sending account, or the
+   * identity's owner when a sending-authorization policy lets the sender use it. Absent in messages queued before it was kept.
+   */
+  identityAccountId?: string;
 }
 
 export interface QueuedMessage {

@@ -109,6 +109,7 @@ export function createSubmissionHandlers(deps: SubmissionDependencies): Handlers
             ses,
             configurationSet: decision.configurationSet,
             tags: decision.tags,
+            identityAccountId: decision.identityAccountId,
           },
         },
         body.file,

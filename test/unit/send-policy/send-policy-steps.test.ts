@@ -30,6 +30,7 @@ describe('account and configuration set', () => {
         'ses:from-domain': ['example.com'],
         'ses:caller-identity': [USER],
       },
+      identityAccountId: ACCOUNT,
     });
   });
 
@@ -203,13 +204,14 @@ describe('sending authorization (X-SES-*-ARN)', () => {
     assert.equal(await fixture.reply(delegated()), `554 Access denied: User ${USER_ARN} is not authorized to perform ses:SendRawEmail on resource ${partnerArn}`);
   });
 
-  test("with a policy naming the sender's account, it may send as the identity; quota is charged to the sender", async () => {
+  test("with a policy naming the sender's account, it may send as the identity, with the owner's settings; quota is charged to the sender", async () => {
     await fixture.store.policies.put({ kind: 'identity', accountId: OTHER_ACCOUNT, identity: 'partner.example' }, 'allow-app', JSON.stringify({
       Version: '2012-10-17',
       Statement: [{ Effect: 'Allow', Principal: { AWS: [ACCOUNT] }, Action: ['ses:SendRawEmail'], Resource: partnerArn, Condition: { StringLike: { 'ses:FromAddress': 'news@partner.example' } } }],
     }));
     const now = new Date();
-    assert.equal(await fixture.reply({ ...delegated(), now }), 'accepted');
+    const decision = await fixture.evaluate({ ...delegated(), now });
+    assert.equal(decision.accepted && decision.identityAccountId, OTHER_ACCOUNT, "the owner's identity settings apply (DKIM, custom MAIL FROM)");
     assert.equal(await fixture.limiter.sentLast24Hours(ACCOUNT, now.getTime()), 1);
     assert.equal(await fixture.limiter.sentLast24Hours(OTHER_ACCOUNT, now.getTime()), 0);
   });
