@@ -24,6 +24,8 @@ export class SendContext {
   private loadedAccount: Account | undefined;
   configurationSet: ConfigurationSet | null = null;
   readonly tags: Record<string, string[]> = {};
+  /** X-SES-MESSAGE-TAGS entries left out for characters outside SES's set. */
+  readonly droppedTags: string[] = [];
   /** Delegated identities by the address they authorize. */
   readonly delegated = new Map<string, DelegatedIdentity>();
   private senderIdentities: Promise<Map<string, Identity>> | undefined;

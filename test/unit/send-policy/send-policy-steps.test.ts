@@ -30,6 +30,7 @@ describe('account and configuration set', () => {
         'ses:from-domain': ['example.com'],
         'ses:caller-identity': [USER],
       },
+      droppedTags: [],
       identityAccountId: ACCOUNT,
     });
   });
@@ -54,13 +55,14 @@ describe('account and configuration set', () => {
     await fixture.store.identities.update(ACCOUNT, 'example.com', { defaultConfigurationSet: null });
   });
 
-  test('invalid message tags', async () => {
-    assert.equal(
-      await fixture.reply({ headers: ['From: sender@example.com', 'X-SES-MESSAGE-TAGS: campaign=summer sale'] }),
-      "554 Message rejected: Invalid message tag 'campaign=summer sale'. Tag names and values may contain only letters, digits, '-' and '_'.",
-    );
-    assert.deepEqual(parseMessageTags('a=1,b=2'), { tags: [['a', '1'], ['b', '2']] });
-    assert.deepEqual(parseMessageTags('caf\u00e9=1'), { invalid: 'caf\u00e9=1' });
+  test('a tag with characters outside SES\'s set is dropped, not refused; more than 50 tags are refused', async () => {
+    const decision = await fixture.evaluate({ headers: ['From: sender@example.com', 'X-SES-MESSAGE-TAGS: campaign=summer sale, team=sales'] });
+    assert.ok(decision.accepted);
+    assert.deepEqual([decision.tags.campaign, decision.tags.team, decision.droppedTags], [undefined, ['sales'], ['campaign=summer sale']]);
+    assert.deepEqual(parseMessageTags('a=1,b=2'), { tags: [['a', '1'], ['b', '2']], invalid: [] });
+    assert.deepEqual(parseMessageTags('caf\u00e9=1, empty=, bare, a=b=c, ok=1'), { tags: [['ok', '1']], invalid: ['caf\u00e9=1', 'empty=', 'bare', 'a=b=c'] });
+    const many = Array.from({ length: 51 }, (_, index) => `t${index}=v`).join(', ');
+    assert.equal(await fixture.reply({ headers: ['From: sender@example.com', `X-SES-MESSAGE-TAGS: ${many}`] }), '554 Message rejected: 51 message tags, at most 50 are allowed.');
   });
 
   test('a paused account is refused first', async () => {
