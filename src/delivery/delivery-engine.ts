@@ -346,7 +346,7 @@ export class DeliveryEngine implements TransactionRunner {
       this.release(deliveries, now);
       return null;
     }
-    const context = this.attemptContext(message.row, now, connected.remoteAddress, connected.mxHost, transaction.source);
+    const context = this.attemptContext(message.row, now, connected.remoteAddress, connected.mxHost, transaction.source, connected.client.localAddress);
     const replies = recipientReplies(recipients, outcome);
     const someAccepted = 'info' in outcome && outcome.info.accepted.length > 0;
     const continued: ClaimedDelivery[] = [];
@@ -409,13 +409,21 @@ export class DeliveryEngine implements TransactionRunner {
     this.letGo(row.id, deliveries.length);
   }
 
-  private attemptContext(row: MessageForDelivery, at: number, remoteMta: string | null, mxHost: string | null, source: Transaction['source'] | null): AttemptContext {
+  private attemptContext(
+    row: MessageForDelivery,
+    at: number,
+    remoteMta: string | null,
+    mxHost: string | null,
+    source: Transaction['source'] | null,
+    outgoingIp: string | null = null,
+  ): AttemptContext {
     return {
       at,
       receivedAt: row.receivedAt,
       remoteMta,
       mxHost,
       sourceIp: source ? source.address : null,
+      outgoingIp,
       reportingMta: source?.ehloName ?? this.deps.config.smtp.hostname,
       policy: this.policy,
       rules: this.rules,

@@ -43,7 +43,14 @@ export type SmtpError = SMTPConnection.SMTPError & { originalCode?: string; reje
 export class SmtpClient {
   private closed = false;
 
-  private constructor(private readonly connection: SMTPConnection) {
+  /**
+   * @param localAddress The address the connection left from (the kernel's choice when no source address is bound):
+   *   SES's ses:outgoing-ip.
+   */
+  private constructor(
+    private readonly connection: SMTPConnection,
+    readonly localAddress: string,
+  ) {
     connection.on('end', () => (this.closed = true));
   }
 
@@ -88,7 +95,7 @@ export class SmtpClient {
       connection.connect((error) => {
         if (error) return fail(error as SmtpError);
         settled = true;
-        resolve(new SmtpClient(connection));
+        resolve(new SmtpClient(connection, socket.localAddress ?? ''));
       });
     });
   }

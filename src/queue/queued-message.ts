@@ -84,5 +84,7 @@ type NullableFields<T> = { [K in keyof T]: T[K] | null };
 
 export interface MessageDetails extends Omit<QueuedMessageSummary, 'recipients' | 'states'> {
   completedAt: Date | null;
+  /** The message's tags and auto-tags as accepted. */
+  tags: Record<string, string[]>;
   deliveries: DeliveryDetails[];
 }

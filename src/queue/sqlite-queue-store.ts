@@ -3,7 +3,7 @@ import { migrate, openSqlite, type SqliteDatabase } from '../store/sqlite/databa
 import { randomBytes } from 'node:crypto';
 import { domainOf } from '../message/addresses.js';
 import type { QueueStore } from './queue-store.js';
-import type { DeliveryDetails, DisplayState, MessageDetails, QueueFilter, QueuedMessage, QueuedMessageSummary } from './queued-message.js';
+import type { DeliveryDetails, DisplayState, MessageDetails, MessageMetadata, QueueFilter, QueuedMessage, QueuedMessageSummary } from './queued-message.js';
 import { SqliteDeliveryLeases } from './sqlite-delivery-leases.js';
 import type { MessageRow } from './sqlite-message-row.js';
 import { SqliteQueueOperations } from './sqlite-queue-operations.js';
@@ -70,6 +70,8 @@ const QUEUE_MIGRATIONS: readonly string[] = [
    ) WITHOUT ROWID;`,
   // Small bodies stored in the row (body_file '' then), so one group commit makes a message durable.
   `ALTER TABLE messages ADD COLUMN body BLOB;`,
+  // The address each delivery's session left from (SES's ses:outgoing-ip auto-tag).
+  `ALTER TABLE deliveries ADD COLUMN outgoing_ip TEXT;`,
 ];
 
 /** A message row with its recipients and their states (JSON) as the listing queries add them. */
@@ -90,6 +92,7 @@ interface DeliveryRow {
   remote_mta: string | null;
   mx_host: string | null;
   source_ip: string | null;
+  outgoing_ip: string | null;
   reporting_mta: string | null;
   bounce_type: string | null;
   bounce_sub_type: string | null;
@@ -190,7 +193,7 @@ export class SqliteQueueStore implements QueueStore {
   }
 
   details(id: string): MessageDetails | null {
-    const message = this.db.prepare('SELECT id, account_id, mail_from, size, received_at, completed_at FROM messages WHERE id = ?').get(id) as ListedMessageRow | undefined;
+    const message = this.db.prepare('SELECT id, account_id, mail_from, size, received_at, completed_at, metadata FROM messages WHERE id = ?').get(id) as ListedMessageRow | undefined;
     if (!message) return null;
     const rows = this.db.prepare(`SELECT *, ${DISPLAY_STATE} AS display_state FROM deliveries WHERE message_id = ? ORDER BY id`).all(id) as DeliveryRow[];
     const deliveries = rows.map(
@@ -207,6 +210,7 @@ export class SqliteQueueStore implements QueueStore {
         remoteMta: row.remote_mta,
         mxHost: row.mx_host,
         sourceIp: row.source_ip,
+        outgoingIp: row.outgoing_ip,
         reportingMta: row.reporting_mta,
         bounceType: row.bounce_type,
         bounceSubType: row.bounce_sub_type,
@@ -220,6 +224,7 @@ export class SqliteQueueStore implements QueueStore {
       size: message.size,
       receivedAt: new Date(message.received_at),
       completedAt: date(message.completed_at),
+      tags: (JSON.parse(message.metadata) as MessageMetadata).tags,
       deliveries,
     };
   }
