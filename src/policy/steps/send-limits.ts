@@ -1,4 +1,5 @@
 import type { SendLimiter } from '../../ratelimit/index.js';
+import type { Account } from '../../store/control-store.js';
 import { isSimulatorAddress } from '../../message/addresses.js';
 import { PolicyReplies } from '../policy-replies.js';
 import type { PolicyStep } from '../send-policy.js';
@@ -6,6 +7,13 @@ import type { PolicyStep } from '../send-policy.js';
 /** SES's sandbox limits: 1 recipient per second, 200 per rolling 24 hours. */
 export const SANDBOX_MAX_SEND_RATE = 1;
 export const SANDBOX_MAX_24_HOUR_SEND = 200;
+
+/** The limits an account sends under: the sandbox's while it is in the sandbox, else its own. */
+export function sendLimitsInForce(account: Pick<Account, 'sandbox' | 'maxSendRate' | 'max24HourSend'>): { maxSendRate: number; max24HourSend: number } {
+  return account.sandbox
+    ? { maxSendRate: SANDBOX_MAX_SEND_RATE, max24HourSend: SANDBOX_MAX_24_HOUR_SEND }
+    : { maxSendRate: account.maxSendRate, max24HourSend: account.max24HourSend };
+}
 
 /**
  * The send rate and rolling 24-hour quota, counted in recipients and charged to the sending
@@ -24,8 +32,7 @@ export function sendLimits(limiter: SendLimiter, clock: () => number = Date.now)
         key: account.id,
         rateRecipients: recipients,
         quotaRecipients: recipients - request.recipients.filter(isSimulatorAddress).length,
-        maxSendRate: account.sandbox ? SANDBOX_MAX_SEND_RATE : account.maxSendRate,
-        max24HourSend: account.sandbox ? SANDBOX_MAX_24_HOUR_SEND : account.max24HourSend,
+        ...sendLimitsInForce(account),
         now: clock(),
       });
       if (result.ok) return undefined;
