@@ -1,12 +1,12 @@
+import { isSimulatorAddress } from '../../message/addresses.js';
 import type { SendLimiter } from '../../ratelimit/index.js';
 import type { Account } from '../../store/control-store.js';
-import { isSimulatorAddress } from '../../message/addresses.js';
 import { PolicyReplies } from '../policy-replies.js';
 import type { PolicyStep } from '../send-policy.js';
 
 /** SES's sandbox limits: 1 recipient per second, 200 per rolling 24 hours. */
-export const SANDBOX_MAX_SEND_RATE = 1;
-export const SANDBOX_MAX_24_HOUR_SEND = 200;
+const SANDBOX_MAX_SEND_RATE = 1;
+const SANDBOX_MAX_24_HOUR_SEND = 200;
 
 /** The limits an account sends under: the sandbox's while it is in the sandbox, else its own. */
 export function sendLimitsInForce(account: Pick<Account, 'sandbox' | 'maxSendRate' | 'max24HourSend'>): { maxSendRate: number; max24HourSend: number } {
