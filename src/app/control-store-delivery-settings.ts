@@ -1,7 +1,7 @@
 import type { DeliverySettings } from '../delivery/delivery-settings.js';
 import { ExpiringMemo } from '../delivery/expiring-memo.js';
 import { identityDomain } from '../identity/identity-name.js';
-import { resolveIdentities } from '../policy/identity-resolver.js';
+import { resolveDomainIdentity } from '../identity/identity-resolver.js';
 import type { ControlStore } from '../store/control-store.js';
 import type { ConfigurationSet } from '../store/configuration-sets.js';
 import type { Identity } from '../store/identities.js';
@@ -16,12 +16,12 @@ const SETTINGS_LIFETIME_MS = 10_000;
 export function controlStoreDeliverySettings(store: ControlStore): DeliverySettings {
   const identities = new ExpiringMemo<Identity | undefined>(() => SETTINGS_LIFETIME_MS);
   const sets = new ExpiringMemo<ConfigurationSet | null>(() => SETTINGS_LIFETIME_MS);
-  /** The most specific verified domain identity of the account that covers `domain`. */
+  /**
+   * The most specific verified domain identity of the account that covers `domain`. Address identities carry no DKIM
+   * key, and one of them (postmaster@, say) must not hide its domain's settings, so only domains are looked at.
+   */
   const domainIdentity = (accountId: string, domain: string) =>
-    identities.get(`${accountId}\0${domain}`, async () => {
-      const probe = `postmaster@${domain}`;
-      return (await resolveIdentities(store.identities, accountId, [probe])).get(probe);
-    });
+    identities.get(`${accountId}\0${domain}`, () => resolveDomainIdentity(store.identities, accountId, domain));
   return {
     async dkimSigners(accountId, fromDomain) {
       const identity = await domainIdentity(accountId, fromDomain);

@@ -348,7 +348,7 @@ export class DeliveryEngine implements TransactionRunner {
       this.release(deliveries, now);
       return null;
     }
-    const context = this.attemptContext(message.row, now, connected.remoteAddress, connected.mxHost, transaction.source);
+    const context = this.attemptContext(message.row, now, connected.remoteAddress, connected.mxHost, transaction.source, connected.client.localAddress);
     const replies = recipientReplies(recipients, outcome);
     const someAccepted = 'info' in outcome && outcome.info.accepted.length > 0;
     const continued: ClaimedDelivery[] = [];
@@ -363,7 +363,7 @@ export class DeliveryEngine implements TransactionRunner {
       }
       recorded.push({ recipient: delivery.recipient, result, classification, stage });
     });
-    this.record(message.row, recorded, { remoteMtaIp: connected.remoteAddress, outgoingIp: connected.client.localAddress ?? null });
+    this.record(message.row, recorded, { remoteMtaIp: connected.remoteAddress, outgoingIp: connected.client.localAddress || null });
     const states = recorded.map(({ result }) => (result.state === 'queued' ? 'deferred' : result.state));
     this.letGo(message.row.id, deliveries.length - continued.length);
     this.log.info(
@@ -423,13 +423,21 @@ export class DeliveryEngine implements TransactionRunner {
     this.recorder.results(recorded.map((item) => item.result), events);
   }
 
-  private attemptContext(row: MessageForDelivery, at: number, remoteMta: string | null, mxHost: string | null, source: Transaction['source'] | null): AttemptContext {
+  private attemptContext(
+    row: MessageForDelivery,
+    at: number,
+    remoteMta: string | null,
+    mxHost: string | null,
+    source: Transaction['source'] | null,
+    outgoingIp: string | null = null,
+  ): AttemptContext {
     return {
       at,
       receivedAt: row.receivedAt,
       remoteMta,
       mxHost,
       sourceIp: source ? source.address : null,
+      outgoingIp,
       reportingMta: source?.ehloName ?? this.deps.config.smtp.hostname,
       policy: this.policy,
       rules: this.rules,

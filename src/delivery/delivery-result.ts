@@ -9,6 +9,7 @@ export interface AttemptContext {
   remoteMta: string | null;
   mxHost: string | null;
   sourceIp: string | null;
+  outgoingIp: string | null;
   reportingMta: string;
   policy: RetryPolicy;
   rules: readonly BounceRule[];
@@ -29,6 +30,7 @@ export function deliveryResult(delivery: ClaimedDelivery, reply: string, stage: 
     remoteMta: context.remoteMta,
     mxHost: context.mxHost,
     sourceIp: context.sourceIp,
+    outgoingIp: context.outgoingIp,
     reportingMta: context.reportingMta,
     category: classification.category,
   };

@@ -13,12 +13,17 @@ export interface CustomMailFrom {
   behaviorOnMxFailure: 'UseDefaultValue' | 'RejectMessage';
 }
 
-/** What the delivery engine needs from the control plane (identities and configuration sets). */
+/**
+ * What the delivery engine needs from the control plane (identities and configuration sets). Identity settings are
+ * asked of the account that owns the From identity (the message's identityAccountId: the sender's, or the delegating
+ * owner's); configuration sets of the sending account.
+ */
 export interface DeliverySettings {
-  /** Signers of the most specific verified identity for the From domain (empty when it signs nothing). */
-  dkimSigners(accountId: string, fromDomain: string): Promise<DkimSigner[]>;
+  /** Signers of the account's most specific verified domain identity covering the From domain (empty when it signs nothing). */
+  dkimSigners(identityAccountId: string, fromDomain: string): Promise<DkimSigner[]>;
   configurationSet(accountId: string, name: string): Promise<ConfigurationSetDelivery | null>;
-  customMailFrom(accountId: string, fromDomain: string): Promise<CustomMailFrom | null>;
+  /** The custom MAIL FROM of the same identity as dkimSigners. */
+  customMailFrom(identityAccountId: string, fromDomain: string): Promise<CustomMailFrom | null>;
 }
 
 export interface StaticDeliverySettings {

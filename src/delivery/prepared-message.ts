@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { HeaderFields, parseHeaderSection } from '../message/header-section.js';
 import { signMessage, type DkimSigner } from '../message/dkim/index.js';
-import { domainOf, headerMailboxes } from '../policy/addresses.js';
+import { domainOf, headerMailboxes } from '../message/addresses.js';
 import type { MessageForDelivery } from '../queue/delivery-records.js';
 import type { Spool } from '../queue/spool.js';
 import type { DeliverySettings } from './delivery-settings.js';
@@ -61,17 +61,19 @@ export async function prepareMessage(row: MessageForDelivery, deps: MessagePrepa
   const setName = row.metadata.configurationSet;
   // A configuration set deleted after the message was accepted leaves SES's defaults.
   const configurationSet = setName ? await deps.settings.configurationSet(row.accountId, setName) : null;
+  // The From identity's owner signs and gives the MAIL FROM domain (another account's, for delegated sending).
+  const identityAccountId = row.metadata.identityAccountId ?? row.accountId;
 
   let signature = row.dkimSignature;
   if (signature === null) {
-    const signers = [...(domain === null ? [] : await deps.settings.dkimSigners(row.accountId, domain)), ...(deps.gatewaySigner ? [deps.gatewaySigner] : [])];
+    const signers = [...(domain === null ? [] : await deps.settings.dkimSigners(identityAccountId, domain)), ...(deps.gatewaySigner ? [deps.gatewaySigner] : [])];
     signature = Buffer.from(await signMessage(messageStream(deps.spool, row, Buffer.alloc(0)), signers), 'latin1');
     deps.storeSignature(row.id, signature);
   }
 
   let returnPathDomain = deps.feedbackDomain;
   let rejection: string | null = null;
-  const customMailFrom = domain === null ? null : await deps.settings.customMailFrom(row.accountId, domain);
+  const customMailFrom = domain === null ? null : await deps.settings.customMailFrom(identityAccountId, domain);
   if (customMailFrom) {
     if (await deps.hasMx(customMailFrom.domain)) returnPathDomain = customMailFrom.domain;
     else if (customMailFrom.behaviorOnMxFailure === 'RejectMessage') {

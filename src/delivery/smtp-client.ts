@@ -43,7 +43,14 @@ export type SmtpError = SMTPConnection.SMTPError & { originalCode?: string; reje
 export class SmtpClient {
   private closed = false;
 
-  private constructor(private readonly connection: SMTPConnection) {
+  /**
+   * @param localAddress The address the connection left from (the kernel's choice when no source address is bound):
+   *   SES's ses:outgoing-ip.
+   */
+  private constructor(
+    private readonly connection: SMTPConnection,
+    readonly localAddress: string,
+  ) {
     connection.on('end', () => (this.closed = true));
   }
 
@@ -88,19 +95,13 @@ export class SmtpClient {
       connection.connect((error) => {
         if (error) return fail(error as SmtpError);
         settled = true;
-        resolve(new SmtpClient(connection));
+        resolve(new SmtpClient(connection, socket.localAddress ?? ''));
       });
     });
   }
 
   get secure(): boolean {
     return this.connection.secure;
-  }
-
-  /** The local address the session left from. */
-  get localAddress(): string | undefined {
-    const socket = this.connection._socket;
-    return socket ? socket.localAddress : undefined;
   }
 
   /** False once the server or an error has closed the session. */

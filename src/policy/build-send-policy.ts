@@ -10,8 +10,11 @@ import { sendLimits } from './steps/send-limits.js';
 import { sendingAuthorization } from './steps/sending-authorization.js';
 import { customMailFromUsable, sandboxRecipientsVerified, sendersVerified } from './steps/verified-identities.js';
 
-/** The send checks in SES's order: who sends, with which settings, as whom, to whom, what, how much. */
-export function buildSendPolicy(store: ControlStore, limiter: SendLimiter, region: string): SendPolicy {
+/**
+ * The send checks in SES's order: who sends, with which settings, as whom, to whom, what, how much.
+ * `clock` is the time the send limits are charged at.
+ */
+export function buildSendPolicy(store: ControlStore, limiter: SendLimiter, region: string, clock: () => number = Date.now): SendPolicy {
   return new SendPolicy([
     credentialStillValid(store),
     accountSendingEnabled,
@@ -24,6 +27,6 @@ export function buildSendPolicy(store: ControlStore, limiter: SendLimiter, regio
     sandboxRecipientsVerified(store, region),
     noDuplicateHeaders,
     noBlockedAttachments,
-    sendLimits(limiter),
+    sendLimits(limiter, clock),
   ]);
 }

@@ -14,8 +14,7 @@ export const PolicyReplies = {
   accountNotSubscribed: () => new SmtpReply(535, 'Account not subscribed to SES'),
   configurationSetMissing: (name: string) => new SmtpReply(554, `Configuration set does not exist: Configuration set ${name} does not exist.`),
   configurationSetPaused: (name: string) => new SmtpReply(554, `Message rejected: Sending is paused for configuration set ${name}`),
-  invalidMessageTag: (tag: string) =>
-    new SmtpReply(554, `Message rejected: Invalid message tag '${tag}'. Tag names and values may contain only letters, digits, '-' and '_'.`),
+  tooManyMessageTags: (count: number, max: number) => new SmtpReply(554, `Message rejected: ${count} message tags, at most ${max} are allowed.`),
   invalidArn: (header: string, value: string) => new SmtpReply(554, `Message rejected: ${header} is not a valid identity ARN in this region: ${value}`),
   accessDenied: (userArn: string, resourceArn: string) =>
     new SmtpReply(554, `Access denied: User ${userArn} is not authorized to perform ses:SendRawEmail on resource ${resourceArn}`),

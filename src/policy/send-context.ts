@@ -1,8 +1,8 @@
 import type { Account, ControlStore } from '../store/control-store.js';
 import type { ConfigurationSet } from '../store/configuration-sets.js';
 import type { Identity } from '../store/identities.js';
-import { headerMailboxes, type Mailbox } from './addresses.js';
-import { resolveIdentities } from './identity-resolver.js';
+import { headerMailboxes, type Mailbox } from '../message/addresses.js';
+import { resolveIdentities } from '../identity/identity-resolver.js';
 import type { SendRequest } from './send-request.js';
 
 /** Another account's identity that a sending-authorization policy lets this sender use (X-SES-*-ARN). */
@@ -26,6 +26,8 @@ export class SendContext {
   /** ARN of the identity the message is sent as (events' mail.sourceArn), set once the senders are known to be verified. */
   sourceArn: string | undefined;
   readonly tags: Record<string, string[]> = {};
+  /** X-SES-MESSAGE-TAGS entries left out for characters outside SES's set. */
+  readonly droppedTags: string[] = [];
   /** Delegated identities by the address they authorize. */
   readonly delegated = new Map<string, DelegatedIdentity>();
   private senderIdentities: Promise<Map<string, Identity>> | undefined;
@@ -55,6 +57,15 @@ export class SendContext {
   ownSenderIdentities(store: ControlStore): Promise<Map<string, Identity>> {
     this.senderIdentities ??= resolveIdentities(store.identities, this.account.id, this.senderAddresses);
     return this.senderIdentities;
+  }
+
+  /**
+   * The account owning the From address's identity, whose DKIM key and custom MAIL FROM apply: the identity's owner
+   * when a sending-authorization policy lets this sender use it (SES signs as the owner), else the sending account.
+   */
+  get identityAccountId(): string {
+    const from = this.from[0]?.address;
+    return (from === undefined ? undefined : this.delegated.get(from)?.ownerAccount.id) ?? this.account.id;
   }
 
   /** Where feedback goes: the Return-Path header if given, else the envelope sender (ses:FeedbackAddress). */

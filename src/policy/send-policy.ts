@@ -10,7 +10,7 @@ export interface PolicyStep {
 
 export type PolicyDecision =
   | { accepted: false; step: string; reply: SmtpReply }
-  | { accepted: true; configurationSet: string | null; tags: Record<string, string[]>; sourceArn: string | undefined };
+  | { accepted: true; configurationSet: string | null; tags: Record<string, string[]>; sourceArn: string | undefined; droppedTags: string[]; identityAccountId: string };
 
 /**
  * The send checks as an ordered list of small steps: the first that fails answers with its reply
@@ -25,6 +25,6 @@ export class SendPolicy {
       const reply = await step.check(context);
       if (reply) return { accepted: false, step: step.name, reply };
     }
-    return { accepted: true, configurationSet: context.configurationSet?.name ?? null, tags: context.tags, sourceArn: context.sourceArn };
+    return { accepted: true, configurationSet: context.configurationSet?.name ?? null, tags: context.tags, sourceArn: context.sourceArn, droppedTags: context.droppedTags, identityAccountId: context.identityAccountId };
   }
 }

@@ -13,6 +13,7 @@ export interface SendRequest {
   sourceIp: string;
   secure: boolean;
   size: number;
+  /** When DATA began: the request time of the IAM conditions (the send limits are charged when the message is decided). */
   now: Date;
   /** The message as received (header section, blank line, body), for content checks that need the body. */
   openMessage(): NodeJS.ReadableStream;

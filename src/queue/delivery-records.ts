@@ -49,6 +49,8 @@ export interface AttemptOutcome {
   mxHost: string | null;
   /** Source address ('' for the system's default), null when no connection was tried. */
   sourceIp: string | null;
+  /** The address the session actually left from (SES's ses:outgoing-ip auto-tag), null when no session was opened. */
+  outgoingIp: string | null;
   /** The EHLO name the gateway used (SES's reportingMTA). */
   reportingMta: string | null;
   /** For a deferred delivery, what it bounces as if its retries run out. */
@@ -56,6 +58,14 @@ export interface AttemptOutcome {
   bounceSubType: string | null;
   /** The bounce rule's category. */
   category: string | null;
+}
+
+/**
+ * The tags an SES event about one recipient's delivery carries (`mail.tags`): the message's tags and auto-tags, and
+ * ses:outgoing-ip once an attempt has had a session.
+ */
+export function deliveryTags(messageTags: Record<string, string[]>, outgoingIp: string | null): Record<string, string[]> {
+  return outgoingIp ? { ...messageTags, 'ses:outgoing-ip': [outgoingIp] } : { ...messageTags };
 }
 
 /** The outcome of one attempt for one recipient; `queued` means deferred to nextAttemptAt. */

@@ -22,6 +22,11 @@ export interface MessageMetadata {
   recipients?: string[];
   /** Set on messages the gateway composes itself (not sent by the account): they cause no events and no feedback forwarding. */
   systemMessage?: 'identity-verification' | 'feedback-report';
+  /**
+   * The account owning the From identity whose DKIM key and custom MAIL FROM apply: the sending account, or the
+   * identity's owner when a sending-authorization policy lets the sender use it. Absent in messages queued before it was kept.
+   */
+  identityAccountId?: string;
 }
 
 export interface QueuedMessage {
@@ -89,5 +94,7 @@ type NullableFields<T> = { [K in keyof T]: T[K] | null };
 
 export interface MessageDetails extends Omit<QueuedMessageSummary, 'recipients' | 'states'> {
   completedAt: Date | null;
+  /** The message's tags and auto-tags as accepted. */
+  tags: Record<string, string[]>;
   deliveries: DeliveryDetails[];
 }

@@ -53,7 +53,7 @@ export class SqliteDeliveryLeases implements DeliveryLeases {
       `UPDATE deliveries SET
          state = @state, attempts = attempts + 1, next_attempt_at = COALESCE(@nextAttemptAt, next_attempt_at),
          lease_owner = NULL, lease_until = NULL, last_response = @response, remote_mta = @remoteMta, mx_host = @mxHost,
-         source_ip = COALESCE(@sourceIp, source_ip), reporting_mta = @reportingMta, bounce_type = @bounceType,
+         source_ip = COALESCE(@sourceIp, source_ip), outgoing_ip = COALESCE(@outgoingIp, outgoing_ip), reporting_mta = @reportingMta, bounce_type = @bounceType,
          bounce_sub_type = @bounceSubType, category = @category, first_attempt_at = COALESCE(first_attempt_at, @at),
          last_attempt_at = @at, finished_at = CASE WHEN @state = 'queued' THEN NULL ELSE @at END
        WHERE id = @deliveryId AND state = 'leased' AND lease_owner = @owner`,

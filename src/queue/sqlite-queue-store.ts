@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import { migrate, openSqlite, type SqliteDatabase } from '../store/sqlite/database.js';
 import { randomBytes } from 'node:crypto';
+import { domainOf } from '../message/addresses.js';
 import type { QueueStore } from './queue-store.js';
-import type { DeliveryDetails, DisplayState, MessageDetails, QueueFilter, QueuedMessage, QueuedMessageSummary } from './queued-message.js';
+import type { DeliveryDetails, DisplayState, MessageDetails, MessageMetadata, QueueFilter, QueuedMessage, QueuedMessageSummary } from './queued-message.js';
 import type { MailEvent } from '../events/mail-event.js';
 import { SqliteDeliveryLeases } from './sqlite-delivery-leases.js';
 import { SqliteEventLog } from './sqlite-event-log.js';
@@ -102,6 +103,8 @@ const QUEUE_MIGRATIONS: readonly string[] = [
      reputation_complaints INTEGER NOT NULL DEFAULT 0,
      PRIMARY KEY (account_id, configuration_set, bucket)
    ) WITHOUT ROWID;`,
+  // The address each delivery's session left from (SES's ses:outgoing-ip auto-tag).
+  `ALTER TABLE deliveries ADD COLUMN outgoing_ip TEXT;`,
 ];
 
 /** A message row with its recipients and their states (JSON) as the listing queries add them. */
@@ -122,6 +125,7 @@ interface DeliveryRow {
   remote_mta: string | null;
   mx_host: string | null;
   source_ip: string | null;
+  outgoing_ip: string | null;
   reporting_mta: string | null;
   bounce_type: string | null;
   bounce_sub_type: string | null;
@@ -132,8 +136,6 @@ const RECIPIENTS = `(SELECT json_group_array(recipient) FROM (SELECT recipient F
 const DISPLAY_STATE = `CASE WHEN state = 'queued' AND attempts > 0 THEN 'deferred' ELSE state END`;
 const STATES = `(SELECT json_group_object(display_state, n) FROM (SELECT ${DISPLAY_STATE} AS display_state, COUNT(*) AS n FROM deliveries WHERE message_id = m.id GROUP BY 1)) AS states`;
 const RETURN_PATH_KEY = 'return-path';
-
-export const recipientDomain = (address: string): string => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
 
 const date = (value: number | null): Date | null => (value === null ? null : new Date(value));
 
@@ -174,7 +176,7 @@ export class SqliteQueueStore implements QueueStore {
           receivedAt,
           JSON.stringify(message.metadata),
         );
-        for (const recipient of message.recipients) this.insertDelivery.run(message.id, recipient, recipientDomain(recipient), receivedAt);
+        for (const recipient of message.recipients) this.insertDelivery.run(message.id, recipient, domainOf(recipient), receivedAt);
       }
     });
   }
@@ -230,7 +232,7 @@ export class SqliteQueueStore implements QueueStore {
   }
 
   details(id: string): MessageDetails | null {
-    const message = this.db.prepare('SELECT id, account_id, mail_from, size, received_at, completed_at FROM messages WHERE id = ?').get(id) as ListedMessageRow | undefined;
+    const message = this.db.prepare('SELECT id, account_id, mail_from, size, received_at, completed_at, metadata FROM messages WHERE id = ?').get(id) as ListedMessageRow | undefined;
     if (!message) return null;
     const rows = this.db.prepare(`SELECT *, ${DISPLAY_STATE} AS display_state FROM deliveries WHERE message_id = ? ORDER BY id`).all(id) as DeliveryRow[];
     const deliveries = rows.map(
@@ -247,6 +249,7 @@ export class SqliteQueueStore implements QueueStore {
         remoteMta: row.remote_mta,
         mxHost: row.mx_host,
         sourceIp: row.source_ip,
+        outgoingIp: row.outgoing_ip,
         reportingMta: row.reporting_mta,
         bounceType: row.bounce_type,
         bounceSubType: row.bounce_sub_type,
@@ -260,6 +263,7 @@ export class SqliteQueueStore implements QueueStore {
       size: message.size,
       receivedAt: new Date(message.received_at),
       completedAt: date(message.completed_at),
+      tags: (JSON.parse(message.metadata) as MessageMetadata).tags,
       deliveries,
     };
   }

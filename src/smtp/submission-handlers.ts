@@ -134,12 +134,14 @@ export function createSubmissionHandlers(deps: SubmissionDependencies): Handlers
             originalHeaders: original.headers,
             headersTruncated: original.truncated,
             recipients,
+            identityAccountId: decision.identityAccountId,
           },
         },
         body.file,
       );
       stored = true;
-      log.info({ session: session.id, messageId, account: user.accountId, recipients: recipients.length, size: message.size, bareLineEndings: message.bareLineEndings }, 'message accepted');
+      const droppedMessageTags = decision.droppedTags.length > 0 ? decision.droppedTags : undefined;
+      log.info({ session: session.id, messageId, account: user.accountId, recipients: recipients.length, size: message.size, bareLineEndings: message.bareLineEndings, droppedMessageTags }, 'message accepted');
       return Replies.accepted(messageId);
     } catch (error) {
       if (error instanceof SmtpReply) throw error;

@@ -117,9 +117,16 @@ describe('identity, configset, policy and quota commands', () => {
   });
 
   test('quota and account limits', async () => {
+    const limits = async () => {
+      const shown = JSON.parse(await ok('account', 'show', ACCOUNT, '--json')) as Record<string, unknown>;
+      return [shown.Sandbox, shown.MaxSendRate, shown.Max24HourSend, shown.ProductionMaxSendRate, shown.ProductionMax24HourSend];
+    };
     assert.deepEqual(JSON.parse(await ok('quota', ACCOUNT, '--json')), { Max24HourSend: 200, MaxSendRate: 1, SentLast24Hours: 0 }, 'the sandbox limits');
+    assert.deepEqual(await limits(), [true, 1, 200, 14, 50000], 'account show: the sandbox limits in force, and those that apply out of it');
+    assert.match(await ok('account', 'show', ACCOUNT), /\nMaxSendRate +1\nMax24HourSend +200\n/);
     await ok('account', 'update', ACCOUNT, '--sandbox', 'false', '--max-send-rate', '50', '--max-24h-send', '100000');
     assert.deepEqual(JSON.parse(await ok('quota', ACCOUNT, '--json')), { Max24HourSend: 100000, MaxSendRate: 50, SentLast24Hours: 0 });
+    assert.deepEqual(await limits(), [false, 50, 100000, 50, 100000]);
     await fails(['quota', '999999999999'], 'account 999999999999 does not exist');
   });
 });

@@ -20,6 +20,7 @@ interface RecipientJson {
   NextAttemptAt: string | null;
   LastAttemptAt: string | null;
   ProcessingTimeMillis: number | null;
+  Tags: Record<string, string[]>;
 }
 
 describe('relaygate queue and bounce-rule', () => {
@@ -58,6 +59,16 @@ describe('relaygate queue and bounce-rule', () => {
     assert.ok(Date.parse(deferred!.NextAttemptAt!) - Date.parse(deferred!.LastAttemptAt!) > 45 * 60_000, 'next attempt in about an hour');
     assert.deepEqual([delivered!.Recipient, delivered!.State, delivered!.SmtpResponse, delivered!.NextAttemptAt], ['ok@cli.test', 'delivered', '250 OK', null]);
     assert.equal(typeof delivered!.ProcessingTimeMillis, 'number');
+    // The tags an event about the recipient carries: the message's, and ses:outgoing-ip, the address the MX saw.
+    const [received] = await sink.waitForMessages(1);
+    for (const recipient of [deferred!, delivered!]) {
+      assert.deepEqual(recipient.Tags, {
+        'ses:source-ip': ['127.0.0.1'],
+        'ses:from-domain': ['example.com'],
+        'ses:caller-identity': [credential.userName],
+        'ses:outgoing-ip': [received!.remoteAddress],
+      });
+    }
     const text = await cli(gateway.dataDir, 'queue', 'show', messageId);
     assert.equal(text.code, 0);
     assert.match(text.stdout, new RegExp(`^Message ID: ${messageId}\\n`));

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { generateAccountId } from '../../auth/key-generator.js';
 import type { Account } from '../../store/control-store.js';
+import { sendLimitsInForce } from '../../policy/steps/send-limits.js';
 import { NotFoundError } from '../../store/control-store.js';
 import { output, parseBoolean, table, UsageError, withControlStore } from '../cli-context.js';
 
@@ -8,14 +9,20 @@ import { output, parseBoolean, table, UsageError, withControlStore } from '../cl
 const DEFAULT_MAX_SEND_RATE = 14;
 const DEFAULT_MAX_24_HOUR_SEND = 50_000;
 
-export const accountJson = (account: Account) => ({
-  AccountId: account.id,
-  Sandbox: account.sandbox,
-  SendingEnabled: account.sendingEnabled,
-  MaxSendRate: account.maxSendRate,
-  Max24HourSend: account.max24HourSend,
-  CreatedAt: account.createdAt.toISOString(),
-});
+/** The limits in force (the sandbox's while sandboxed, as `quota` shows), and the account's own, which apply out of the sandbox. */
+export const accountJson = (account: Account) => {
+  const limits = sendLimitsInForce(account);
+  return {
+    AccountId: account.id,
+    Sandbox: account.sandbox,
+    SendingEnabled: account.sendingEnabled,
+    MaxSendRate: limits.maxSendRate,
+    Max24HourSend: limits.max24HourSend,
+    ProductionMaxSendRate: account.maxSendRate,
+    ProductionMax24HourSend: account.max24HourSend,
+    CreatedAt: account.createdAt.toISOString(),
+  };
+};
 
 const accountText = (account: Account) =>
   table(
@@ -46,17 +53,18 @@ export function accountCommand(): Command {
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }, self: Command) => {
       const accounts = await withControlStore(self, (store) => store.accounts.list());
-      output(options.json, accounts.map(accountJson), () =>
+      const listed = accounts.map(accountJson);
+      output(options.json, listed, () =>
         table(
           ['ACCOUNT', 'SANDBOX', 'SENDING', 'MAX RATE', 'MAX 24H', 'CREATED'],
-          accounts.map((a) => [a.id, String(a.sandbox), a.sendingEnabled ? 'enabled' : 'paused', String(a.maxSendRate), String(a.max24HourSend), a.createdAt.toISOString()]),
+          listed.map((a) => [a.AccountId, String(a.Sandbox), a.SendingEnabled ? 'enabled' : 'paused', String(a.MaxSendRate), String(a.Max24HourSend), a.CreatedAt]),
         ),
       );
     });
 
   command
     .command('show')
-    .description('show one account')
+    .description("show one account: the limits in force (the sandbox's 1/s and 200/24h while sandboxed) and its own")
     .argument('<accountId>')
     .option('--json', 'print JSON')
     .action(async (id: string, options: { json?: boolean }, self: Command) => {
@@ -70,8 +78,8 @@ export function accountCommand(): Command {
     .description("change an account's sandbox status and sending limits")
     .argument('<accountId>')
     .option('--sandbox <boolean>', 'true to keep the account in the sandbox, false to release it')
-    .option('--max-send-rate <n>', 'recipients per second out of the sandbox')
-    .option('--max-24h-send <n>', 'recipients per rolling 24 hours out of the sandbox')
+    .option('--max-send-rate <n>', 'recipients per second out of the sandbox (ProductionMaxSendRate)')
+    .option('--max-24h-send <n>', 'recipients per rolling 24 hours out of the sandbox (ProductionMax24HourSend)')
     .option('--json', 'print JSON')
     .action(async (id: string, options: { sandbox?: string; maxSendRate?: string; max24hSend?: string; json?: boolean }, self: Command) => {
       const changes: Partial<Account> = {};

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { deliveryTags } from '../../queue/delivery-records.js';
 import { touchQueueWakeup } from '../../queue/queue-wakeup.js';
 import type { DeliveryDetails, MessageDetails, QueueSelection, QueuedMessageSummary } from '../../queue/queued-message.js';
 import { Spool } from '../../queue/spool.js';
@@ -18,8 +19,8 @@ const summaryJson = (message: QueuedMessageSummary) => ({
   States: message.states,
 });
 
-/** A recipient's result under the names SES notifications use where they have one. */
-const deliveryJson = (delivery: DeliveryDetails) => ({
+/** A recipient's result under the names SES notifications use where they have one; Tags are its events' mail.tags. */
+const deliveryJson = (message: MessageDetails, delivery: DeliveryDetails) => ({
   Recipient: delivery.recipient,
   State: delivery.state,
   Attempts: delivery.attempts,
@@ -36,6 +37,7 @@ const deliveryJson = (delivery: DeliveryDetails) => ({
   BounceType: delivery.bounceType,
   BounceSubType: delivery.bounceSubType,
   Category: delivery.category,
+  Tags: deliveryTags(message.tags, delivery.outgoingIp),
 });
 
 const detailsJson = (message: MessageDetails) => ({
@@ -45,7 +47,7 @@ const detailsJson = (message: MessageDetails) => ({
   Size: message.size,
   ReceivedAt: message.receivedAt.toISOString(),
   CompletedAt: iso(message.completedAt),
-  Recipients: message.deliveries.map(deliveryJson),
+  Recipients: message.deliveries.map((delivery) => deliveryJson(message, delivery)),
 });
 
 const statesText = (states: QueuedMessageSummary['states']) =>

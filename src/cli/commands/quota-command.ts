@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { SANDBOX_MAX_24_HOUR_SEND, SANDBOX_MAX_SEND_RATE } from '../../policy/steps/send-limits.js';
+import { sendLimitsInForce } from '../../policy/steps/send-limits.js';
 import { openSendLimiter } from '../../ratelimit/open-send-limiter.js';
 import { NotFoundError } from '../../store/control-store.js';
 import { output, table, withControlStore } from '../cli-context.js';
@@ -15,9 +15,10 @@ export function quotaCommand(): Command {
         if (!account) throw new NotFoundError(`account ${accountId}`);
         const limiter = openSendLimiter(config.dataDir);
         try {
+          const limits = sendLimitsInForce(account);
           return {
-            Max24HourSend: account.sandbox ? SANDBOX_MAX_24_HOUR_SEND : account.max24HourSend,
-            MaxSendRate: account.sandbox ? SANDBOX_MAX_SEND_RATE : account.maxSendRate,
+            Max24HourSend: limits.max24HourSend,
+            MaxSendRate: limits.maxSendRate,
             SentLast24Hours: await limiter.sentLast24Hours(account.id),
           };
         } finally {

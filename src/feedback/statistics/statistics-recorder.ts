@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ReputationConfig } from '../../config/reputation-options.js';
 import type { EventHandler } from '../../events/event-consumer.js';
 import type { StoredMailEvent } from '../../events/mail-event.js';
-import { isSimulatorAddress } from '../../policy/addresses.js';
+import { isSimulatorAddress } from '../../message/addresses.js';
 import { bucketOf, type CountsUpdate, type SendCounts, type SendStatisticsStore } from '../../queue/send-statistics.js';
 import type { ControlStore } from '../../store/control-store.js';
 import { judgeReputation, reputationWindowStart } from '../reputation/reputation.js';

@@ -1,8 +1,7 @@
 import type { ControlStore } from '../../store/control-store.js';
-import { identityCandidates } from '../addresses.js';
+import { canSend, identityCandidates } from '../../identity/identity-resolver.js';
 import { sendConditionContext } from '../condition-context.js';
 import { evaluatePolicies, InvalidArnError, parseIdentityArn, userArn } from '../iam/index.js';
-import { canSend } from '../identity-resolver.js';
 import { policyDocuments } from '../policy-documents.js';
 import { PolicyReplies } from '../policy-replies.js';
 import type { SendContext } from '../send-context.js';

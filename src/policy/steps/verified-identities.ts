@@ -1,7 +1,7 @@
 import type { ControlStore } from '../../store/control-store.js';
-import { isSimulatorAddress } from '../addresses.js';
+import { isSimulatorAddress } from '../../message/addresses.js';
 import { identityArn } from '../iam/index.js';
-import { resolveIdentities } from '../identity-resolver.js';
+import { resolveIdentities } from '../../identity/identity-resolver.js';
 import { PolicyReplies } from '../policy-replies.js';
 import type { PolicyStep } from '../send-policy.js';
 

@@ -21,6 +21,7 @@ const context = (at: number, reached = true): AttemptContext => ({
   remoteMta: reached ? '198.51.100.7' : null,
   mxHost: reached ? 'mx.example.org' : null,
   sourceIp: '',
+  outgoingIp: reached ? '192.0.2.10' : null,
   reportingMta: 'mta.relaygate.test',
   policy: { firstDelayMs: 60_000, maxDelayMs: HOUR, lifetimeMs: 120 * HOUR },
   rules: defaultBounceRules(),

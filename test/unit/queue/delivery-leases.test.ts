@@ -24,7 +24,7 @@ function message(id: string, receivedAt: number, recipients: string[]): QueuedMe
 }
 
 function result(deliveryId: number, messageId: string, state: DeliveryResult['state'], at: number, nextAttemptAt: number | null = null): DeliveryResult {
-  return { deliveryId, messageId, state, at, nextAttemptAt, response: state === 'delivered' ? '250 OK' : '451 later', remoteMta: '192.0.2.1', mxHost: 'mx.example.org', sourceIp: '', reportingMta: 'relaygate.test', bounceType: null, bounceSubType: null, category: null };
+  return { deliveryId, messageId, state, at, nextAttemptAt, response: state === 'delivered' ? '250 OK' : '451 later', remoteMta: '192.0.2.1', mxHost: 'mx.example.org', sourceIp: '', outgoingIp: '192.0.2.10', reportingMta: 'relaygate.test', bounceType: null, bounceSubType: null, category: null };
 }
 
 const empty = { results: [], releases: [], signatures: [], volumes: [], events: [] };
@@ -69,14 +69,16 @@ test('results: deferred ones wait for their next attempt, final ones complete th
   const retried = queue.leases.claim(T0 + 60_000, 10, 60_000);
   assert.deepEqual(retried.deliveries.map((delivery) => [delivery.recipient, delivery.attempts, delivery.sourceIp]), [['b@one.test', 1, '']]);
   assert.deepEqual(retried.messages.get('m1')!.dkimSignature, signature);
-  const completed = queue.leases.record({ ...empty, results: [result(b!.id, 'm1', 'bounced', T0 + 60_010)], signatures: [{ messageId: 'm1', signature: Buffer.from('other') }] }, T0 + 60_010);
+  // No session this time (no MX reached): the address of the last session is kept.
+  const noSession = { ...result(b!.id, 'm1', 'bounced', T0 + 60_010), remoteMta: null, outgoingIp: null };
+  const completed = queue.leases.record({ ...empty, results: [noSession], signatures: [{ messageId: 'm1', signature: Buffer.from('other') }] }, T0 + 60_010);
   assert.deepEqual(completed, [{ id: 'm1', bodyFile: 'hour/m1' }]);
   assert.equal(queue.bodyFileNames().size, 0, 'a complete message has no body file to keep');
   const details = queue.details('m1')!;
   assert.equal(details.completedAt?.getTime(), T0 + 60_010);
-  assert.deepEqual(details.deliveries.map((delivery) => [delivery.state, delivery.attempts, delivery.firstAttemptAt?.getTime(), delivery.finishedAt?.getTime()]), [
-    ['delivered', 1, T0 + 10, T0 + 10],
-    ['bounced', 2, T0 + 10, T0 + 60_010],
+  assert.deepEqual(details.deliveries.map((delivery) => [delivery.state, delivery.attempts, delivery.firstAttemptAt?.getTime(), delivery.finishedAt?.getTime(), delivery.outgoingIp]), [
+    ['delivered', 1, T0 + 10, T0 + 10, '192.0.2.10'],
+    ['bounced', 2, T0 + 10, T0 + 60_010, '192.0.2.10'],
   ]);
   assert.deepEqual(queue.leases.claim(T0 + 60_000, 10, 60_000).messages.size, 0);
   assert.deepEqual(queue.leases.record({ ...empty, results: [result(b!.id, 'm1', 'bounced', T0 + 70_000)] }, T0 + 70_000), [], 'completed only once');

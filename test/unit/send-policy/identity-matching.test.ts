@@ -1,7 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { identityCandidates } from '../../../src/policy/addresses.js';
-import { resolveIdentities } from '../../../src/policy/identity-resolver.js';
+import { identityCandidates, resolveIdentities } from '../../../src/identity/identity-resolver.js';
 import { nextStatus, VERIFICATION_WINDOW_MS } from '../../../src/identity/dns-verification.js';
 import { normalizeIdentityName } from '../../../src/identity/identity-name.js';
 import { PolicyFixture, ACCOUNT } from './policy-fixture.js';

@@ -33,10 +33,12 @@ export class PolicyFixture {
   readonly store: SqliteControlStore;
   readonly limiter = new MemorySendLimiter();
   readonly policy;
+  /** The time of the submission being evaluated: its request time and the moment its limits are charged. */
+  private nowMs = Date.now();
 
   private constructor(store: SqliteControlStore) {
     this.store = store;
-    this.policy = buildSendPolicy(store, this.limiter, REGION);
+    this.policy = buildSendPolicy(store, this.limiter, REGION, () => this.nowMs);
   }
 
   static async create(account: Partial<Omit<Account, 'id' | 'createdAt'>> = {}, identities = ['example.com']): Promise<PolicyFixture> {
@@ -52,6 +54,8 @@ export class PolicyFixture {
     const headerText = headerLines.map((line) => `${line}\r\n`).join('');
     const headers = new HeaderFields(parseHeaderSection(headerText));
     const body = submission.body ?? 'body\r\n';
+    const now = submission.now ?? new Date();
+    this.nowMs = now.getTime();
     return this.policy.evaluate({
       user: { accessKeyId: 'AKIATESTTESTTEST0001', accountId: ACCOUNT, userName: USER },
       mailFrom: submission.mailFrom ?? 'sender@example.com',
@@ -61,7 +65,7 @@ export class PolicyFixture {
       sourceIp: submission.sourceIp ?? '192.0.2.10',
       secure: submission.secure ?? true,
       size: headerText.length + 2 + body.length,
-      now: submission.now ?? new Date(),
+      now,
       openMessage: () => Readable.from([Buffer.from(`${headerText}\r\n${body}`, 'latin1')]),
     });
   }

@@ -31,6 +31,8 @@ describe('account and configuration set', () => {
         'ses:caller-identity': [USER],
       },
       sourceArn: `arn:aws:ses:us-east-1:${ACCOUNT}:identity/example.com`,
+      droppedTags: [],
+      identityAccountId: ACCOUNT,
     });
   });
 
@@ -54,13 +56,14 @@ describe('account and configuration set', () => {
     await fixture.store.identities.update(ACCOUNT, 'example.com', { defaultConfigurationSet: null });
   });
 
-  test('invalid message tags', async () => {
-    assert.equal(
-      await fixture.reply({ headers: ['From: sender@example.com', 'X-SES-MESSAGE-TAGS: campaign=summer sale'] }),
-      "554 Message rejected: Invalid message tag 'campaign=summer sale'. Tag names and values may contain only letters, digits, '-' and '_'.",
-    );
-    assert.deepEqual(parseMessageTags('a=1,b=2'), { tags: [['a', '1'], ['b', '2']] });
-    assert.deepEqual(parseMessageTags('caf\u00e9=1'), { invalid: 'caf\u00e9=1' });
+  test('a tag with characters outside SES\'s set is dropped, not refused; more than 50 tags are refused', async () => {
+    const decision = await fixture.evaluate({ headers: ['From: sender@example.com', 'X-SES-MESSAGE-TAGS: campaign=summer sale, team=sales'] });
+    assert.ok(decision.accepted);
+    assert.deepEqual([decision.tags.campaign, decision.tags.team, decision.droppedTags], [undefined, ['sales'], ['campaign=summer sale']]);
+    assert.deepEqual(parseMessageTags('a=1,b=2'), { tags: [['a', '1'], ['b', '2']], invalid: [] });
+    assert.deepEqual(parseMessageTags('caf\u00e9=1, empty=, bare, a=b=c, ok=1'), { tags: [['ok', '1']], invalid: ['caf\u00e9=1', 'empty=', 'bare', 'a=b=c'] });
+    const many = Array.from({ length: 51 }, (_, index) => `t${index}=v`).join(', ');
+    assert.equal(await fixture.reply({ headers: ['From: sender@example.com', `X-SES-MESSAGE-TAGS: ${many}`] }), '554 Message rejected: 51 message tags, at most 50 are allowed.');
   });
 
   test('a paused account is refused first', async () => {
@@ -204,13 +207,14 @@ describe('sending authorization (X-SES-*-ARN)', () => {
     assert.equal(await fixture.reply(delegated()), `554 Access denied: User ${USER_ARN} is not authorized to perform ses:SendRawEmail on resource ${partnerArn}`);
   });
 
-  test("with a policy naming the sender's account, it may send as the identity; quota is charged to the sender", async () => {
+  test("with a policy naming the sender's account, it may send as the identity, with the owner's settings; quota is charged to the sender", async () => {
     await fixture.store.policies.put({ kind: 'identity', accountId: OTHER_ACCOUNT, identity: 'partner.example' }, 'allow-app', JSON.stringify({
       Version: '2012-10-17',
       Statement: [{ Effect: 'Allow', Principal: { AWS: [ACCOUNT] }, Action: ['ses:SendRawEmail'], Resource: partnerArn, Condition: { StringLike: { 'ses:FromAddress': 'news@partner.example' } } }],
     }));
     const now = new Date();
-    assert.equal(await fixture.reply({ ...delegated(), now }), 'accepted');
+    const decision = await fixture.evaluate({ ...delegated(), now });
+    assert.equal(decision.accepted && decision.identityAccountId, OTHER_ACCOUNT, "the owner's identity settings apply (DKIM, custom MAIL FROM)");
     assert.equal(await fixture.limiter.sentLast24Hours(ACCOUNT, now.getTime()), 1);
     assert.equal(await fixture.limiter.sentLast24Hours(OTHER_ACCOUNT, now.getTime()), 0);
   });

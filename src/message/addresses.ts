@@ -1,5 +1,5 @@
 import addressparser from 'nodemailer/lib/addressparser';
-import type { HeaderFields } from '../message/header-section.js';
+import type { HeaderFields } from './header-section.js';
 
 export interface Mailbox {
   address: string;
@@ -15,22 +15,9 @@ export function headerMailboxes(headers: HeaderFields, name: string): Mailbox[] 
     .map((entry) => ({ address: entry.address, displayName: entry.name }));
 }
 
+/** The domain of an address (everything after the last '@'), lower case. */
 export function domainOf(address: string): string {
   return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
-}
-
-/**
- * The names an address can be verified under, most specific first: the address without its
- * `+label` (local part as written; the domain is case-insensitive), then its domain and each parent.
- */
-export function identityCandidates(address: string): string[] {
-  const at = address.lastIndexOf('@');
-  const domain = domainOf(address);
-  const candidates: string[] = [];
-  if (at > 0) candidates.push(`${address.slice(0, at).replace(/\+.*$/, '')}@${domain}`);
-  const labels = domain.split('.');
-  for (let i = 0; i < labels.length - 1; i++) candidates.push(labels.slice(i).join('.'));
-  return candidates;
 }
 
 /** Mailbox-simulator addresses need no verification and do not count toward the daily quota. */
