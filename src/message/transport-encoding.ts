@@ -171,8 +171,8 @@ function transportEncoding(node: MimeNode, needsEncoding: NeedsEncoding): Transf
   // RFC 2046 5.2.2, 5.2.3: these carry 7-bit data only, as they are.
   if (type === 'message/partial' || type === 'message/external-body') return refuseIf(needsEncoding);
   const text = type.startsWith('text/') || type.startsWith('message/');
-  if (node.root && !node.headers.hasHeader('MIME-Version')) node.headers.add('MIME-Version', '1.0');
   node.headers.update('Content-Transfer-Encoding', text ? 'quoted-printable' : 'base64');
+  if (node.root && !node.headers.hasHeader('MIME-Version')) node.headers.add('MIME-Version', '1.0');
   return text ? new QuotedPrintableEncoder() : new Base64Encoder();
 }
 
