@@ -42,7 +42,8 @@ export async function encodeForTransport(received: ReadMessage, open: () => Node
   };
   try {
     const dirty = await partsToEncode(open(), options);
-    // The client's size limit was applied to what it sent; re-encoding adds at most a third, and a few header fields.
+    // The client's size limit applies to what it sent, not to the re-encoded form (base64 adds a third, quoted-printable
+    // of 8-bit text up to twice as much), whose header section is the received one, folded, plus two fields at most.
     const encoded = await readMessage(open(), body, { maxBytes: Infinity, maxHeaderBytes: Infinity }, new Splitter(options), Duplex.from(encodeParts(dirty, options)), new Joiner());
     return encoded.needsTransportEncoding ? { ...received, problem: encoded.problem ?? 'unencodable-part' } : encoded;
   } catch (error) {

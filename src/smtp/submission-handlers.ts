@@ -14,9 +14,9 @@ import { BodySink } from '../queue/body-sink.js';
 import type { MessageAcceptor } from '../queue/message-acceptor.js';
 import type { Spool } from '../queue/spool.js';
 import { asciiAddress } from './ascii-address.js';
-import { openReceived, transportEncoded } from './received-message.js';
 import type { AuthThrottle } from './auth-throttle.js';
 import { envelopeCommandVerdict } from './envelope-command.js';
+import { openReceived, transportEncoded } from './received-message.js';
 import { Replies } from './replies.js';
 import type { CommandVerdict } from './smtp-server-compat.js';
 
