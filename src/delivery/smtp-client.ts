@@ -1,6 +1,8 @@
 import { connect as netConnect, type Socket } from 'node:net';
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import SMTPConnection, { type SMTPConnectionOptions } from 'nodemailer/lib/smtp-connection/index.js';
+import { TransportGuard, UnsendableContentError } from '../message/transport-guard.js';
+import { GatewayReplies } from './gateway-replies.js';
 
 /**
  * How a connection treats TLS. `opportunistic`: STARTTLS when offered, without checking the certificate (as every MTA
@@ -49,6 +51,7 @@ export class SmtpClient {
    */
   private constructor(
     private readonly connection: SMTPConnection,
+    private readonly mxHost: string,
     readonly localAddress: string,
   ) {
     connection.on('end', () => (this.closed = true));
@@ -95,7 +98,7 @@ export class SmtpClient {
       connection.connect((error) => {
         if (error) return fail(error as SmtpError);
         settled = true;
-        resolve(new SmtpClient(connection, socket.localAddress ?? ''));
+        resolve(new SmtpClient(connection, options.servername, socket.localAddress ?? ''));
       });
     });
   }
@@ -109,11 +112,28 @@ export class SmtpClient {
     return !this.closed && !this.connection.destroyed;
   }
 
+  /** Whether the server offered 8BITMIME in its (last) EHLO reply, RFC 6152. */
+  get offers8BitMime(): boolean {
+    // nodemailer records the extensions it parsed from EHLO but does not declare the field.
+    return (this.connection as unknown as { _supportedExtensions: string[] })._supportedExtensions.includes('8BITMIME');
+  }
+
+  /**
+   * One transaction. The message passes a TransportGuard: content this server must not get (8-bit data without
+   * 8BITMIME, NUL, a bare CR or LF, a line over 998 bytes) ends the session before the end of data, so the server
+   * drops what it got, and fails the transaction with a 554 reply of the gateway's.
+   */
   send(envelope: SmtpEnvelope, message: Readable): Promise<SendInfo> {
+    const guard = new TransportGuard(this.offers8BitMime);
+    // A read error of the message reaches nodemailer through the guard, which it listens to.
+    pipeline(message, guard, () => undefined);
     return new Promise((resolve, reject) => {
-      this.connection.send({ from: envelope.from === '' ? false : envelope.from, to: envelope.to, size: envelope.size, use8BitMime: true }, message, (error, info) =>
-        error ? reject(error) : resolve(info!),
-      );
+      this.connection.send({ from: envelope.from === '' ? false : envelope.from, to: envelope.to, size: envelope.size, use8BitMime: true }, guard, (error, info) => {
+        if (!error) return resolve(info!);
+        if (!(error instanceof UnsendableContentError)) return reject(error);
+        this.close();
+        reject(Object.assign(error, { code: 'EMESSAGE', command: 'DATA', responseCode: 554, response: GatewayReplies.unsendableContent(error.content, this.mxHost) }));
+      });
     });
   }
 

@@ -16,6 +16,8 @@ export class LineEndingNormalizer extends Transform {
   bareLineEndings = 0;
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    // An empty chunk says nothing about a pending CR: only the next byte does.
+    if (chunk.length === 0) return callback();
     const parts: Buffer[] = [];
     let start = 0;
     let index = 0;

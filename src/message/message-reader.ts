@@ -1,14 +1,24 @@
-import { Transform, type TransformCallback, type Readable, type Writable } from 'node:stream';
+import { Transform, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { foldLongLines } from './header-folding.js';
 import { HeaderFields, parseHeaderSection, startsWithHeaderField } from './header-section.js';
 import { LineEndingNormalizer } from './line-ending-normalizer.js';
+import { LineScanner } from './line-scanner.js';
 
 export interface MessageLimits {
   maxBytes: number;
   maxHeaderBytes: number;
 }
 
+/**
+ * Why a message cannot go out, whatever is done to it: a NUL byte (a next hop that drops NUL could read another
+ * message boundary out of what is left), 8-bit bytes in a header field, a header line too long to fold, a part
+ * that cannot be re-encoded (see encodeForTransport).
+ */
+export type ContentProblem = 'nul' | 'eight-bit-header' | 'long-header-line' | 'unencodable-part';
+
 export interface ReadMessage {
+  /** The header fields, lines over 998 bytes folded. */
   headers: HeaderFields;
   /** Bytes of the whole message as stored (after line-ending normalisation). */
   size: number;
@@ -16,6 +26,9 @@ export interface ReadMessage {
   tooLarge: boolean;
   headerTooLarge: boolean;
   bareLineEndings: number;
+  problem: ContentProblem | null;
+  /** The body has 8-bit bytes or lines over 998 bytes: it must be re-encoded (encodeForTransport) before it goes out. */
+  needsTransportEncoding: boolean;
 }
 
 const BLANK_LINE = Buffer.from('\r\n\r\n');
@@ -84,20 +97,49 @@ class HeaderSplitter extends Transform {
   }
 }
 
+/** Passes the body through, noting what SMTP cannot carry in it as it is. */
+class BodyScanner extends Transform {
+  readonly scanner = new LineScanner();
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.scanner.scan(chunk);
+    callback(null, chunk);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    this.scanner.end();
+    callback();
+  }
+}
+
 /**
  * Reads DATA: normalises line endings, keeps the header section in memory (bounded), and streams
- * the body into `body` without buffering it. Resolves once `body` has finished.
+ * the body into `body` without buffering it. Resolves once `body` has finished. `transforms` run on
+ * the input first (re-encoding uses them).
  */
-export async function readMessage(input: Readable, body: Writable, limits: MessageLimits): Promise<ReadMessage> {
+export async function readMessage(input: NodeJS.ReadableStream, body: Writable, limits: MessageLimits, ...transforms: NodeJS.ReadWriteStream[]): Promise<ReadMessage> {
   const normalizer = new LineEndingNormalizer();
   const splitter = new HeaderSplitter(limits);
-  await pipeline(input, normalizer, splitter, body);
+  const scanner = new BodyScanner();
+  await pipeline([input, ...transforms, normalizer, splitter, scanner, body]);
+  const fields = parseHeaderSection(splitter.headerText);
+  // A field that cannot be folded stays as it is; the problem refuses the message.
+  const folded = fields.map((field) => foldLongLines(field.raw));
   return {
-    headers: new HeaderFields(parseHeaderSection(splitter.headerText)),
+    headers: new HeaderFields(fields.map((field, index) => ({ name: field.name, raw: folded[index] ?? field.raw }))),
     size: splitter.size,
     bodyBytes: splitter.bodyBytes,
     tooLarge: splitter.tooLarge,
     headerTooLarge: splitter.headerTooLarge,
     bareLineEndings: normalizer.bareLineEndings,
+    problem: scanner.scanner.nul ? 'nul' : headerProblem(splitter.headerText, folded.includes(null)),
+    needsTransportEncoding: scanner.scanner.needsEncoding,
   };
+}
+
+// The header section is a latin1 string: one character per byte.
+function headerProblem(headerText: string, unfoldable: boolean): ContentProblem | null {
+  if (headerText.includes('\0')) return 'nul';
+  if (/[^\x00-\x7f]/.test(headerText)) return 'eight-bit-header';
+  return unfoldable ? 'long-header-line' : null;
 }

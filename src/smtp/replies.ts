@@ -1,7 +1,14 @@
 import { SmtpReply } from '../common/smtp-reply.js';
+import type { ContentProblem } from '../message/message-reader.js';
 import { PolicyReplies } from '../policy/policy-replies.js';
 
 const TIMEOUT_TEXT = 'Timeout waiting for data from client';
+const CONTENT_PROBLEMS: Record<ContentProblem, string> = {
+  nul: 'The message contains a NUL character.',
+  'eight-bit-header': 'There are non-ASCII characters in a header field.',
+  'long-header-line': 'A header line is longer than 998 characters and cannot be folded.',
+  'unencodable-part': 'A MIME part has 8-bit data or lines longer than 998 characters and cannot be re-encoded.',
+};
 
 /**
  * Every reply the submission endpoint chooses itself. Where SES documents a reply (the guide's SMTP
@@ -30,5 +37,6 @@ export const Replies = {
   authBlocked: () => new SmtpReply(421, 'Too many failed authentication attempts, try again later'),
   nonAsciiAddress: () => new SmtpReply(553, 'Transaction failed: There are non-ASCII characters in the email address.'),
   headerTooLarge: () => new SmtpReply(554, 'Transaction failed: The header section of the message is too large.'),
+  contentRefused: (problem: ContentProblem) => new SmtpReply(554, `Transaction failed: ${CONTENT_PROBLEMS[problem]}`),
   accepted: (messageId: string) => `Ok ${messageId}`,
 } as const;

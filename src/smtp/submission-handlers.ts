@@ -1,5 +1,4 @@
 import type { BlockList } from 'node:net';
-import { Readable } from 'node:stream';
 import type { SMTPServerAddress, SMTPServerAuthentication, SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 import type { Logger } from 'pino';
 import type { AuthenticatedUser, SmtpAuthenticator } from '../auth/smtp-authenticator.js';
@@ -18,6 +17,7 @@ import type { Spool } from '../queue/spool.js';
 import { asciiAddress, recipientKey } from './ascii-address.js';
 import type { AuthThrottle } from './auth-throttle.js';
 import { envelopeCommandVerdict } from './envelope-command.js';
+import { openReceived, transportEncoded } from './received-message.js';
 import { Replies } from './replies.js';
 import { SessionLimits } from './session-limits.js';
 import { closeSession, type CommandVerdict } from './smtp-server-compat.js';
@@ -37,15 +37,6 @@ type Handlers = Required<Pick<SMTPServerOptions, 'onConnect' | 'onSecure' | 'onA
 
 const MAX_HEADER_BYTES = 1024 * 1024;
 
-/** The message as the client sent it (after line-ending normalisation): header section, blank line, body. */
-function receivedMessage(headerSection: string, body: NodeJS.ReadableStream): NodeJS.ReadableStream {
-  return Readable.from(
-    (async function* () {
-      yield Buffer.from(`${headerSection}\r\n`, 'latin1');
-      yield* body;
-    })(),
-  );
-}
 const family = (address: string) => (address.includes(':') ? 'ipv6' : 'ipv4');
 
 /** A connection counted against the limits: its client address (the per-address count) and its session limits. */
@@ -81,13 +72,18 @@ export function createSubmissionHandlers(deps: SubmissionDependencies): Handlers
     const user = session.user as AuthenticatedUser;
     const receivedAt = new Date();
     const messageId = generateMessageId(receivedAt.getTime());
-    const body = new BodySink(deps.spool, messageId, receivedAt);
+    let body = new BodySink(deps.spool, messageId, receivedAt);
     sessions.get(session.id)?.limits.watchData(stream);
     let stored = false;
     try {
-      const message = await readMessage(stream, body, { maxBytes: smtp.maxMessageBytes, maxHeaderBytes: Math.min(MAX_HEADER_BYTES, smtp.maxMessageBytes) });
-      if (message.tooLarge) throw new SmtpReply(552, Replies.messageTooLong);
-      if (message.headerTooLarge) throw Replies.headerTooLarge();
+      const limits = { maxBytes: smtp.maxMessageBytes, maxHeaderBytes: Math.min(MAX_HEADER_BYTES, smtp.maxMessageBytes) };
+      const received = await readMessage(stream, body, limits);
+      if (received.tooLarge) throw new SmtpReply(552, Replies.messageTooLong);
+      if (received.headerTooLarge) throw Replies.headerTooLarge();
+      let message = received;
+      // 8-bit data and long lines are re-encoded now, before the one DKIM signature, so every hop gets the same bytes.
+      if (!received.problem && received.needsTransportEncoding) ({ message, body } = await transportEncoded(deps.spool, { message, body }, { messageId, receivedAt, limits }));
+      if (message.problem) throw Replies.contentRefused(message.problem);
       const envelope = session.envelope;
       const mailFrom = envelope.mailFrom === false ? '' : envelope.mailFrom.address;
       const recipients = envelope.rcptTo.map((recipient) => recipient.address);
@@ -102,7 +98,7 @@ export function createSubmissionHandlers(deps: SubmissionDependencies): Handlers
         secure: session.secure,
         size: message.size,
         now: receivedAt,
-        openMessage: () => receivedMessage(message.headers.toString(), body.file ? deps.spool.read(body.file.name) : Readable.from([body.inline as Buffer])),
+        openMessage: () => openReceived(deps.spool, message, body),
       });
       if (!decision.accepted) {
         log.info({ session: session.id, step: decision.step, reply: decision.reply.toString() }, 'message refused by policy');
@@ -141,7 +137,10 @@ export function createSubmissionHandlers(deps: SubmissionDependencies): Handlers
       );
       stored = true;
       const droppedMessageTags = decision.droppedTags.length > 0 ? decision.droppedTags : undefined;
-      log.info({ session: session.id, messageId, account: user.accountId, recipients: recipients.length, size: message.size, bareLineEndings: message.bareLineEndings, droppedMessageTags }, 'message accepted');
+      log.info(
+        { session: session.id, messageId, account: user.accountId, recipients: recipients.length, size: message.size, bareLineEndings: received.bareLineEndings, reencoded: message !== received, droppedMessageTags },
+        'message accepted',
+      );
       return Replies.accepted(messageId);
     } catch (error) {
       if (error instanceof SmtpReply) throw error;

@@ -33,6 +33,8 @@ export interface SinkMxOptions {
   starttls?: boolean;
   /** Offer STARTTLS but speak only TLS 1.0, which current clients refuse: every handshake fails (an old MX). */
   brokenTls?: boolean;
+  /** Offer 8BITMIME (default true); false stands for an MX that takes 7-bit data only (RFC 6152). */
+  eightBitMime?: boolean;
   /** Names the certificate is valid for besides `host` (default ['localhost']), e.g. the MX host name. */
   tlsNames?: string[];
   behaviour?: SinkBehaviour;
@@ -124,6 +126,7 @@ export async function startSinkMx(options: SinkMxOptions): Promise<SinkMx> {
     ...(options.brokenTls ? { minVersion: 'TLSv1', maxVersion: 'TLSv1' } : {}),
     name: 'sink-mx.test',
     disabledCommands: starttls ? [] : ['STARTTLS'],
+    hide8BITMIME: options.eightBitMime === false,
     authOptional: true,
     disableReverseLookup: true,
     logger: false,

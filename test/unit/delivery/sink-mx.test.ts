@@ -115,3 +115,17 @@ test('waitForMessages times out with a count of what arrived', async (t) => {
   t.after(() => sink.close());
   await assert.rejects(sink.waitForMessages(1, 50), /got 0 of 1 messages in 50 ms/);
 });
+
+test('offers 8BITMIME unless told it is a 7-bit-only MX', async (t) => {
+  const modern = await startSinkMx({ host: '127.0.0.2', starttls: false });
+  const old = await startSinkMx({ host: '127.0.0.3', starttls: false, eightBitMime: false });
+  t.after(() => Promise.all([modern.close(), old.close()]));
+  const offers = async (sink: SinkMx) => {
+    const connection = await connect(sink);
+    // nodemailer records the EHLO extensions without declaring the field.
+    const extensions = (connection as unknown as { _supportedExtensions: string[] })._supportedExtensions;
+    connection.close();
+    return extensions.includes('8BITMIME');
+  };
+  assert.deepEqual([await offers(modern), await offers(old)], [true, false]);
+});

@@ -34,3 +34,25 @@ for (const [name, input, expected, bare] of CASES) {
 test('a CR at the end of the stream becomes CRLF', async () => {
   assert.deepEqual(await normalize(['end\r']), { text: 'end\r\n', bare: 1 });
 });
+
+/** What the normaliser must produce whatever the chunking: every CRLF, bare CR and bare LF as one CRLF. */
+const reference = (text: string) => text.replace(/\r\n|\r|\n/g, '\r\n');
+
+/** Every way to cut `text` into three chunks, empty ones included (a stream may deliver an empty chunk). */
+function threeWaySplits(text: string): string[][] {
+  const splits: string[][] = [];
+  for (let first = 0; first <= text.length; first++) {
+    for (let second = first; second <= text.length; second++) splits.push([text.slice(0, first), text.slice(first, second), text.slice(second)]);
+  }
+  return splits;
+}
+
+for (const input of ['a\r\nb', 'a\r\rb\n', '\n\r\r\n\n', 'x\r\n.\r\ny\r', '\r\r\r\n\n\n']) {
+  test(`chunk boundaries anywhere, empty chunks included, do not change the result: ${JSON.stringify(input)}`, async () => {
+    const expected = reference(input);
+    for (const chunks of threeWaySplits(input)) {
+      const { text } = await normalize(chunks);
+      assert.equal(text, expected, `chunks ${JSON.stringify(chunks)}`);
+    }
+  });
+}

@@ -92,3 +92,29 @@ test('message ids have the SES shape and sort by time', () => {
 test('dates are RFC 5322 in UTC', () => {
   assert.equal(formatRfc5322Date(new Date(Date.UTC(2026, 10, 23, 14, 42, 5))), 'Mon, 23 Nov 2026 14:42:05 +0000');
 });
+
+test('content SMTP cannot carry: NUL anywhere and 8-bit header bytes are problems; 8-bit or long body lines ask for re-encoding', async () => {
+  const problem = async (text: string) => {
+    const { message } = await read(text, { maxBytes: 10_000, maxHeaderBytes: 5000 }, 3);
+    return [message.problem, message.needsTransportEncoding];
+  };
+  assert.deepEqual(await problem('Subject: ok\r\n\r\nbody\r\n'), [null, false]);
+  assert.deepEqual(await problem('Subject: ok\r\n\r\nfirst\r\n\0.\r\nMAIL FROM:<a@b>\r\n'), ['nul', false]);
+  assert.deepEqual(await problem('Subject: a\0b\r\n\r\nbody\r\n'), ['nul', false]);
+  assert.deepEqual(await problem('Subject: caf\xe9\r\n\r\ncaf\xe9\0\r\n'), ['nul', true], 'NUL first: nothing makes it sendable');
+  assert.deepEqual(await problem('Subject: caf\xe9\r\n\r\nbody\r\n'), ['eight-bit-header', false]);
+  assert.deepEqual(await problem(`X-Token: ${'t'.repeat(1200)}\r\n\r\nbody\r\n`), ['long-header-line', false]);
+  assert.deepEqual(await problem('Subject: ok\r\n\r\ncaf\xe9\r\n'), [null, true]);
+  assert.deepEqual(await problem(`Subject: ok\r\n\r\n${'y'.repeat(999)}\r\n`), [null, true]);
+  assert.deepEqual(await problem(`Subject: ok\r\n\r\n${'y'.repeat(998)}\r\n`), [null, false]);
+});
+
+test('header lines over 998 bytes come back folded', async () => {
+  const subject = Array.from({ length: 300 }, (_, index) => `w${index}`).join(' ');
+  const { message } = await read(`Subject: ${subject}\r\n\r\nbody\r\n`, { maxBytes: 10_000, maxHeaderBytes: 5000 });
+  const [field] = message.headers.all('Subject');
+  assert.ok(field!.raw.split('\r\n').every((line) => line.length <= 998));
+  assert.ok(field!.raw.includes('\r\n '));
+  assert.equal(message.headers.first('Subject'), subject);
+  assert.equal(message.problem, null);
+});
