@@ -9,6 +9,7 @@ import { accountCommand } from './commands/account-command.js';
 import { bounceRuleCommand } from './commands/bounce-rule-command.js';
 import { configsetCommand } from './commands/configset-command.js';
 import { credentialsCommand } from './commands/credentials-command.js';
+import { eventsCommand } from './commands/events-command.js';
 import { identityCommand } from './commands/identity-command.js';
 import { policyCommand } from './commands/policy-command.js';
 import { queueCommand } from './commands/queue-command.js';
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
     smtpPasswordCommand(),
     queueCommand(),
     bounceRuleCommand(),
+    eventsCommand(),
   ]) {
     program.addCommand(command.exitOverride());
   }

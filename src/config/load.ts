@@ -9,6 +9,7 @@ import { OptionReader } from './option-reader.js';
 import { parseCidr } from './cidr.js';
 import { readDeliveryConfig } from './delivery-options.js';
 import { readVerificationConfig } from './verification-options.js';
+import { readEventsConfig } from './events-options.js';
 import { DEFAULT_LISTENERS, MAX_MESSAGE_BYTES_CEILING, type GatewayConfig, type TlsVersion } from './schema.js';
 
 /** Command-line values that take precedence over the file. */
@@ -118,6 +119,7 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}): Gate
 
   const delivery = readDeliveryConfig(top.child('delivery'), hostname);
   const verification = readVerificationConfig(top.child('verification'));
+  const events = readEventsConfig(top.child('events'));
 
   const logReader = top.child('log');
   const log = { level: logReader.oneOf('level', 'info', LOG_LEVELS) };
@@ -128,7 +130,7 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}): Gate
   logReader.rejectUnknown();
 
   top.rejectUnknown();
-  return { region, dataDir, listeners, defaultListeners, tls, smtp, authThrottle, dns, delivery, verification, log };
+  return { region, dataDir, listeners, defaultListeners, tls, smtp, authThrottle, dns, delivery, verification, events, log };
 }
 
 export function loadConfig(configPath: string | undefined, overrides: ConfigOverrides = {}): GatewayConfig {

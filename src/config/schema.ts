@@ -1,3 +1,4 @@
+import type { EventsConfig } from './events-options.js';
 import type { VerificationConfig } from './verification-options.js';
 
 /** The gateway's configuration: one typed object, every option with its default (see config/relaygate.example.yaml). */
@@ -159,6 +160,7 @@ export interface GatewayConfig {
   dns: DnsConfig;
   delivery: DeliveryConfig;
   verification: VerificationConfig;
+  events: EventsConfig;
   log: LogConfig;
 }
 

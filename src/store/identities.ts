@@ -28,6 +28,20 @@ export interface IdentityMailFrom {
   pendingSince: number | null;
 }
 
+/** The notification types an identity can send to a topic (SES's SetIdentityNotificationTopic). */
+export type IdentityNotificationType = 'Bounce' | 'Complaint' | 'Delivery';
+
+/** Where one notification type of an identity goes, and whether it includes the message's original headers. */
+export interface IdentityNotificationTopic {
+  /** A webhook URL (or any event target: file:, amqp://, redis://). */
+  target: string;
+  includeOriginalHeaders: boolean;
+  /** When the topic was set (ms): notifications are sent for events from then on. */
+  since: number;
+}
+
+export type IdentityNotifications = Partial<Record<IdentityNotificationType, IdentityNotificationTopic>>;
+
 export interface Identity {
   accountId: string;
   /** A domain (lower case) or an email address (local part as given). */
@@ -44,10 +58,12 @@ export interface Identity {
   dkim: IdentityDkim | null;
   mailFrom: IdentityMailFrom | null;
   defaultConfigurationSet: string | null;
+  /** Bounce, Complaint and Delivery notification topics (none: SES's default, feedback by email only). */
+  notifications: IdentityNotifications;
   createdAt: Date;
 }
 
-export type NewIdentity = Omit<Identity, 'createdAt'>;
+export type NewIdentity = Omit<Identity, 'createdAt' | 'notifications'> & { notifications?: IdentityNotifications };
 
 export interface IdentityStore {
   create(identity: NewIdentity): Promise<Identity>;

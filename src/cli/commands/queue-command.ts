@@ -74,7 +74,8 @@ function detailsText(message: MessageDetails): string {
   return `${header}\n\n${table(['RECIPIENT', 'STATE', 'ATTEMPTS', 'NEXT ATTEMPT', 'BOUNCE', 'LAST RESPONSE'], rows)}`;
 }
 
-async function withQueue<T>(command: Command, action: (queue: SqliteQueueStore, dataDir: string) => T | Promise<T>): Promise<T> {
+/** Runs `action` with the queue store of the configured data directory, closing it afterwards. */
+export async function withQueue<T>(command: Command, action: (queue: SqliteQueueStore, dataDir: string) => T | Promise<T>): Promise<T> {
   const { dataDir } = commandConfig(command);
   const queue = SqliteQueueStore.open(dataDir);
   try {

@@ -60,4 +60,6 @@ export const CONTROL_MIGRATIONS: readonly string[] = [
        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ses:SendRawEmail","Resource":"*"}]}',
        CAST(strftime('%s', 'now') AS INTEGER) * 1000
      FROM credentials;`,
+  // Identity notification topics (Bounce, Complaint, Delivery) as JSON; NULL: none.
+  `ALTER TABLE identities ADD COLUMN notifications TEXT;`,
 ];

@@ -15,6 +15,7 @@ interface IdentityRow {
   dkim: string | null;
   mail_from: string | null;
   default_configuration_set: string | null;
+  notifications: string | null;
   created_at: number;
 }
 
@@ -34,10 +35,11 @@ const toIdentity = (row: IdentityRow): Identity => ({
   dkim: row.dkim === null ? null : JSON.parse(row.dkim),
   mailFrom: row.mail_from === null ? null : JSON.parse(row.mail_from),
   defaultConfigurationSet: row.default_configuration_set,
+  notifications: row.notifications === null ? {} : JSON.parse(row.notifications),
   createdAt: new Date(row.created_at),
 });
 
-const COLUMNS = 'status = @status, verified_by = @verifiedBy, verification_token = @verificationToken, pending_since = @pendingSince, last_checked_at = @lastCheckedAt, dkim = @dkim, mail_from = @mailFrom, default_configuration_set = @defaultConfigurationSet';
+const COLUMNS = 'status = @status, verified_by = @verifiedBy, verification_token = @verificationToken, pending_since = @pendingSince, last_checked_at = @lastCheckedAt, dkim = @dkim, mail_from = @mailFrom, default_configuration_set = @defaultConfigurationSet, notifications = @notifications';
 
 const toParameters = (identity: Identity) => ({
   accountId: identity.accountId,
@@ -51,6 +53,7 @@ const toParameters = (identity: Identity) => ({
   dkim: jsonOrNull(identity.dkim),
   mailFrom: jsonOrNull(identity.mailFrom),
   defaultConfigurationSet: identity.defaultConfigurationSet,
+  notifications: Object.keys(identity.notifications).length === 0 ? null : JSON.stringify(identity.notifications),
   createdAt: identity.createdAt.getTime(),
 });
 
@@ -58,11 +61,11 @@ export class SqliteIdentityStore implements IdentityStore {
   constructor(private readonly db: SqliteDatabase) {}
 
   async create(identity: NewIdentity): Promise<Identity> {
-    const created = { ...identity, createdAt: new Date() };
+    const created = { ...identity, notifications: identity.notifications ?? {}, createdAt: new Date() };
     try {
       prepared(this.db, 
-          `INSERT INTO identities (account_id, name, type, status, verified_by, verification_token, pending_since, last_checked_at, dkim, mail_from, default_configuration_set, created_at)
-           VALUES (@accountId, @name, @type, @status, @verifiedBy, @verificationToken, @pendingSince, @lastCheckedAt, @dkim, @mailFrom, @defaultConfigurationSet, @createdAt)`,
+          `INSERT INTO identities (account_id, name, type, status, verified_by, verification_token, pending_since, last_checked_at, dkim, mail_from, default_configuration_set, notifications, created_at)
+           VALUES (@accountId, @name, @type, @status, @verifiedBy, @verificationToken, @pendingSince, @lastCheckedAt, @dkim, @mailFrom, @defaultConfigurationSet, @notifications, @createdAt)`,
         )
         .run(toParameters(created));
     } catch (error) {

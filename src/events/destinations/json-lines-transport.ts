@@ -1,0 +1,71 @@
+import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { OutboundRecord, Transport } from './transport.js';
+
+export interface FileRotation {
+  /** A file that would grow past this many bytes is renamed to `.1` first (older ones move up to `.2` …). */
+  maxBytes: number;
+  /** Rotated files kept besides the current one; the oldest beyond this is removed. */
+  keep: number;
+}
+
+/**
+ * Appends records to a file, one JSON record per line (as SES follows each Firehose record with a newline), and
+ * fsyncs each batch before `send` resolves. Rotated by size: `events.jsonl` → `events.jsonl.1` → … `.keep`.
+ */
+export class JsonLinesTransport implements Transport {
+  private file: FileHandle | null = null;
+  private size = 0;
+
+  constructor(
+    private readonly path: string,
+    private readonly rotation: FileRotation,
+  ) {}
+
+  async send(records: readonly OutboundRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const lines = Buffer.from(records.map((record) => `${record.body}\n`).join(''), 'utf8');
+    let file = await this.open();
+    if (this.size > 0 && this.size + lines.length > this.rotation.maxBytes) {
+      await this.rotate();
+      file = await this.open();
+    }
+    try {
+      await file.write(lines);
+      await file.sync();
+      this.size += lines.length;
+    } catch (error) {
+      // Reopen next time: a partial write leaves the size unknown.
+      await this.close();
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    const file = this.file;
+    this.file = null;
+    await file?.close();
+  }
+
+  private async open(): Promise<FileHandle> {
+    if (this.file) return this.file;
+    await mkdir(dirname(this.path), { recursive: true });
+    this.file = await open(this.path, 'a', 0o640);
+    this.size = (await this.file.stat()).size;
+    return this.file;
+  }
+
+  private async rotate(): Promise<void> {
+    await this.close();
+    await rm(`${this.path}.${this.rotation.keep}`, { force: true });
+    for (let index = this.rotation.keep - 1; index >= 1; index--) {
+      await rename(`${this.path}.${index}`, `${this.path}.${index + 1}`).catch(ignoreMissing);
+    }
+    if (this.rotation.keep > 0) await rename(this.path, `${this.path}.1`);
+    else await rm(this.path, { force: true });
+  }
+}
+
+function ignoreMissing(error: NodeJS.ErrnoException): void {
+  if (error.code !== 'ENOENT') throw error;
+}
