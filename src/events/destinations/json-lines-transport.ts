@@ -11,7 +11,8 @@ export interface FileRotation {
 
 /**
  * Appends records to a file, one JSON record per line (as SES follows each Firehose record with a newline), and
- * fsyncs each batch before `send` resolves. Rotated by size: `events.jsonl` → `events.jsonl.1` → … `.keep`.
+ * fsyncs before `send` resolves. Rotated by size: a line that would take the file past maxBytes goes to a new file,
+ * the full one becoming `events.jsonl.1` (`.1` becomes `.2`, … up to `.keep`; the oldest is removed).
  */
 export class JsonLinesTransport implements Transport {
   private file: FileHandle | null = null;
@@ -24,19 +25,26 @@ export class JsonLinesTransport implements Transport {
 
   async send(records: readonly OutboundRecord[]): Promise<void> {
     if (records.length === 0) return;
-    const lines = Buffer.from(records.map((record) => `${record.body}\n`).join(''), 'utf8');
-    let file = await this.open();
-    if (this.size > 0 && this.size + lines.length > this.rotation.maxBytes) {
-      await this.rotate();
-      file = await this.open();
-    }
     try {
-      await file.write(lines);
-      await file.sync();
-      this.size += lines.length;
+      let file = await this.open();
+      let chunk: Buffer[] = [];
+      let chunkBytes = 0;
+      for (const record of records) {
+        const line = Buffer.from(`${record.body}\n`, 'utf8');
+        if (this.size + chunkBytes > 0 && this.size + chunkBytes + line.length > this.rotation.maxBytes) {
+          await this.write(file, chunk);
+          await this.rotate();
+          file = await this.open();
+          chunk = [];
+          chunkBytes = 0;
+        }
+        chunk.push(line);
+        chunkBytes += line.length;
+      }
+      await this.write(file, chunk);
     } catch (error) {
-      // Reopen next time: a partial write leaves the size unknown.
-      await this.close();
+      // Reopen next time: after a failed write the size is unknown.
+      await this.close().catch(() => undefined);
       throw error;
     }
   }
@@ -45,6 +53,15 @@ export class JsonLinesTransport implements Transport {
     const file = this.file;
     this.file = null;
     await file?.close();
+  }
+
+  /** Appends the lines and fsyncs: when send resolves, they are on disk. */
+  private async write(file: FileHandle, lines: Buffer[]): Promise<void> {
+    if (lines.length === 0) return;
+    const data = Buffer.concat(lines);
+    await file.write(data);
+    await file.sync();
+    this.size += data.length;
   }
 
   private async open(): Promise<FileHandle> {
