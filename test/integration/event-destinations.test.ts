@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventDestination } from '../../src/store/configuration-sets.js';
 import { SqliteControlStore } from '../../src/store/sqlite/sqlite-control-store.js';
-import { cliJson } from '../support/cli-runner.js';
+import { cli, cliJson } from '../support/cli-runner.js';
 import { startGatewayProcess, tempDir, type GatewayProcess } from '../support/gateway-process.js';
 import { appendEvents, bounceEvent, deliveryEvent, delayEvent, sendEvent, T0, testMessage } from '../support/mail-events.js';
 import { provisionCredential } from '../support/provision.js';
@@ -282,5 +282,32 @@ describe('JSON-lines file destination', () => {
     } finally {
       await gateway.stop();
     }
+  });
+});
+
+describe('configset event destination options', () => {
+  test('--event-destination-headers and --event-destination-enabled change one destination; re-giving a destination keeps its start', async () => {
+    const dataDir = tempDir();
+    await provisionCredential(dataDir, { accountId: ACCOUNT });
+    const update = (...args: string[]) => cliJson<{ EventDestinations: Array<Record<string, unknown>> }>(dataDir, 'configset', 'update', 'ConfigSet', '--account', ACCOUNT, ...args);
+    const created = await update('--event-destination', 'hooks:SEND,DELIVERY:https://hooks.example.com/ses?batchSize=50', '--event-destination', 'log:BOUNCE:file:/var/log/ses.jsonl', '--event-destination-headers', 'log=false');
+    assert.deepEqual(created.EventDestinations, [
+      { Name: 'hooks', Enabled: true, MatchingEventTypes: ['SEND', 'DELIVERY'], Target: 'https://hooks.example.com/ses?batchSize=50', IncludeOriginalHeaders: true },
+      { Name: 'log', Enabled: true, MatchingEventTypes: ['BOUNCE'], Target: 'file:/var/log/ses.jsonl', IncludeOriginalHeaders: false },
+    ]);
+    const store = SqliteControlStore.open(dataDir);
+    const startedAt = (await store.configurationSets.get(ACCOUNT, 'ConfigSet'))!.eventDestinations.map((entry) => entry.createdAt);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const disabled = await update('--event-destination-enabled', 'hooks=false');
+    assert.deepEqual(disabled.EventDestinations.map((entry) => [entry.Name, entry.Enabled, entry.IncludeOriginalHeaders]), [['hooks', false, true], ['log', true, false]]);
+    await update('--event-destination', 'hooks:SEND:https://hooks.example.com/other');
+    const after = (await store.configurationSets.get(ACCOUNT, 'ConfigSet'))!.eventDestinations;
+    await store.close();
+    assert.equal(after.length, 1);
+    assert.equal(after[0]!.createdAt, startedAt[0], 'the same destination, its cursor going on');
+    const bad = await cli(dataDir, 'configset', 'update', 'ConfigSet', '--account', ACCOUNT, '--event-destination', 'hooks:SEND:https://x.example/?batchSize=0');
+    assert.equal(bad.stderr, 'relaygate: event target https://x.example/?batchSize=0: batchSize must be a whole number from 1 to 1000\n');
+    const unknown = await cli(dataDir, 'configset', 'update', 'ConfigSet', '--account', ACCOUNT, '--event-destination-enabled', 'nope=true');
+    assert.equal(unknown.stderr, 'relaygate: --event-destination-enabled: the configuration set has no event destination nope\n');
   });
 });
