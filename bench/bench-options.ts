@@ -11,6 +11,8 @@ export interface BenchOptions {
   /** Install Postfix's missing tools with apt-get before the comparison. */
   install: boolean;
   json: boolean;
+  /** Run relaygate a second time with a webhook event destination taking Send and Delivery events of every message. */
+  events: boolean;
   /** How long delivery may make no progress before the undelivered messages count as lost. */
   drainTimeoutSeconds: number;
   /** Bound on the whole run, setup and teardown included. */
@@ -29,6 +31,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --install                       apt-get install what the Postfix comparison lacks (needs root)
   --drain-timeout SECONDS         give up on delivery after this long without progress (default 30)
   --timeout SECONDS               bound on the whole run (default 600)
+  --events                        run relaygate again with a webhook event destination taking Send + Delivery
+                                  events of every message (batches of 100 records), and compare
   --json                          print the result as JSON on stdout (progress goes to stderr)
   --help`;
 
@@ -48,6 +52,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
       'drain-timeout': { type: 'string' },
       timeout: { type: 'string' },
       json: { type: 'boolean' },
+      events: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -62,6 +67,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
     comparePostfix: values['compare-postfix'] ? true : values['no-compare-postfix'] ? false : null,
     install: values.install ?? false,
     json: values.json ?? false,
+    events: values.events ?? false,
     drainTimeoutSeconds: positiveInteger(values['drain-timeout'], 30, '--drain-timeout'),
     timeoutSeconds: positiveInteger(values.timeout, 600, '--timeout'),
   };

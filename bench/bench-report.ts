@@ -10,6 +10,8 @@ export interface BenchReport {
   postfixSkipped: string | null;
   /** relaygate's end-to-end delivered msg/s divided by Postfix's; null when either is missing. */
   ratio: number | null;
+  /** With --events: the records the webhook received (by event type) and delivered msg/s with events over without. */
+  events: { records: Record<string, number>; ratio: number | null } | null;
 }
 
 /** The end-to-end ratio, when both MTAs delivered everything they accepted. */
@@ -41,7 +43,12 @@ export function formatReport(report: BenchReport): string {
     '',
   ];
   const relaygate = report.results[0];
-  const postfix = report.results[1];
+  const postfix = report.results.find((result) => !result.mta.startsWith('relaygate'));
+  if (report.events) {
+    const received = Object.entries(report.events.records).map(([type, count]) => `${count} ${type}`).join(', ') || 'none';
+    lines.push(`events webhook received: ${received}`);
+    lines.push(`with events / without, delivered msg/s: ${report.events.ratio === null ? 'n/a' : report.events.ratio.toFixed(2)}`);
+  }
   if (report.ratio !== null) lines.push(`relaygate / Postfix, delivered msg/s end to end: ${report.ratio.toFixed(2)}`);
   else if (report.postfixSkipped) lines.push(`Postfix comparison skipped: ${report.postfixSkipped}`);
   else lines.push(`relaygate / Postfix ratio: n/a (${[relaygate, postfix].filter((result) => result && result.deliveredPerSecond === null).map((result) => result?.mta).join(' and ')} did not deliver every accepted message)`);

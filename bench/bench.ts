@@ -13,6 +13,7 @@ import { checkDkim, type DkimProbe } from './dkim-probe.js';
 import { measureMta, type MtaResult, type Workload } from './measure-mta.js';
 import type { MtaUnderTest } from './mta-under-test.js';
 import { startPostfixTarget } from './postfix-target.js';
+import { startEventReceiver } from './event-receiver.js';
 import { startRelaygate } from './relaygate-target.js';
 import { planTools } from './required-tools.js';
 import { startSmtpSink } from './smtp-sink-process.js';
@@ -27,6 +28,8 @@ const DKIM_SELECTOR = 'bench';
 const PROBE_DOMAIN = `probe.${DOMAIN}`;
 const PROBE_HOST = '127.0.0.3';
 const PROBE_TIMEOUT_MS = 30_000;
+/** Records per webhook envelope in the --events run: one signature per batch, as a high-volume destination would use. */
+const EVENTS_BATCH_SIZE = 100;
 
 const progress = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
@@ -118,6 +121,21 @@ async function runBench(options: BenchOptions, teardown: Teardown): Promise<Benc
   // Stopped before Postfix runs, so none of its late deliveries can be counted as Postfix's.
   await relaygate.stop();
 
+  let events: BenchReport['events'] = null;
+  if (options.events) {
+    const receiver = await startEventReceiver(EVENTS_BATCH_SIZE);
+    teardown.add('stop the events webhook', () => receiver.close());
+    progress('starting relaygate with a webhook event destination (Send, Delivery)');
+    const withEvents = await startRelaygate(workDir, { dnsServer: dns.address, mxPort: sink.port, senderDomain: DOMAIN, eventsWebhook: receiver.url });
+    teardown.add('stop relaygate with events', () => withEvents.stop());
+    const result = await measure(withEvents);
+    results.push(result);
+    // Send + Delivery for every accepted message and the DKIM probe, unless no record came for 3 s.
+    await waitForRecords(receiver, 2 * (result.accepted + 1), 3000);
+    await withEvents.stop();
+    events = { records: receiver.byType(), ratio: deliveredRatio(result, results[0]) };
+  }
+
   if (!postfixSkipped) {
     progress('starting Postfix and OpenDKIM');
     const postfix = await startPostfixTarget(workDir, { host: SINK_HOST, port: sink.port }, { [PROBE_DOMAIN]: `[${PROBE_HOST}]:${sink.port}` }, { domain: DOMAIN, selector: DKIM_SELECTOR });
@@ -131,8 +149,21 @@ async function runBench(options: BenchOptions, teardown: Teardown): Promise<Benc
     sink: `smtp-sink on ${SINK_HOST}:${sink.port}, the MX of ${DOMAIN} in a DNS server on ${dns.address} for relaygate, the relayhost for Postfix`,
     results,
     postfixSkipped,
-    ratio: deliveredRatio(results[0], results[1]),
+    ratio: deliveredRatio(results[0], results.find((result) => !result.mta.startsWith('relaygate'))),
+    events,
   };
+}
+
+async function waitForRecords(receiver: { records(): number }, expected: number, quietMs: number): Promise<void> {
+  let last = receiver.records();
+  let lastChange = Date.now();
+  while (receiver.records() < expected && Date.now() - lastChange < quietMs) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    if (receiver.records() !== last) {
+      last = receiver.records();
+      lastChange = Date.now();
+    }
+  }
 }
 
 // Exit explicitly: after a timeout the abandoned run may still hold sockets and timers open.

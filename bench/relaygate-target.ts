@@ -12,6 +12,8 @@ export interface RelaygateSetup {
   mxPort: number;
   /** The From domain, made a verified identity that signs with DKIM. */
   senderDomain: string;
+  /** A webhook for a configuration-set event destination taking Send and Delivery events of every message (the identity's default set). */
+  eventsWebhook?: string;
 }
 
 /**
@@ -20,7 +22,7 @@ export interface RelaygateSetup {
  * configuration that resolves MX hosts with the bench's DNS server and may deliver to loopback addresses.
  */
 export async function startRelaygate(workDir: string, setup: RelaygateSetup): Promise<MtaUnderTest> {
-  const dataDir = join(workDir, 'relaygate');
+  const dataDir = join(workDir, setup.eventsWebhook ? 'relaygate-events' : 'relaygate');
   mkdirSync(dataDir);
   const account = JSON.parse(await relaygateCli(dataDir, ['account', 'create', '--json'])) as { AccountId: string };
   const accountId = account.AccountId;
@@ -31,6 +33,10 @@ export async function startRelaygate(workDir: string, setup: RelaygateSetup): Pr
     DkimSelectors: string[];
     DnsRecords: Array<{ Name: string; Type: string; Value: string }>;
   };
+  if (setup.eventsWebhook) {
+    await relaygateCli(dataDir, ['configset', 'create', 'bench', '--account', accountId, '--event-destination', `webhook:SEND,DELIVERY:${setup.eventsWebhook}`]);
+    await relaygateCli(dataDir, ['identity', 'update', setup.senderDomain, '--account', accountId, '--default-configuration-set', 'bench']);
+  }
   const credential = JSON.parse(await relaygateCli(dataDir, ['credentials', 'create', '--account', accountId, '--json'])) as {
     SmtpUserName: string;
     SmtpPassword: string;
@@ -45,7 +51,7 @@ export async function startRelaygate(workDir: string, setup: RelaygateSetup): Pr
   const pid = gateway.child.pid as number;
   const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
   return {
-    name: `relaygate ${version}`,
+    name: `relaygate ${version}${setup.eventsWebhook ? ' + events webhook' : ''}`,
     port: gateway.starttlsPorts[0] as number,
     user: credential.SmtpUserName,
     password: credential.SmtpPassword,

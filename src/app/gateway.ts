@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { controlStoreDeliverySettings } from './control-store-delivery-settings.js';
+import { startEventPublishing, type EventPublishing } from './event-publishing.js';
 import { SmtpAuthenticator } from '../auth/smtp-authenticator.js';
 import { plaintextBlockList } from '../config/load.js';
 import { formatListener } from '../config/listen-spec.js';
@@ -63,9 +64,19 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
 
   const tls = await loadTlsMaterial(config.tls, config.dataDir, config.smtp.hostname, log);
   let listeners: RunningListener[];
+  let publishing: EventPublishing;
+  try {
+    publishing = await startEventPublishing(config, store, queue.events, tls, log);
+  } catch (error) {
+    queue.close();
+    await limiter.close();
+    await store.close();
+    throw error;
+  }
   try {
     listeners = await startListeners(config.listeners, config.defaultListeners, config.smtp, tls, handlers, log);
   } catch (error) {
+    await publishing.stop();
     queue.close();
     await limiter.close();
     await store.close();
@@ -97,6 +108,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       await delivery?.stop();
       await Promise.all(consumers.map((consumer) => consumer.stop()));
       await verifier.stop();
+      await publishing.stop();
       queue.close();
       await limiter.close();
       await store.close();

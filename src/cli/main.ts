@@ -9,6 +9,7 @@ import { accountCommand } from './commands/account-command.js';
 import { bounceRuleCommand } from './commands/bounce-rule-command.js';
 import { configsetCommand } from './commands/configset-command.js';
 import { credentialsCommand } from './commands/credentials-command.js';
+import { eventsCommand } from './commands/events-command.js';
 import { identityCommand } from './commands/identity-command.js';
 import { policyCommand } from './commands/policy-command.js';
 import { queueCommand } from './commands/queue-command.js';
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
     suppressionCommand(),
     statsCommand(),
     reputationCommand(),
+    eventsCommand(),
   ]) {
     program.addCommand(command.exitOverride());
   }

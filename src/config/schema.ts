@@ -1,3 +1,4 @@
+import type { EventsConfig } from './events-options.js';
 import type { VerificationConfig } from './verification-options.js';
 import type { ReputationConfig } from './reputation-options.js';
 
@@ -185,6 +186,7 @@ export interface GatewayConfig {
   delivery: DeliveryConfig;
   verification: VerificationConfig;
   reputation: ReputationConfig;
+  events: EventsConfig;
   log: LogConfig;
 }
 

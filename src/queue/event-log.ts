@@ -14,6 +14,15 @@ export interface EventLog {
   advance(consumer: string, seq: number): void;
   /** Events after the consumer's cursor. */
   backlog(consumer: string): number;
+  /**
+   * Registers a consumer that has no cursor yet at the first event of time `from` (ms) or later, so a consumer created
+   * today (an event destination added to a busy configuration set) does not replay the log's past; a no-op otherwise.
+   */
+  start(consumer: string, from: number): void;
+  /** The registered consumers and their cursors. */
+  consumers(): Array<{ consumer: string; seq: number }>;
+  /** Forgets a consumer (its destination was deleted), so its cursor no longer holds back pruning. */
+  drop(consumer: string): void;
   /** Calls `listener` after every commit that appended events (in this process). */
   onAppended(listener: () => void): void;
   /** Drops events that every registered consumer has passed and that are older than `before` (ms); returns how many. */

@@ -17,6 +17,9 @@ export class SqliteEventLog implements EventLog {
   private readonly countAfter;
   private readonly deleteBefore;
   private readonly appendAll;
+  private readonly startCursor;
+  private readonly selectCursors;
+  private readonly deleteCursor;
 
   constructor(db: SqliteDatabase) {
     this.insertEvent = db.prepare(
@@ -36,6 +39,14 @@ export class SqliteEventLog implements EventLog {
     this.deleteBefore = db.prepare(
       `DELETE FROM mail_events WHERE at < ? AND seq <= COALESCE((SELECT MIN(seq) FROM mail_event_cursors), 0)`,
     );
+    // Without an index on `at`, a scan: it runs once per new consumer.
+    this.startCursor = db.prepare(
+      `INSERT INTO mail_event_cursors (consumer, seq)
+       VALUES (@consumer, COALESCE((SELECT MIN(seq) FROM mail_events WHERE at >= @from) - 1, (SELECT MAX(seq) FROM mail_events), 0))
+       ON CONFLICT (consumer) DO NOTHING`,
+    );
+    this.selectCursors = db.prepare('SELECT consumer, seq FROM mail_event_cursors ORDER BY consumer');
+    this.deleteCursor = db.prepare('DELETE FROM mail_event_cursors WHERE consumer = ?');
     this.appendAll = db.transaction((events: readonly MailEvent[]) => this.appendWithin(events));
   }
 
@@ -68,6 +79,18 @@ export class SqliteEventLog implements EventLog {
 
   backlog(consumer: string): number {
     return this.countAfter.get(consumer) as number;
+  }
+
+  start(consumer: string, from: number): void {
+    this.startCursor.run({ consumer, from });
+  }
+
+  consumers(): Array<{ consumer: string; seq: number }> {
+    return this.selectCursors.all() as Array<{ consumer: string; seq: number }>;
+  }
+
+  drop(consumer: string): void {
+    this.deleteCursor.run(consumer);
   }
 
   onAppended(listener: () => void): void {

@@ -10,6 +10,10 @@ export interface EventDestination {
   eventTypes: string[];
   /** Where events go (webhook URL, file path, …); used by the events layer. */
   target: string;
+  /** Whether records carry the message's original headers (mail.headers, headersTruncated, commonHeaders); absent: true, as SES's records do. */
+  includeOriginalHeaders?: boolean;
+  /** When the destination was added (ms): it gets the events from then on. Absent (older sets): every event in the log. */
+  createdAt?: number;
 }
 
 export interface ConfigurationSet {

@@ -28,6 +28,20 @@ export interface IdentityMailFrom {
   pendingSince: number | null;
 }
 
+/** The notification types an identity can send to a topic (SES's SetIdentityNotificationTopic). */
+export type IdentityNotificationType = 'Bounce' | 'Complaint' | 'Delivery';
+
+/** Where one notification type of an identity goes, and whether it includes the message's original headers. */
+export interface IdentityNotificationTopic {
+  /** A webhook URL (or any event target: file:, amqp://, redis://). */
+  target: string;
+  includeOriginalHeaders: boolean;
+  /** When the topic was set (ms): notifications are sent for events from then on. */
+  since: number;
+}
+
+export type IdentityNotifications = Partial<Record<IdentityNotificationType, IdentityNotificationTopic>>;
+
 export interface Identity {
   accountId: string;
   /** A domain (lower case) or an email address (local part as given). */
@@ -46,10 +60,12 @@ export interface Identity {
   defaultConfigurationSet: string | null;
   /** Whether bounce and complaint reports about mail sent as this identity go back by email (SES: on by default). */
   feedbackForwarding: boolean;
+  /** Bounce, Complaint and Delivery notification topics (none: SES's default, feedback by email only). */
+  notifications: IdentityNotifications;
   createdAt: Date;
 }
 
-export type NewIdentity = Omit<Identity, 'createdAt' | 'feedbackForwarding'> & Partial<Pick<Identity, 'feedbackForwarding'>>;
+export type NewIdentity = Omit<Identity, 'createdAt' | 'feedbackForwarding' | 'notifications'> & Partial<Pick<Identity, 'feedbackForwarding' | 'notifications'>>;
 
 export interface IdentityStore {
   create(identity: NewIdentity): Promise<Identity>;

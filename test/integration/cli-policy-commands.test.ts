@@ -87,7 +87,7 @@ describe('identity, configset, policy and quota commands', () => {
     ) as Record<string, unknown>;
     assert.deepEqual(
       { tls: created.TlsPolicy, reasons: created.SuppressedReasons, destinations: created.EventDestinations, sending: created.SendingEnabled },
-      { tls: 'Require', reasons: ['BOUNCE', 'COMPLAINT'], destinations: [{ Name: 'hooks', Enabled: true, MatchingEventTypes: ['SEND', 'BOUNCE'], Target: 'https://example.com/events' }], sending: true },
+      { tls: 'Require', reasons: ['BOUNCE', 'COMPLAINT'], destinations: [{ Name: 'hooks', Enabled: true, MatchingEventTypes: ['SEND', 'BOUNCE'], Target: 'https://example.com/events', IncludeOriginalHeaders: true }], sending: true },
     );
     await fails(['configset', 'create', 'bad name', '--account', ACCOUNT], `configuration set name "bad name" must be 1-64 letters, digits, '-' or '_'`);
     await fails(['configset', 'create', 'x', '--account', ACCOUNT, '--tls-policy', 'maybe'], '--tls-policy must be Require or Optional, got "maybe"');

@@ -42,7 +42,9 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
   const args = [RELAYGATE_BIN, '--data-dir', dataDir];
   // Delivery stays off unless a test configures it: accepted test mail must not go anywhere, and tests that look at
   // the spool must not see delivery remove it.
-  const config = { ...options.config, delivery: options.config?.delivery ?? { enabled: false } };
+  // The certificate listener of event publishing on a free port, so gateways of parallel tests do not collide.
+  const events = { httpListen: '127.0.0.1:0', ...(options.config?.events as Record<string, unknown> | undefined) };
+  const config = { ...options.config, delivery: options.config?.delivery ?? { enabled: false }, events };
   const path = join(dataDir, 'relaygate.yaml');
   writeFileSync(path, stringify(config));
   args.push('--config', path);

@@ -2,7 +2,17 @@ import { Command } from 'commander';
 import type { GatewayConfig } from '../../config/schema.js';
 import type { ConfigurationSet, EventDestination, TlsPolicy } from '../../store/configuration-sets.js';
 import { NotFoundError } from '../../store/control-store.js';
+import { checkTarget } from '../../events/destinations/create-transport.js';
 import { output, parseBoolean, parseSuppressedReasons, table, UsageError, withControlStore } from '../cli-context.js';
+
+/** A target the events layer cannot take is a mistake on the command line. */
+export function checkOperatorTarget(target: string): void {
+  try {
+    checkTarget(target);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
 
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const EVENT_TYPES = ['SEND', 'REJECT', 'BOUNCE', 'COMPLAINT', 'DELIVERY', 'OPEN', 'CLICK', 'RENDERING_FAILURE', 'DELIVERY_DELAY', 'SUBSCRIPTION'];
@@ -14,6 +24,8 @@ interface SetOptions {
   sendingPool?: string;
   suppressedReasons?: string;
   eventDestination?: string[];
+  eventDestinationHeaders?: string[];
+  eventDestinationEnabled?: string[];
   json?: boolean;
 }
 
@@ -31,6 +43,7 @@ const configurationSetJson = (set: ConfigurationSet) => ({
     Enabled: destination.enabled,
     MatchingEventTypes: destination.eventTypes,
     Target: destination.target,
+    IncludeOriginalHeaders: destination.includeOriginalHeaders ?? true,
   })),
   CreatedAt: set.createdAt.toISOString(),
 });
@@ -47,11 +60,41 @@ function parseEventDestination(spec: string): EventDestination {
   const unknown = eventTypes.filter((type) => !EVENT_TYPES.includes(type));
   if (unknown.length > 0) throw new UsageError(`unknown event type ${unknown.join(', ')}; use ${EVENT_TYPES.join(', ')}`);
   if (!target) throw new UsageError(`event destination ${name} needs a target`);
-  return { name, enabled: true, eventTypes, target };
+  checkOperatorTarget(target);
+  return { name, enabled: true, eventTypes, target, includeOriginalHeaders: true, createdAt: Date.now() };
+}
+
+/** `NAME=true|false` options that change one destination's flag. */
+function applyDestinationFlags(destinations: EventDestination[], specs: string[], option: string, apply: (destination: EventDestination, value: boolean) => EventDestination): EventDestination[] {
+  let result = destinations;
+  for (const spec of specs) {
+    const equals = spec.lastIndexOf('=');
+    const name = equals === -1 ? '' : spec.slice(0, equals);
+    if (!name) throw new UsageError(`${option} "${spec}" is not NAME=true|false`);
+    const value = parseBoolean(spec.slice(equals + 1), option);
+    if (!result.some((destination) => destination.name === name)) throw new UsageError(`${option}: the configuration set has no event destination ${name}`);
+    result = result.map((destination) => (destination.name === name ? apply(destination, value) : destination));
+  }
+  return result;
+}
+
+/** The destinations the options give (or the set's current ones), a re-given destination keeping its start time and cursor. */
+function eventDestinations(options: SetOptions, current: readonly EventDestination[]): EventDestination[] | undefined {
+  if (options.eventDestination === undefined && options.eventDestinationHeaders === undefined && options.eventDestinationEnabled === undefined) return undefined;
+  let destinations = options.eventDestination?.map(parseEventDestination) ?? [...current];
+  const names = destinations.map((destination) => destination.name);
+  const repeated = names.find((name, index) => names.indexOf(name) !== index);
+  if (repeated) throw new UsageError(`event destination ${repeated} is given twice`);
+  destinations = destinations.map((destination) => {
+    const before = current.find((existing) => existing.name === destination.name);
+    return before?.createdAt === undefined ? destination : { ...destination, createdAt: before.createdAt };
+  });
+  destinations = applyDestinationFlags(destinations, options.eventDestinationHeaders ?? [], '--event-destination-headers', (destination, value) => ({ ...destination, includeOriginalHeaders: value }));
+  return applyDestinationFlags(destinations, options.eventDestinationEnabled ?? [], '--event-destination-enabled', (destination, value) => ({ ...destination, enabled: value }));
 }
 
 /** The settings given on the command line, checked; options left out are not in the result. */
-function settings(options: SetOptions, config: GatewayConfig): Partial<ConfigurationSet> {
+function settings(options: SetOptions, config: GatewayConfig, current: readonly EventDestination[] = []): Partial<ConfigurationSet> {
   const result: Partial<ConfigurationSet> = {};
   if (options.sendingEnabled !== undefined) result.sendingEnabled = parseBoolean(options.sendingEnabled, '--sending-enabled');
   if (options.tlsPolicy !== undefined) {
@@ -68,7 +111,8 @@ function settings(options: SetOptions, config: GatewayConfig): Partial<Configura
   if (options.suppressedReasons !== undefined) {
     result.suppressedReasons = options.suppressedReasons === 'account' ? null : parseSuppressedReasons(options.suppressedReasons, '--suppressed-reasons', ', or account');
   }
-  if (options.eventDestination !== undefined) result.eventDestinations = options.eventDestination.map(parseEventDestination);
+  const destinations = eventDestinations(options, current);
+  if (destinations !== undefined) result.eventDestinations = destinations;
   return result;
 }
 
@@ -79,7 +123,9 @@ function withSetOptions(command: Command): Command {
     .option('--tls-policy <policy>', 'Require (never deliver without TLS) or Optional (opportunistic TLS)')
     .option('--sending-pool <pool>', 'IP pool from delivery.pools; "none" for the default pool')
     .option('--suppressed-reasons <reasons>', "which feedback adds recipients to the account's suppression list for this set: BOUNCE, COMPLAINT, both (comma-separated), none, or account (the account's setting; the default)")
-    .option('--event-destination <NAME:TYPES:TARGET>', 'event destination, repeatable, e.g. hooks:SEND,BOUNCE:https://example.com/events', collect)
+    .option('--event-destination <NAME:TYPES:TARGET>', 'event destination, repeatable (replaces the set\'s destinations), e.g. hooks:SEND,BOUNCE:https://example.com/events or log:SEND,DELIVERY:file:/var/log/ses-events.jsonl', collect)
+    .option('--event-destination-headers <NAME=BOOLEAN>', "whether that destination's records include the original headers (default true), repeatable", collect)
+    .option('--event-destination-enabled <NAME=BOOLEAN>', 'enable or disable that destination (a disabled one skips events), repeatable', collect)
     .option('--json', 'print JSON');
 }
 
@@ -108,7 +154,11 @@ export function configsetCommand(): Command {
 
   withSetOptions(command.command('update').description('change a configuration set (e.g. --sending-enabled false pauses it)').argument('<name>')).action(
     async (name: string, options: SetOptions, self: Command) => {
-      const set = await withControlStore(self, (store, config) => store.configurationSets.update(options.account, name, settings(options, config)));
+      const set = await withControlStore(self, async (store, config) => {
+        const current = await store.configurationSets.get(options.account, name);
+        if (!current) throw new NotFoundError(`configuration set ${name}`);
+        return store.configurationSets.update(options.account, name, settings(options, config, current.eventDestinations));
+      });
       output(options.json, configurationSetJson(set), () => `updated configuration set ${set.name}`);
     },
   );

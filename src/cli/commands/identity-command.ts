@@ -10,10 +10,49 @@ import { createLogger } from '../../log/logger.js';
 import { identityArn } from '../../policy/iam/index.js';
 import type { GatewayConfig } from '../../config/schema.js';
 import { NotFoundError, type ControlStore } from '../../store/control-store.js';
-import type { Identity, MailFromBehavior } from '../../store/identities.js';
+import type { Identity, IdentityNotifications, IdentityNotificationType, MailFromBehavior } from '../../store/identities.js';
+import { describeTarget } from '../../events/destinations/create-transport.js';
 import { output, parseBoolean, table, UsageError, withControlStore } from '../cli-context.js';
+import { checkOperatorTarget } from './configset-command.js';
+
+const NOTIFICATION_TYPES: readonly IdentityNotificationType[] = ['Bounce', 'Complaint', 'Delivery'];
+
+/** `TYPE=VALUE` of --notification and --notification-headers; the type case-insensitively. */
+function notificationSpec(spec: string, option: string): [IdentityNotificationType, string] {
+  const equals = spec.indexOf('=');
+  const type = NOTIFICATION_TYPES.find((candidate) => candidate.toLowerCase() === spec.slice(0, Math.max(equals, 0)).toLowerCase());
+  if (!type) throw new UsageError(`${option} "${spec}" is not TYPE=VALUE with TYPE Bounce, Complaint or Delivery`);
+  return [type, spec.slice(equals + 1)];
+}
+
+/** The identity's topics after --notification TYPE=TARGET|none and --notification-headers TYPE=BOOLEAN. */
+function notificationChanges(current: IdentityNotifications, topics: string[], headers: string[]): IdentityNotifications {
+  const next: IdentityNotifications = { ...current };
+  for (const spec of topics) {
+    const [type, target] = notificationSpec(spec, '--notification');
+    if (target === 'none') delete next[type];
+    else {
+      checkOperatorTarget(target);
+      next[type] = { target, includeOriginalHeaders: next[type]?.includeOriginalHeaders ?? false, since: next[type]?.target === target ? next[type]!.since : Date.now() };
+    }
+  }
+  for (const spec of headers) {
+    const [type, value] = notificationSpec(spec, '--notification-headers');
+    const topic = next[type];
+    if (!topic) throw new UsageError(`--notification-headers ${type}: set a ${type} topic first (--notification ${type}=URL)`);
+    next[type] = { ...topic, includeOriginalHeaders: parseBoolean(value, '--notification-headers') };
+  }
+  return next;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 const MAIL_FROM_BEHAVIORS: readonly MailFromBehavior[] = ['UseDefaultValue', 'RejectMessage'];
+
+const topicOf = (identity: Identity, type: IdentityNotificationType): string | null => {
+  const topic = identity.notifications[type];
+  return topic ? describeTarget(topic.target) : null;
+};
 
 function identityJson(identity: Identity, config: GatewayConfig) {
   return {
@@ -31,6 +70,12 @@ function identityJson(identity: Identity, config: GatewayConfig) {
     BehaviorOnMxFailure: identity.mailFrom?.behaviorOnMxFailure ?? null,
     DefaultConfigurationSet: identity.defaultConfigurationSet,
     FeedbackForwardingEnabled: identity.feedbackForwarding,
+    BounceTopic: topicOf(identity, 'Bounce'),
+    ComplaintTopic: topicOf(identity, 'Complaint'),
+    DeliveryTopic: topicOf(identity, 'Delivery'),
+    HeadersInBounceNotificationsEnabled: identity.notifications.Bounce?.includeOriginalHeaders ?? false,
+    HeadersInComplaintNotificationsEnabled: identity.notifications.Complaint?.includeOriginalHeaders ?? false,
+    HeadersInDeliveryNotificationsEnabled: identity.notifications.Delivery?.includeOriginalHeaders ?? false,
     LastCheckedAt: identity.lastCheckedAt?.toISOString() ?? null,
     DnsRecords: identityDnsRecords(identity, mailFromTargets(config)).map((record) => ({ Name: record.name, Type: record.type, Value: record.value, Purpose: record.purpose })),
   };
@@ -169,13 +214,15 @@ export function identityCommand(): Command {
       });
     });
 
-  onIdentity(command, 'update', "change an identity's DKIM signing, custom MAIL FROM domain, default configuration set or email feedback forwarding")
+  onIdentity(command, 'update', "change an identity's DKIM signing, custom MAIL FROM domain, default configuration set, notification topics or email feedback forwarding")
     .option('--dkim-signing <boolean>', 'enable or disable DKIM signing')
     .option('--mail-from <domain>', 'custom MAIL FROM domain; "none" removes it')
     .option('--mail-from-mx-failure <behavior>', 'UseDefaultValue or RejectMessage')
     .option('--default-configuration-set <name>', 'default configuration set; "none" removes it')
     .option('--feedback-forwarding <boolean>', 'email bounce and complaint reports to the sender (default true, as SES)')
-    .action(async (name: string, options: Record<string, string | boolean | undefined>, self: Command) => {
+    .option('--notification <TYPE=TARGET>', 'Bounce, Complaint or Delivery notifications to a webhook URL (or file:/path); TYPE=none removes it; repeatable', collect)
+    .option('--notification-headers <TYPE=BOOLEAN>', 'whether that type of notification includes the original headers (default false); repeatable', collect)
+    .action(async (name: string, options: Record<string, string | string[] | boolean | undefined>, self: Command) => {
       await withControlStore(self, async (store, config) => {
         const identity = await requireIdentity(store, options.account as string, name);
         const changes: Partial<Identity> = {};
@@ -199,6 +246,9 @@ export function identityCommand(): Command {
           changes.defaultConfigurationSet = defaultSet;
         }
         if (options.feedbackForwarding !== undefined) changes.feedbackForwarding = parseBoolean(options.feedbackForwarding as string, '--feedback-forwarding');
+        if (options.notification !== undefined || options.notificationHeaders !== undefined) {
+          changes.notifications = notificationChanges(identity.notifications, (options.notification as string[] | undefined) ?? [], (options.notificationHeaders as string[] | undefined) ?? []);
+        }
         const updated = await store.identities.update(identity.accountId, identity.name, changes);
         output(options.json as boolean | undefined, identityJson(updated, config), () => identityText(updated, config));
       });

@@ -1,4 +1,5 @@
 import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
+import { describeTarget } from './create-transport.js';
 import type { OutboundRecord, Transport } from './transport.js';
 
 /** The parameters of an `amqp://` target that are relaygate's, not the broker connection's. */
@@ -18,16 +19,10 @@ export function parseAmqpTarget(url: URL): AmqpTarget {
   for (const parameter of TARGET_PARAMETERS) connectUrl.searchParams.delete(parameter);
   const exchange = url.searchParams.get('exchange');
   const queue = url.searchParams.get('queue');
-  if (!exchange && !queue) throw new Error(`AMQP destination ${redacted(url)} needs ?exchange=NAME (with &routingKey=KEY) or ?queue=NAME`);
+  if (!exchange && !queue) throw new Error('an AMQP destination needs ?exchange=NAME (with &routingKey=KEY) or ?queue=NAME');
   return { connectUrl: connectUrl.toString(), exchange, routingKey: url.searchParams.get('routingKey') ?? '', queue };
 }
 
-/** The target without its password, for messages and logs. */
-function redacted(url: URL): string {
-  const copy = new URL(url);
-  if (copy.password) copy.password = '***';
-  return copy.toString();
-}
 
 /**
  * Publishes records to RabbitMQ (or any AMQP 0-9-1 broker) as persistent messages on a confirm channel: `send`
@@ -60,7 +55,7 @@ export function createAmqpTransport(url: URL): Transport {
       }
     })().catch((error: unknown) => {
       forget();
-      throw new Error(`AMQP destination ${redacted(url)}: ${(error as Error).message}`);
+      throw new Error(`AMQP destination ${describeTarget(url.toString())}: ${(error as Error).message}`);
     }));
 
   return {
@@ -83,7 +78,7 @@ export function createAmqpTransport(url: URL): Transport {
         await channel.waitForConfirms();
       } catch (error) {
         forget();
-        throw new Error(`AMQP destination ${redacted(url)}: ${(error as Error).message}`);
+        throw new Error(`AMQP destination ${describeTarget(url.toString())}: ${(error as Error).message}`);
       }
     },
     async close() {

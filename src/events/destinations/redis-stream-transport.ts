@@ -13,9 +13,9 @@ interface RedisStreamTarget {
 /** Reads `redis://[:password@]host:6379/db?stream=KEY[&maxlen=N]`. */
 export function parseRedisStreamTarget(url: URL): RedisStreamTarget {
   const stream = url.searchParams.get('stream');
-  if (!stream) throw new Error(`Redis stream destination redis://${url.host}${url.pathname} needs ?stream=KEY`);
+  if (!stream) throw new Error('a Redis stream destination needs ?stream=KEY');
   const maxLength = Number(url.searchParams.get('maxlen') ?? 0);
-  if (!Number.isSafeInteger(maxLength) || maxLength < 0) throw new Error(`Redis stream destination: maxlen must be a whole number, got "${url.searchParams.get('maxlen')}"`);
+  if (!Number.isSafeInteger(maxLength) || maxLength < 0) throw new Error(`maxlen must be a whole number, got "${url.searchParams.get('maxlen')}"`);
   return { stream, maxLength };
 }
 

@@ -79,4 +79,6 @@ export const CONTROL_MIGRATIONS: readonly string[] = [
    UPDATE configuration_sets SET suppressed_reasons = 'null' WHERE suppressed_reasons = '[]';`,
   // Email feedback forwarding per identity (SES's SetIdentityFeedbackForwardingEnabled), on by default.
   `ALTER TABLE identities ADD COLUMN feedback_forwarding INTEGER NOT NULL DEFAULT 1;`,
+  // Identity notification topics (Bounce, Complaint, Delivery) as JSON; NULL: none.
+  `ALTER TABLE identities ADD COLUMN notifications TEXT;`,
 ];

@@ -16,6 +16,7 @@ interface IdentityRow {
   mail_from: string | null;
   default_configuration_set: string | null;
   feedback_forwarding: number;
+  notifications: string | null;
   created_at: number;
 }
 
@@ -36,10 +37,11 @@ const toIdentity = (row: IdentityRow): Identity => ({
   mailFrom: row.mail_from === null ? null : JSON.parse(row.mail_from),
   defaultConfigurationSet: row.default_configuration_set,
   feedbackForwarding: row.feedback_forwarding === 1,
+  notifications: row.notifications === null ? {} : JSON.parse(row.notifications),
   createdAt: new Date(row.created_at),
 });
 
-const COLUMNS = 'status = @status, verified_by = @verifiedBy, verification_token = @verificationToken, pending_since = @pendingSince, last_checked_at = @lastCheckedAt, dkim = @dkim, mail_from = @mailFrom, default_configuration_set = @defaultConfigurationSet, feedback_forwarding = @feedbackForwarding';
+const COLUMNS = 'status = @status, verified_by = @verifiedBy, verification_token = @verificationToken, pending_since = @pendingSince, last_checked_at = @lastCheckedAt, dkim = @dkim, mail_from = @mailFrom, default_configuration_set = @defaultConfigurationSet, feedback_forwarding = @feedbackForwarding, notifications = @notifications';
 
 const toParameters = (identity: Identity) => ({
   accountId: identity.accountId,
@@ -54,6 +56,7 @@ const toParameters = (identity: Identity) => ({
   mailFrom: jsonOrNull(identity.mailFrom),
   defaultConfigurationSet: identity.defaultConfigurationSet,
   feedbackForwarding: identity.feedbackForwarding ? 1 : 0,
+  notifications: Object.keys(identity.notifications).length === 0 ? null : JSON.stringify(identity.notifications),
   createdAt: identity.createdAt.getTime(),
 });
 
@@ -61,11 +64,11 @@ export class SqliteIdentityStore implements IdentityStore {
   constructor(private readonly db: SqliteDatabase) {}
 
   async create(identity: NewIdentity): Promise<Identity> {
-    const created: Identity = { feedbackForwarding: true, ...identity, createdAt: new Date() };
+    const created: Identity = { feedbackForwarding: true, ...identity, notifications: identity.notifications ?? {}, createdAt: new Date() };
     try {
       prepared(this.db, 
-          `INSERT INTO identities (account_id, name, type, status, verified_by, verification_token, pending_since, last_checked_at, dkim, mail_from, default_configuration_set, feedback_forwarding, created_at)
-           VALUES (@accountId, @name, @type, @status, @verifiedBy, @verificationToken, @pendingSince, @lastCheckedAt, @dkim, @mailFrom, @defaultConfigurationSet, @feedbackForwarding, @createdAt)`,
+          `INSERT INTO identities (account_id, name, type, status, verified_by, verification_token, pending_since, last_checked_at, dkim, mail_from, default_configuration_set, feedback_forwarding, notifications, created_at)
+           VALUES (@accountId, @name, @type, @status, @verifiedBy, @verificationToken, @pendingSince, @lastCheckedAt, @dkim, @mailFrom, @defaultConfigurationSet, @feedbackForwarding, @notifications, @createdAt)`,
         )
         .run(toParameters(created));
     } catch (error) {
