@@ -5,6 +5,7 @@ import { resolveDomainIdentity } from '../identity/identity-resolver.js';
 import type { ControlStore } from '../store/control-store.js';
 import type { ConfigurationSet } from '../store/configuration-sets.js';
 import type { Identity } from '../store/identities.js';
+import { effectiveSuppressedReasons } from '../store/suppression.js';
 
 /**
  * How long a looked-up identity or configuration set is reused: every message of a burst asks for the same
@@ -37,6 +38,12 @@ export function controlStoreDeliverySettings(store: ControlStore): DeliverySetti
       const mailFrom = (await domainIdentity(accountId, fromDomain))?.mailFrom;
       // The engine checks the domain's MX when it sends and applies behaviorOnMxFailure.
       return mailFrom ? { domain: mailFrom.domain, behaviorOnMxFailure: mailFrom.behaviorOnMxFailure } : null;
+    },
+    async suppressedRecipients(accountId, configurationSet, recipients) {
+      const set = configurationSet ? await sets.get(`${accountId}\0${configurationSet}`, () => store.configurationSets.get(accountId, configurationSet)) : null;
+      const reasons = await effectiveSuppressedReasons(store.suppression, accountId, set);
+      // The list itself is read every time: an address added a moment ago must not get mail.
+      return reasons.length === 0 ? new Set() : store.suppression.suppressed(accountId, recipients);
     },
   };
 }

@@ -4,13 +4,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/schema.js';
 import { messageForEvents, producesEvents } from '../events/producers/message-for-events.js';
+import type { MailEvent } from '../events/mail-event.js';
+import { SIMULATOR_DOMAIN } from '../message/addresses.js';
 import { publicKeyFromPrivate, type DkimSigner } from '../message/dkim/index.js';
 import type { ClaimedBatch, ClaimedDelivery, MessageForDelivery } from '../queue/delivery-records.js';
 import type { QueueStore } from '../queue/queue-store.js';
 import { watchQueueWakeup } from '../queue/queue-wakeup.js';
 import type { Spool } from '../queue/spool.js';
 import { defaultBounceRules, type BounceRule, type ReplyStage } from './bounce/index.js';
-import { deliveryResult, type AttemptContext } from './delivery-result.js';
+import { classifiedResult, deliveryResult, type AttemptContext } from './delivery-result.js';
+import { ACCOUNT_SUPPRESSION } from './account-suppression.js';
+import { simulatedComplaint, simulatedReply } from './simulator/mailbox-simulator.js';
 import type { DeliverySettings } from './delivery-settings.js';
 import { DestinationThrottle } from './destination-throttle.js';
 import { ExpiringMemo } from './expiring-memo.js';
@@ -274,7 +278,10 @@ export class DeliveryEngine implements TransactionRunner {
     if (message && (message.holding -= count) <= 0) this.messages.delete(messageId);
   }
 
-  private async route(message: InFlightMessage, domain: string, deliveries: ClaimedDelivery[]): Promise<void> {
+  private async route(message: InFlightMessage, domain: string, claimed: ClaimedDelivery[]): Promise<void> {
+    if (domain === SIMULATOR_DOMAIN) return this.simulate(message.row, claimed);
+    const deliveries = await this.withoutSuppressed(message.row, claimed);
+    if (deliveries.length === 0) return;
     let prepared: PreparedMessage;
     try {
       prepared = await message.prepared;
@@ -415,10 +422,44 @@ export class DeliveryEngine implements TransactionRunner {
     this.letGo(row.id, deliveries.length);
   }
 
-  /** Hands one attempt's results to the recorder with the events they cause (Delivery, Bounce, DeliveryDelay), written in one commit. */
-  private record(row: MessageForDelivery, recorded: ResultWithReply[], attempt: Omit<AttemptEventFacts, 'expiresAt'>): void {
+  /**
+   * The mailbox simulator: every recipient gets its scenario's result at once, without DNS or a connection, and
+   * complaint@ a Complaint besides its Delivery (ooto@'s automatic reply follows from its Delivery event).
+   */
+  private simulate(row: MessageForDelivery, deliveries: ClaimedDelivery[]): void {
+    const context = this.attemptContext(row, this.now(), null, null, null);
+    const recorded = deliveries.map((delivery) => {
+      const simulated = simulatedReply(delivery.recipient);
+      return { recipient: delivery.recipient, stage: 'data' as const, scenario: simulated.scenario, ...classifiedResult(delivery, simulated.reply, simulated.classification, context) };
+    });
+    const complained = recorded.filter((item) => item.scenario === 'complaint').map((item) => item.recipient);
+    const complaints =
+      complained.length > 0 && producesEvents(row)
+        ? [simulatedComplaint(messageForEvents(row, complained), complained, context.at)]
+        : [];
+    this.record(row, recorded, { remoteMtaIp: null, outgoingIp: null }, complaints);
+    this.letGo(row.id, deliveries.length);
+    this.log.info({ messageId: row.id, recipients: deliveries.length, scenarios: recorded.map((item) => item.scenario) }, 'delivery attempt: mailbox simulator');
+  }
+
+  /** Records the recipients on the account's suppression list as bounced (Permanent/OnAccountSuppressionList) and returns the others. */
+  private async withoutSuppressed(row: MessageForDelivery, deliveries: ClaimedDelivery[]): Promise<ClaimedDelivery[]> {
+    if (!producesEvents(row)) return deliveries;
+    const suppressed = await this.deps.settings.suppressedRecipients(row.accountId, row.metadata.configurationSet, deliveries.map((delivery) => delivery.recipient));
+    if (suppressed.size === 0) return deliveries;
+    const context = this.attemptContext(row, this.now(), null, null, null);
+    const listed = deliveries.filter((delivery) => suppressed.has(delivery.recipient));
+    const recorded = listed.map((delivery) => ({ recipient: delivery.recipient, stage: 'rcpt' as const, ...classifiedResult(delivery, ACCOUNT_SUPPRESSION.reply, ACCOUNT_SUPPRESSION.classification, context) }));
+    this.record(row, recorded, { remoteMtaIp: null, outgoingIp: null });
+    this.letGo(row.id, listed.length);
+    this.log.info({ messageId: row.id, recipients: listed.length }, 'delivery attempt: recipients on the suppression list');
+    return deliveries.filter((delivery) => !suppressed.has(delivery.recipient));
+  }
+
+  /** Hands one attempt's results to the recorder with the events they cause (Delivery, Bounce, DeliveryDelay, and any `extra`), written in one commit. */
+  private record(row: MessageForDelivery, recorded: ResultWithReply[], attempt: Omit<AttemptEventFacts, 'expiresAt'>, extra: MailEvent[] = []): void {
     const events = producesEvents(row)
-      ? resultEvents(messageForEvents(row, recorded.map((item) => item.recipient)), recorded, { ...attempt, expiresAt: row.receivedAt + this.policy.lifetimeMs })
+      ? [...resultEvents(messageForEvents(row, recorded.map((item) => item.recipient)), recorded, { ...attempt, expiresAt: row.receivedAt + this.policy.lifetimeMs }), ...extra]
       : [];
     this.recorder.results(recorded.map((item) => item.result), events);
   }

@@ -21,7 +21,11 @@ export interface AttemptContext {
  * lifetime is over; otherwise queued again for the retry schedule's next attempt.
  */
 export function deliveryResult(delivery: ClaimedDelivery, reply: string, stage: ReplyStage, context: AttemptContext): { result: DeliveryResult; classification: Classification } {
-  const classification = classifySmtpReply(reply, { stage }, context.rules);
+  return classifiedResult(delivery, reply, classifySmtpReply(reply, { stage }, context.rules), context);
+}
+
+/** The recorded result of a reply whose classification is already known (the mailbox simulator, the suppression list). */
+export function classifiedResult(delivery: ClaimedDelivery, reply: string, classification: Classification, context: AttemptContext): { result: DeliveryResult; classification: Classification } {
   const base = {
     deliveryId: delivery.id,
     messageId: delivery.messageId,

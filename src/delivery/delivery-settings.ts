@@ -24,6 +24,8 @@ export interface DeliverySettings {
   configurationSet(accountId: string, name: string): Promise<ConfigurationSetDelivery | null>;
   /** The custom MAIL FROM of the same identity as dkimSigners. */
   customMailFrom(identityAccountId: string, fromDomain: string): Promise<CustomMailFrom | null>;
+  /** Which recipients are on the sending account's suppression list, where the list applies to mail sent with that configuration set. */
+  suppressedRecipients(accountId: string, configurationSet: string | null, recipients: readonly string[]): Promise<Set<string>>;
 }
 
 export interface StaticDeliverySettings {
@@ -41,5 +43,6 @@ export function staticDeliverySettings(settings: StaticDeliverySettings = {}): D
     dkimSigners: async (_accountId, fromDomain) => settings.dkimSigners?.[fromDomain] ?? [],
     configurationSet: async (_accountId, name) => settings.configurationSets?.[name] ?? null,
     customMailFrom: async (_accountId, fromDomain) => settings.customMailFrom?.[fromDomain] ?? null,
+    suppressedRecipients: async () => new Set(),
   };
 }

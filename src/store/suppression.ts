@@ -1,4 +1,4 @@
-import type { SuppressionReason } from './configuration-sets.js';
+import type { ConfigurationSet, SuppressionReason } from './configuration-sets.js';
 
 /** One address on an account's suppression list (SES's SuppressedDestination). */
 export interface SuppressedDestination {
@@ -50,3 +50,11 @@ export interface SuppressionStore {
 
 /** The suppression list's key for an address. */
 export const suppressionKey = (emailAddress: string): string => emailAddress.trim().toLowerCase();
+
+/**
+ * The reasons that apply to mail of an account sent with a configuration set: the set's own when it has them (an
+ * empty list turns the list off for it), else the account's. No reasons: the list neither grows nor blocks.
+ */
+export async function effectiveSuppressedReasons(suppression: SuppressionStore, accountId: string, set: Pick<ConfigurationSet, 'suppressedReasons'> | null): Promise<SuppressionReason[]> {
+  return set?.suppressedReasons ?? suppression.reasons(accountId);
+}

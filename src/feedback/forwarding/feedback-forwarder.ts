@@ -5,7 +5,9 @@ import type { MailEvent, StoredMailEvent } from '../../events/mail-event.js';
 import { parseIdentityArn } from '../../policy/iam/index.js';
 import type { QueueStore } from '../../queue/queue-store.js';
 import type { QueuedMessage } from '../../queue/queued-message.js';
-import { feedbackReport, type ReportOptions } from './feedback-report.js';
+import { isSimulatorAddress } from '../../message/addresses.js';
+import { simulatorScenario } from '../../delivery/simulator/mailbox-simulator.js';
+import { feedbackReport, simulatorAutoReply, type FeedbackReport, type ReportOptions } from './feedback-report.js';
 import type { FeedbackForwardingSettings } from './forwarding-settings.js';
 
 export const FORWARDING_CONSUMER = 'feedback-forwarding';
@@ -42,11 +44,17 @@ export class FeedbackForwarder implements EventHandler {
   async handle(events: readonly StoredMailEvent[]): Promise<void> {
     const { queue } = this.deps;
     const reports: QueuedMessage[] = [];
+    const now = new Date(this.now());
     for (const event of events) {
-      if ((event.type === 'Bounce' || event.type === 'Complaint') && (await this.forwards(event))) {
-        const report = this.reportMessage(event);
-        if (!queue.get(report.id)) reports.push(report);
+      const made: FeedbackReport[] = [];
+      if ((event.type === 'Bounce' || event.type === 'Complaint') && (await this.forwards(event))) made.push(feedbackReport(event, { ...this.deps.report, now }));
+      // The mailbox simulator's ooto@ answers whatever the forwarding setting: it stands for the recipient's own reply.
+      if (event.type === 'Delivery' && event.mail.source !== '') {
+        for (const recipient of event.detail.recipients.filter((address) => simulatorScenario(address) === 'ooto' && isSimulatorAddress(address))) {
+          made.push(simulatorAutoReply(event, recipient, { ...this.deps.report, now }));
+        }
       }
+      for (const report of made) if (!queue.get(report.id)) reports.push(this.queuedReport(event, report, now));
     }
     if (reports.length === 0) return;
     queue.insert(reports);
@@ -62,9 +70,7 @@ export class FeedbackForwarder implements EventHandler {
     return sentAs === null || this.deps.settings.forwardingEnabled(sentAs.accountId, sentAs.identity);
   }
 
-  private reportMessage(event: ReportedEvent): QueuedMessage {
-    const now = new Date(this.now());
-    const report = feedbackReport(event, { ...this.deps.report, now });
+  private queuedReport(event: MailEvent, report: FeedbackReport, now: Date): QueuedMessage {
     const header = Buffer.from(report.header, 'utf8');
     const body = Buffer.from(report.body, 'utf8');
     return {

@@ -30,9 +30,38 @@ const MAX_LINE = 998;
  * event id. The same event gives the same id, which is what makes forwarding idempotent.
  */
 export function reportMessageId(event: MailEvent): string {
-  const hash = createHash('sha256').update(`feedback-report ${event.id}`).digest('hex');
+  return derivedMessageId(event.at, `feedback-report ${event.id}`);
+}
+
+function derivedMessageId(at: number, key: string): string {
+  const hash = createHash('sha256').update(key).digest('hex');
   const uuid = `${hash.slice(0, 8)}-${hash.slice(8, 12)}-${hash.slice(12, 16)}-${hash.slice(16, 20)}-${hash.slice(20, 32)}`;
-  return `0100${event.at.toString(16).padStart(12, '0')}-${uuid}-000000`;
+  return `0100${at.toString(16).padStart(12, '0')}-${uuid}-000000`;
+}
+
+/**
+ * The mailbox simulator's out-of-office answer (ooto@, RFC 3834) to a message delivered to it: from that address to
+ * the message's Return-Path, or its envelope sender without one, as the guide describes.
+ */
+export function simulatorAutoReply(event: Extract<MailEvent, { type: 'Delivery' }>, simulatorAddress: string, options: ReportOptions): FeedbackReport {
+  const id = derivedMessageId(event.at, `auto-reply ${event.id} ${simulatorAddress}`);
+  const returnPath = event.mail.headers?.find((header) => header.name.toLowerCase() === 'return-path')?.value.replace(/^\s*<|>\s*$/g, '');
+  const originalId = event.mail.headers?.find((header) => header.name.toLowerCase() === 'message-id')?.value;
+  const header = [
+    `From: ${simulatorAddress}`,
+    `To: ${returnPath || event.mail.source}`,
+    'Subject: Out of the office',
+    `Date: ${formatRfc5322Date(options.now)}`,
+    `Message-ID: <${id}@${options.messageIdDomain}>`,
+    ...(originalId ? [`In-Reply-To: ${originalId}`, `References: ${originalId}`] : []),
+    'MIME-Version: 1.0',
+    'Content-Type: text/plain; charset=utf-8',
+    'Content-Transfer-Encoding: 7bit',
+    'Auto-Submitted: auto-replied',
+    '',
+  ].join('\r\n');
+  const body = lines([`This is an automatic reply from the Amazon SES mailbox simulator (${simulatorAddress}): I am out of the office.`, `Your message ${event.mail.messageId} was delivered.`]);
+  return { id, recipient: returnPath || event.mail.source, header, body };
 }
 
 /**

@@ -2,7 +2,8 @@ import type { EventHandler } from '../../events/event-consumer.js';
 import type { StoredMailEvent } from '../../events/mail-event.js';
 import type { ControlStore } from '../../store/control-store.js';
 import type { SuppressionReason } from '../../store/configuration-sets.js';
-import type { SuppressedDestination } from '../../store/suppression.js';
+import { effectiveSuppressedReasons, type SuppressedDestination } from '../../store/suppression.js';
+import { isSimulatorAddress } from '../../message/addresses.js';
 
 type NewEntry = Omit<SuppressedDestination, 'lastUpdateTime'> & { lastUpdateTime: Date };
 
@@ -26,7 +27,8 @@ export function suppressionRecorder(store: ControlStore): EventHandler {
       for (const event of events) {
         const cause = suppressionCause(event);
         if (!cause || !(await reasons(event)).includes(cause.reason)) continue;
-        for (const emailAddress of cause.recipients) {
+        // The mailbox simulator's addresses are never put on the list (the guide, for bounce@).
+        for (const emailAddress of cause.recipients.filter((recipient) => !isSimulatorAddress(recipient))) {
           entries.push({ accountId: event.accountId, emailAddress, reason: cause.reason, lastUpdateTime: new Date(event.at), messageId: event.messageId, feedbackId: event.id });
         }
       }
@@ -48,8 +50,6 @@ function suppressionCause(event: StoredMailEvent): { reason: SuppressionReason; 
   return null;
 }
 
-/** The configuration set's reasons when it has its own, else the account's. */
 async function effectiveReasons(store: ControlStore, accountId: string, configurationSet: string | null): Promise<SuppressionReason[]> {
-  const set = configurationSet ? await store.configurationSets.get(accountId, configurationSet) : null;
-  return set?.suppressedReasons ?? store.suppression.reasons(accountId);
+  return effectiveSuppressedReasons(store.suppression, accountId, configurationSet ? await store.configurationSets.get(accountId, configurationSet) : null);
 }
