@@ -30,7 +30,11 @@ export class Spool {
     mkdirSync(directory, { recursive: true });
     const name = `${hour}/${messageId}`;
     const path = join(this.root, name);
-    return { name, path, directory, stream: createWriteStream(path, { flags: 'wx', flush: true }) };
+    const stream = createWriteStream(path, { flags: 'wx', flush: true });
+    // A write error reaches whoever waits on the file (the body sink's writes, sync()). This listener is for the
+    // errors nobody waits for any more: a write that discard() interrupted ends with ERR_STREAM_DESTROYED.
+    stream.on('error', () => undefined);
+    return { name, path, directory, stream };
   }
 
   /** Waits until the file's data is on disk. */
@@ -61,8 +65,14 @@ export class Spool {
     return names;
   }
 
+  /** Removes a body that will not be accepted, once its stream is closed: after that no pending open or write can recreate it. */
   async discard(file: SpoolFile): Promise<void> {
-    file.stream.destroy();
+    const { stream } = file;
+    if (!stream.closed) {
+      const closed = new Promise<void>((resolve) => stream.once('close', () => resolve()));
+      stream.destroy();
+      await closed;
+    }
     await rm(file.path, { force: true });
   }
 
