@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { openToOthers } from '../common/private-files.js';
 import { controlStoreDeliverySettings } from './control-store-delivery-settings.js';
 import { SmtpAuthenticator } from '../auth/smtp-authenticator.js';
 import { plaintextBlockList } from '../config/load.js';
@@ -32,6 +34,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const queue = SqliteQueueStore.open(config.dataDir);
   const limiter = openSendLimiter(config.dataDir);
   const spool = new Spool(config.dataDir);
+  const exposed = openToOthers([config.dataDir, spool.root, ...['control.db', 'queue.db', 'limits.db'].map((name) => join(config.dataDir, name))]);
+  if (exposed.length > 0) log.warn({ paths: exposed }, 'data readable by other users (made before relaygate created its files private, or by hand): chmod 700 the directories and 600 the files');
   const acceptor = new MessageAcceptor(spool, queue, log);
   const removed = await acceptor.removeOrphans(await spool.listFiles());
   if (removed > 0) log.warn({ files: removed }, 'removed body files of messages that were never acknowledged (crash before commit)');
@@ -51,11 +55,14 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     log,
   });
 
-  const tls = await loadTlsMaterial(config.tls, config.dataDir, config.smtp.hostname, log);
   let listeners: RunningListener[];
   try {
+    // Before listening: a start-up problem (an unreadable DKIM key, certificate) must stop the start, not a running gateway.
+    await delivery?.start();
+    const tls = await loadTlsMaterial(config.tls, config.dataDir, config.smtp.hostname, log);
     listeners = await startListeners(config.listeners, config.defaultListeners, config.smtp, tls, handlers, log);
   } catch (error) {
+    await delivery?.stop();
     queue.close();
     await limiter.close();
     await store.close();
@@ -63,7 +70,6 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   }
   const verifier = new IdentityVerifier(store, createResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeoutMs }), mailFromTargets(config).feedbackHost, config.verification, log);
   verifier.start();
-  await delivery?.start();
   log.info(
     { listeners: listeners.map(({ config: listener, port }) => formatListener({ ...listener, port })), region: config.region, dataDir: config.dataDir },
     'relaygate listening',

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { migrate, openSqlite, type SqliteDatabase } from '../store/sqlite/database.js';
+import { openSqlite, type SqliteDatabase } from '../store/sqlite/database.js';
 import { randomBytes } from 'node:crypto';
 import type { QueueStore } from './queue-store.js';
 import type { DeliveryDetails, DisplayState, MessageDetails, QueueFilter, QueuedMessage, QueuedMessageSummary } from './queued-message.js';
@@ -142,9 +142,7 @@ export class SqliteQueueStore implements QueueStore {
   }
 
   static open(dataDir: string): SqliteQueueStore {
-    const db = openSqlite(join(dataDir, 'queue.db'));
-    migrate(db, QUEUE_MIGRATIONS);
-    return new SqliteQueueStore(db);
+    return new SqliteQueueStore(openSqlite(join(dataDir, 'queue.db'), { migrations: QUEUE_MIGRATIONS }));
   }
 
   insert(messages: readonly QueuedMessage[]): void {
