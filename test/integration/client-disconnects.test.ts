@@ -64,7 +64,7 @@ describe('clients that disconnect in the middle of a large DATA', () => {
       assert.equal(suite.gateway.child.exitCode, null, `the gateway exited after ${done + PARALLEL} attempts`);
     }
     const refused = suite.gateway.logs.filter((record) => record.msg === 'could not store message');
-    assert.ok(refused.length >= ATTEMPTS * 0.9, `${refused.length} sessions reached DATA`);
+    assert.ok(refused.length >= ATTEMPTS / 2, `only ${refused.length} sessions reached DATA`);
 
     // A normal session afterwards still gets its message accepted.
     const dialog = await SmtpDialog.open({ port });
