@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { openToOthers } from '../common/private-files.js';
 import { controlStoreDeliverySettings } from './control-store-delivery-settings.js';
 import { startEventPublishing, type EventPublishing } from './event-publishing.js';
 import { SmtpAuthenticator } from '../auth/smtp-authenticator.js';
@@ -22,7 +24,7 @@ import { SqliteQueueStore } from '../queue/sqlite-queue-store.js';
 import { AuthThrottle } from '../smtp/auth-throttle.js';
 import { reloadTls, startListeners, stopListeners, type RunningListener } from '../smtp/listeners.js';
 import { createSubmissionHandlers } from '../smtp/submission-handlers.js';
-import { loadTlsMaterial } from '../smtp/tls-material.js';
+import { loadTlsMaterial, type TlsMaterial } from '../smtp/tls-material.js';
 import { SqliteControlStore } from '../store/sqlite/sqlite-control-store.js';
 
 /** A running gateway: its listeners and what it needs to reload and stop cleanly. */
@@ -38,6 +40,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const queue = SqliteQueueStore.open(config.dataDir);
   const limiter = openSendLimiter(config.dataDir);
   const spool = new Spool(config.dataDir);
+  const exposed = openToOthers([config.dataDir, spool.root, ...['control.db', 'queue.db', 'limits.db'].map((name) => join(config.dataDir, name))]);
+  if (exposed.length > 0) log.warn({ paths: exposed }, 'data readable by other users (made before relaygate created its files private, or by hand): chmod 700 the directories and 600 the files');
   const acceptor = new MessageAcceptor(spool, queue, log);
   const removed = await acceptor.removeOrphans(await spool.listFiles());
   if (removed > 0) log.warn({ files: removed }, 'removed body files of messages that were never acknowledged (crash before commit)');
@@ -62,24 +66,29 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     log,
   });
 
-  const tls = await loadTlsMaterial(config.tls, config.dataDir, config.smtp.hostname, log);
-  let listeners: RunningListener[];
+  const closeStores = async () => {
+    queue.close();
+    await limiter.close();
+    await store.close();
+  };
+  let tls: TlsMaterial;
   let publishing: EventPublishing;
   try {
+    tls = await loadTlsMaterial(config.tls, config.dataDir, config.smtp.hostname, log);
     publishing = await startEventPublishing(config, store, queue.events, tls, log);
   } catch (error) {
-    queue.close();
-    await limiter.close();
-    await store.close();
+    await closeStores();
     throw error;
   }
+  let listeners: RunningListener[];
   try {
+    // Before listening: a start-up problem (an unreadable DKIM key, certificate) must stop the start, not a running gateway.
+    await delivery?.start();
     listeners = await startListeners(config.listeners, config.defaultListeners, config.smtp, tls, handlers, log);
   } catch (error) {
+    await delivery?.stop();
     await publishing.stop();
-    queue.close();
-    await limiter.close();
-    await store.close();
+    await closeStores();
     throw error;
   }
   const verifier = new IdentityVerifier(store, createResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeoutMs }), mailFromTargets(config).feedbackHost, config.verification, log);
@@ -91,7 +100,6 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     new EventConsumer(queue.events, statisticsRecorder({ statistics: queue.statistics, store, config: config.reputation, log }), log),
   ];
   for (const consumer of consumers) consumer.start();
-  await delivery?.start();
   log.info(
     { listeners: listeners.map(({ config: listener, port }) => formatListener({ ...listener, port })), region: config.region, dataDir: config.dataDir },
     'relaygate listening',
@@ -109,9 +117,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       await Promise.all(consumers.map((consumer) => consumer.stop()));
       await verifier.stop();
       await publishing.stop();
-      queue.close();
-      await limiter.close();
-      await store.close();
+      await closeStores();
     },
   };
 }

@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
+import { fileSystemProblem, isFileSystemError } from '../common/system-errors.js';
 import { ConfigError } from '../config/config-error.js';
 import { AlreadyExistsError, NotFoundError } from '../store/control-store.js';
+import { DatabaseFileError } from '../store/sqlite/database.js';
 import { IdentityNameError } from '../identity/identity-name.js';
 import { DkimError } from '../message/dkim/index.js';
 import { InvalidArnError, PolicyValidationError } from '../policy/iam/index.js';
@@ -20,8 +22,8 @@ import { suppressionCommand } from './commands/suppression-command.js';
 import { reputationCommand, statsCommand } from './commands/statistics-commands.js';
 import { InvalidNextTokenError } from '../store/sqlite/sqlite-suppression-store.js';
 
-/** Errors an operator can act on: printed as one line, no stack trace. */
-const OPERATOR_ERRORS = [ConfigError, UsageError, NotFoundError, AlreadyExistsError, IdentityNameError, DkimError, PolicyValidationError, InvalidArnError, InvalidNextTokenError];
+/** Errors an operator can act on: printed as one line, no stack trace. So is a failed file-system call (a file given that does not exist, a data directory that is not writable). */
+const OPERATOR_ERRORS = [ConfigError, UsageError, NotFoundError, AlreadyExistsError, IdentityNameError, DkimError, PolicyValidationError, InvalidArnError, DatabaseFileError, InvalidNextTokenError];
 
 export function buildProgram(): Command {
   const program = new Command('relaygate')
@@ -59,8 +61,9 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = error.exitCode;
       return;
     }
-    if (OPERATOR_ERRORS.some((type) => error instanceof type)) {
-      process.stderr.write(`relaygate: ${(error as Error).message}\n`);
+    const message = OPERATOR_ERRORS.some((type) => error instanceof type) ? (error as Error).message : isFileSystemError(error) ? fileSystemProblem(error) : null;
+    if (message !== null) {
+      process.stderr.write(`relaygate: ${message}\n`);
       process.exitCode = 1;
       return;
     }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { promises as dns } from 'node:dns';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { ConfigError } from '../config/config-error.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { messageForEvents, producesEvents } from '../events/producers/message-for-events.js';
 import type { MailEvent } from '../events/mail-event.js';
@@ -72,6 +73,8 @@ const ABORT_WAIT_MS = 2000;
 const MX_CACHE_MS = 60_000;
 const FAILED_LOOKUP_CACHE_MS = 1000;
 const MAIL_FROM_MX_CACHE_MS = 5 * 60_000;
+/** When deliveries given back after a defect are tried again: late enough that a defect that repeats does not spin. */
+const DEFECT_RETRY_MS = 60_000;
 /** setTimeout's ceiling (about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -240,7 +243,11 @@ export class DeliveryEngine implements TransactionRunner {
       const message = this.holdMessage(batch.messages.get(messageId)!, deliveries.length);
       const routed = this.route(message, domain, deliveries).catch((error: unknown) => {
         this.log.error({ err: error, messageId, domain }, 'delivery routing failed');
-        this.failBeforeSending(message.row, deliveries, GatewayReplies.internalError((error as Error).message), 'connect');
+        try {
+          this.failBeforeSending(message.row, deliveries, GatewayReplies.internalError(errorText(error)), 'connect');
+        } catch (recordError) {
+          this.giveBack(messageId, deliveries, recordError);
+        }
       });
       this.routing.add(routed);
       void routed.finally(() => this.routing.delete(routed));
@@ -287,7 +294,7 @@ export class DeliveryEngine implements TransactionRunner {
       prepared = await message.prepared;
     } catch (error) {
       this.log.warn({ err: error, messageId: message.row.id }, 'message could not be prepared for delivery');
-      return this.failBeforeSending(message.row, deliveries, GatewayReplies.preparationFailed((error as Error).message), 'connect');
+      return this.failBeforeSending(message.row, deliveries, GatewayReplies.preparationFailed(errorText(error)), 'connect');
     }
     if (prepared.rejection) return this.failBeforeSending(message.row, deliveries, prepared.rejection, 'mail');
 
@@ -410,6 +417,21 @@ export class DeliveryEngine implements TransactionRunner {
     this.log.info({ messageId: transaction.message.row.id, domain: transaction.domain, recipients: transaction.deliveries.length, source: transaction.source.address || undefined, response: reply }, 'delivery attempt: no MX host took the session');
   }
 
+  failed(error: unknown, transaction?: Transaction): void {
+    if (transaction) return this.giveBack(transaction.message.row.id, transaction.deliveries, error);
+    this.log.error({ err: error }, 'a delivery worker failed');
+  }
+
+  /** After a defect (an exception where a result was expected): the deliveries go back to the queue for a later attempt. */
+  private giveBack(messageId: string, deliveries: ClaimedDelivery[], error: unknown): void {
+    this.log.error({ err: error, messageId, domain: deliveries[0]?.domain, recipients: deliveries.length }, 'delivery failed inside the gateway; its deliveries are queued again');
+    try {
+      this.release(deliveries, this.now() + DEFECT_RETRY_MS);
+    } catch (releaseError) {
+      this.log.error({ err: releaseError, messageId }, 'could not queue the deliveries again; they stay leased until the next start');
+    }
+  }
+
   private failBeforeSending(row: MessageForDelivery, deliveries: ClaimedDelivery[], reply: string, stage: ReplyStage): void {
     const context = this.attemptContext(row, this.now(), null, null, null);
     this.recordAll(row, deliveries, reply, stage, context, null);
@@ -502,8 +524,18 @@ export class DeliveryEngine implements TransactionRunner {
 
 function loadGatewaySigner(config: GatewayConfig['delivery']['dkim']): DkimSigner | null {
   if (!config) return null;
-  const privateKeyPem = readFileSync(config.keyFile, 'utf8');
+  let privateKeyPem: string;
+  try {
+    privateKeyPem = readFileSync(config.keyFile, 'utf8');
+  } catch (error) {
+    throw new ConfigError('delivery.dkim.keyFile', `cannot read ${config.keyFile}: ${errorText(error)}`);
+  }
   return { domain: config.domain, selector: config.selector, privateKeyPem, algorithm: publicKeyFromPrivate(privateKeyPem).algorithm };
+}
+
+/** The message of anything thrown, which need not be an Error. */
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function countStates(states: string[]): Record<string, number> {

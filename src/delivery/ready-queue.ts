@@ -8,6 +8,11 @@ export interface TransactionRunner {
   send(transaction: Transaction, connected: Connected): Promise<Transaction | null>;
   /** No session could be opened for it (`error` is a ConnectFailure or SourceUnavailableError). */
   unsent(transaction: Transaction, error: Error, destination: Destination): void;
+  /**
+   * send() or unsent() threw instead of reporting, or a worker failed (a defect): the runner logs it and gives the
+   * transaction's deliveries, if any, back to the queue. Never throws.
+   */
+  failed(error: unknown, transaction?: Transaction): void;
 }
 
 /**
@@ -76,7 +81,7 @@ export class ReadyQueue {
         return;
       }
       this.workers++;
-      void this.work();
+      this.work().catch((error: unknown) => this.runner.failed(error));
     }
   }
 
@@ -111,12 +116,22 @@ export class ReadyQueue {
             sent = 0;
           } catch (error) {
             // Every transaction waiting here has the same destination: it would fail the same way now.
-            for (const unsent of [transaction, ...this.pending.splice(0)]) this.runner.unsent(unsent, error as Error, this.destination);
+            for (const unsent of [transaction, ...this.pending.splice(0)]) this.reportUnsent(unsent, error as Error);
             break;
           }
         }
         await this.throttle.pace();
-        const continuation = await this.runner.send(transaction, connected);
+        let continuation: Transaction | null;
+        try {
+          continuation = await this.runner.send(transaction, connected);
+        } catch (error) {
+          // Not a reply but a defect: the session is in an unknown state, so it is cut and the next transaction opens another.
+          this.runner.failed(error, transaction);
+          connected.client.close();
+          this.clients.delete(connected);
+          connected = null;
+          continue;
+        }
         sent++;
         if (continuation) this.pending.unshift(continuation);
         if (!connected.client.usable) continue;
@@ -139,6 +154,14 @@ export class ReadyQueue {
         }
       }
       this.spawn();
+    }
+  }
+
+  private reportUnsent(transaction: Transaction, error: Error): void {
+    try {
+      this.runner.unsent(transaction, error, this.destination);
+    } catch (defect) {
+      this.runner.failed(defect, transaction);
     }
   }
 

@@ -35,22 +35,32 @@ export class IdentityVerifier {
     void this.runOnce();
   }
 
+  /** One round of checks; never rejects (the timer calls it with nobody to handle a rejection). */
   async runOnce(now = new Date()): Promise<void> {
     if (this.running) return this.running;
-    this.running = (async () => {
-      for (const identity of await this.store.identities.list()) {
-        if (!checkDue(identity, this.config, now)) continue;
-        try {
-          const checked = await verifyIdentityDns(this.store, identity, this.resolver, this.feedbackHost, now);
-          if (checked.status !== identity.status || checked.mailFrom?.status !== identity.mailFrom?.status) {
-            this.log.info({ account: checked.accountId, identity: checked.name, status: checked.status, mailFromStatus: checked.mailFrom?.status }, 'identity verification status changed');
-          }
-        } catch (error) {
-          this.log.warn({ err: error, identity: identity.name }, 'identity DNS check failed');
-        }
-      }
-    })().finally(() => (this.running = undefined));
+    this.running = this.checkDueIdentities(now).finally(() => (this.running = undefined));
     return this.running;
+  }
+
+  private async checkDueIdentities(now: Date): Promise<void> {
+    let identities: Identity[];
+    try {
+      identities = await this.store.identities.list();
+    } catch (error) {
+      this.log.error({ err: error }, 'identity DNS checks skipped: cannot read the identities; trying again at the next check');
+      return;
+    }
+    for (const identity of identities) {
+      try {
+        if (!checkDue(identity, this.config, now)) continue;
+        const checked = await verifyIdentityDns(this.store, identity, this.resolver, this.feedbackHost, now);
+        if (checked.status !== identity.status || checked.mailFrom?.status !== identity.mailFrom?.status) {
+          this.log.info({ account: checked.accountId, identity: checked.name, status: checked.status, mailFromStatus: checked.mailFrom?.status }, 'identity verification status changed');
+        }
+      } catch (error) {
+        this.log.warn({ err: error, identity: identity.name }, 'identity DNS check failed');
+      }
+    }
   }
 
   async stop(): Promise<void> {

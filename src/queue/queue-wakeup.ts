@@ -1,5 +1,6 @@
-import { existsSync, watch, writeFileSync } from 'node:fs';
+import { existsSync, watch } from 'node:fs';
 import { join } from 'node:path';
+import { writePrivateFile } from '../common/private-files.js';
 
 const WAKEUP_FILE = 'queue.wakeup';
 
@@ -11,7 +12,7 @@ const WAKEUP_FILE = 'queue.wakeup';
  */
 export function touchQueueWakeup(dataDir: string): boolean {
   try {
-    writeFileSync(join(dataDir, WAKEUP_FILE), `${Date.now()}\n`);
+    writePrivateFile(join(dataDir, WAKEUP_FILE), `${Date.now()}\n`);
     return true;
   } catch {
     return false;

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { migrate, openSqlite, type SqliteDatabase } from '../store/sqlite/database.js';
+import { openSqlite, type SqliteDatabase } from '../store/sqlite/database.js';
 import { randomBytes } from 'node:crypto';
 import { domainOf } from '../message/addresses.js';
 import type { QueueStore } from './queue-store.js';
@@ -182,9 +182,7 @@ export class SqliteQueueStore implements QueueStore {
   }
 
   static open(dataDir: string): SqliteQueueStore {
-    const db = openSqlite(join(dataDir, 'queue.db'));
-    migrate(db, QUEUE_MIGRATIONS);
-    return new SqliteQueueStore(db);
+    return new SqliteQueueStore(openSqlite(join(dataDir, 'queue.db'), { migrations: QUEUE_MIGRATIONS }));
   }
 
   insert(messages: readonly QueuedMessage[], events: readonly MailEvent[] = []): void {

@@ -1,4 +1,5 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqlite } from '../store/sqlite/database.js';
 import { decideAcquire } from './acquire-decision.js';
 import { minuteOf, oldestCountedMinute } from './quota-window.js';
 import type { AcquireRequest, AcquireResult, SendLimiter } from './send-limiter.js';
@@ -17,6 +18,8 @@ CREATE TABLE IF NOT EXISTS send_quota_minutes (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS send_quota_minutes_by_minute ON send_quota_minutes (minute);
 `;
+/** Versions of limits.db; IF NOT EXISTS lets a file from before versioning (user_version 0, tables present) take the first. */
+const LIMITER_MIGRATIONS: readonly string[] = [SCHEMA];
 
 /**
  * Limiter on a SQLite file, shareable by several processes: each check-and-charge runs in one
@@ -35,20 +38,18 @@ export class SqliteSendLimiter implements SendLimiter {
   #prunedAtMinute = -Infinity;
 
   /**
-   * Given a path, opens it with WAL, a 5 s busy timeout and synchronous=NORMAL (a power cut may lose the
-   * last few charges, which is harmless for counters), and closes it on `close()`. Given an open
-   * Database, leaves its settings and its lifetime to the owner.
+   * Given a path, opens it as every relaygate database (openSqlite) but with synchronous=NORMAL (a power cut may lose
+   * the last few charges, which is harmless for counters), and closes it on `close()`. Given an open Database,
+   * creates the tables there and leaves its settings and its lifetime to the owner.
    */
   constructor(database: string | Database.Database) {
     this.#ownsDatabase = typeof database === 'string';
     if (typeof database === 'string') {
-      this.#db = new Database(database, { timeout: 5000 });
-      this.#db.pragma('journal_mode = WAL');
-      this.#db.pragma('synchronous = NORMAL');
+      this.#db = openSqlite(database, { migrations: LIMITER_MIGRATIONS, synchronous: 'NORMAL' });
     } else {
       this.#db = database;
+      this.#db.exec(SCHEMA);
     }
-    this.#db.exec(SCHEMA);
     this.#selectSent = this.#db
       .prepare<[string, number], number>(
         'SELECT COALESCE(SUM(recipients), 0) FROM send_quota_minutes WHERE key = ? AND minute >= ?',

@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SecureContextOptions } from 'node:tls';
 import { generate } from 'selfsigned';
 import type { Logger } from 'pino';
+import { makePrivateDirectory, writePrivateFile } from '../common/private-files.js';
 import { ConfigError } from '../config/config-error.js';
 import type { TlsConfig } from '../config/schema.js';
 
@@ -43,9 +44,9 @@ async function selfSignedPair(dataDir: string, hostname: string): Promise<{ key:
       { name: 'subjectAltName', altNames: [{ type: 2, value: hostname }, { type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
     ],
   });
-  mkdirSync(directory, { recursive: true, mode: 0o700 });
-  writeFileSync(keyPath, pems.private, { mode: 0o600 });
-  writeFileSync(certPath, pems.cert, { mode: 0o644 });
+  makePrivateDirectory(directory);
+  writePrivateFile(keyPath, pems.private);
+  writePrivateFile(certPath, pems.cert);
   return { key: pems.private, cert: pems.cert };
 }
 

@@ -30,6 +30,10 @@ export interface GatewayProcessOptions {
   extraArgs?: string[];
   /** Run without the capability to bind ports below 1024 (through setpriv), to see the port fallback. */
   withoutLowPorts?: boolean;
+  /** Where the YAML configuration is written; default relaygate.yaml in the data directory (which must then exist). */
+  configFile?: string;
+  /** Added to the environment of the process. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export function tempDir(prefix = 'relaygate-test-'): string {
@@ -45,7 +49,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
   // The certificate listener of event publishing on a free port, so gateways of parallel tests do not collide.
   const events = { httpListen: '127.0.0.1:0', ...(options.config?.events as Record<string, unknown> | undefined) };
   const config = { ...options.config, delivery: options.config?.delivery ?? { enabled: false }, events };
-  const path = join(dataDir, 'relaygate.yaml');
+  const path = options.configFile ?? join(dataDir, 'relaygate.yaml');
   writeFileSync(path, stringify(config));
   args.push('--config', path);
   args.push('serve');
@@ -54,7 +58,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
   const [command, commandArgs] = options.withoutLowPorts
     ? ['setpriv', ['--bounding-set', '-net_bind_service', process.execPath, ...args]]
     : [process.execPath, args];
-  const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RELAYGATE_CONFIG: '' } });
+  const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RELAYGATE_CONFIG: '', ...options.env } });
   const logs: Array<Record<string, unknown>> = [];
   const watchers: Array<(record: Record<string, unknown>) => void> = [];
   let stderr = '';

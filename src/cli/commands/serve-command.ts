@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { installFaultHandlers } from '../../app/fault-handlers.js';
 import { startGateway } from '../../app/gateway.js';
 import { createLogger } from '../../log/logger.js';
 import { commandConfig } from '../cli-context.js';
@@ -25,6 +26,7 @@ Example:
     .action(async (options: { listen?: string[]; region?: string; hostname?: string; logLevel?: string }, self: Command) => {
       const config = commandConfig(self, options);
       const log = createLogger(config.log);
+      installFaultHandlers(log);
       const gateway = await startGateway(config, log);
       let stopping = false;
       const stop = (signal: string) => {

@@ -1,34 +1,82 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { createPrivateFile, makePrivateDirectory } from '../../common/private-files.js';
+import { fileSystemProblem, isFileSystemError } from '../../common/system-errors.js';
 
 export type SqliteDatabase = Database.Database;
 
+export interface SqliteFileOptions {
+  /** The schema, one entry per version; PRAGMA user_version counts the applied ones. Append, never edit a released entry. */
+  migrations: readonly string[];
+  /** FULL (default) where a commit is a durability promise; NORMAL where losing the last commits to a power cut is harmless. */
+  synchronous?: 'FULL' | 'NORMAL';
+}
+
+/** A database file relaygate cannot use (damaged, not a database, not accessible, too new): the message names the file and what to do. */
+export class DatabaseFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DatabaseFileError';
+  }
+}
+
 /**
- * Opens a SQLite file the way every relaygate store uses it: WAL so the CLI can read while the
- * gateway writes, synchronous=FULL because a commit is a durability promise, and a busy timeout
- * so a second process waits instead of failing.
+ * Opens a SQLite file the way every relaygate store uses it (control.db, queue.db, limits.db): created 0600 in a
+ * 0700 directory (SQLite gives the -wal and -shm files the database's mode); WAL so the CLI can read while the
+ * gateway writes; a busy timeout so a second process waits instead of failing; PRAGMA quick_check, so a damaged
+ * file stops the start with one line instead of failing every query later; then the pending migrations.
  */
-export function openSqlite(path: string): SqliteDatabase {
-  mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
-  db.pragma('foreign_keys = ON');
-  return db;
+export function openSqlite(path: string, options: SqliteFileOptions): SqliteDatabase {
+  let db: SqliteDatabase | undefined;
+  try {
+    makePrivateDirectory(dirname(path));
+    createPrivateFile(path);
+    db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+    db.pragma('busy_timeout = 5000');
+    db.pragma('foreign_keys = ON');
+    checkIntegrity(db, path);
+    migrate(db, options.migrations);
+    return db;
+  } catch (error) {
+    db?.close();
+    throw openFailure(path, error);
+  }
 }
 
 /** Applies the migrations the file has not seen yet; PRAGMA user_version counts the applied ones. */
-export function migrate(db: SqliteDatabase, migrations: readonly string[]): void {
+function migrate(db: SqliteDatabase, migrations: readonly string[]): void {
   const applied = db.pragma('user_version', { simple: true }) as number;
   if (applied > migrations.length) {
-    throw new Error(`${db.name} was written by a newer relaygate (schema ${applied}, this version knows ${migrations.length})`);
+    throw new DatabaseFileError(`${db.name} was written by a newer relaygate (schema ${applied}, this version knows ${migrations.length}); run that version or restore a backup`);
   }
   db.transaction(() => {
     for (let version = applied; version < migrations.length; version++) db.exec(migrations[version] as string);
     db.pragma(`user_version = ${migrations.length}`);
   }).immediate();
+}
+
+const damaged = (path: string, problem: string) => new DatabaseFileError(`${path} is damaged (${problem}); restore it from a backup or move it aside`);
+
+function checkIntegrity(db: SqliteDatabase, path: string): void {
+  const rows = db.pragma('quick_check', { simple: false }) as Array<{ quick_check: string }>;
+  if (rows.length === 1 && rows[0]!.quick_check === 'ok') return;
+  // Rows may hold several lines, under a "*** in database main ***" heading: one problem per line.
+  const problems = rows.flatMap((row) => row.quick_check.split('\n')).filter((line) => !/^\*\*\* in database/.test(line));
+  const more = problems.length > 1 ? `, and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''}` : '';
+  throw damaged(path, `quick_check: ${problems[0] ?? 'no result'}${more}`);
+}
+
+/** What went wrong opening `path`, for an operator; errors that are not about the file go on unchanged. */
+function openFailure(path: string, error: unknown): unknown {
+  if (error instanceof DatabaseFileError) return error;
+  const access = '; the data directory and its files must be writable by the user relaygate runs as';
+  if (isFileSystemError(error)) return new DatabaseFileError(`${fileSystemProblem(error)}${access}`);
+  if (!(error instanceof Database.SqliteError)) return error;
+  if (/^SQLITE_(CORRUPT|NOTADB)/.test(error.code)) return damaged(path, error.message);
+  if (/^SQLITE_(CANTOPEN|READONLY|PERM|AUTH|IOERR)/.test(error.code)) return new DatabaseFileError(`cannot open ${path}: ${error.message}${access}`);
+  return error;
 }
 
 const statements = new WeakMap<SqliteDatabase, Map<string, Database.Statement>>();

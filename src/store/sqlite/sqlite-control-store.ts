@@ -4,7 +4,7 @@ import type { ConfigurationSetStore } from '../configuration-sets.js';
 import type { IdentityStore } from '../identities.js';
 import type { PolicyStore } from '../policies.js';
 import { CONTROL_MIGRATIONS } from './control-migrations.js';
-import { migrate, openSqlite, type SqliteDatabase } from './database.js';
+import { openSqlite, type SqliteDatabase } from './database.js';
 import { SqliteAccountStore } from './sqlite-account-store.js';
 import { SqliteConfigurationSetStore } from './sqlite-configuration-set-store.js';
 import { SqliteCredentialStore } from './sqlite-credential-store.js';
@@ -31,9 +31,7 @@ export class SqliteControlStore implements ControlStore {
   }
 
   static open(dataDir: string): SqliteControlStore {
-    const db = openSqlite(join(dataDir, 'control.db'));
-    migrate(db, CONTROL_MIGRATIONS);
-    return new SqliteControlStore(db);
+    return new SqliteControlStore(openSqlite(join(dataDir, 'control.db'), { migrations: CONTROL_MIGRATIONS }));
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,144 @@
+import test, { describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { SqliteQueueStore } from '../../src/queue/sqlite-queue-store.js';
+import { cli } from '../support/cli-runner.js';
+import { run, toolAvailable, type RunResult } from '../support/external-tools.js';
+import { RELAYGATE_BIN, tempDir } from '../support/gateway-process.js';
+
+const SERVE = ['serve', '--listen', '127.0.0.1:0=tls'];
+const isRoot = process.getuid?.() === 0;
+
+/**
+ * relaygate as a user the file modes apply to: root ignores them, so as root it runs without CAP_DAC_OVERRIDE and
+ * CAP_DAC_READ_SEARCH (through setpriv), which makes a 0500 directory read-only for it as for anyone.
+ */
+function unprivileged(...args: string[]): Promise<RunResult> {
+  const command = [RELAYGATE_BIN, ...args];
+  const env = { ...process.env, RELAYGATE_CONFIG: '' };
+  if (!isRoot) return run(process.execPath, command, { env });
+  return run('setpriv', ['--bounding-set', '-dac_override,-dac_read_search', process.execPath, ...command], { env });
+}
+
+/** Exit status 1 and exactly one line on stderr, the expected one: no stack trace. */
+function assertOneLine(result: RunResult, expected: string | RegExp): void {
+  assert.ok(!result.stderr.includes('    at '), `a stack trace: ${result.stderr}`);
+  assert.equal(result.stderr.split('\n').length, 2, `one line: ${result.stderr}`);
+  const line = result.stderr.slice(0, -1);
+  if (typeof expected === 'string') assert.equal(line, expected);
+  else assert.match(line, expected);
+  assert.equal(result.code, 1);
+}
+
+const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+/**
+ * A queue.db of about 150 pages, `pages` of which (from `firstPage`, 1-based) are then overwritten, as a bad disk or
+ * a stray write would leave it.
+ */
+function damagedQueue(dataDir: string, firstPage: number, pages: number): string {
+  const queue = SqliteQueueStore.open(dataDir);
+  const body = Buffer.alloc(6000, 'b');
+  queue.insert(
+    Array.from({ length: 100 }, (_, index) => ({
+      id: `0100000000000000-damaged-${index}`,
+      accountId: '111122223333',
+      accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+      mailFrom: 'sender@example.com',
+      recipients: [`r${index}@example.org`],
+      header: Buffer.from('From: sender@example.com\r\n'),
+      body,
+      bodyFile: '',
+      size: body.length + 28,
+      receivedAt: new Date(),
+      metadata: { sourceIp: '127.0.0.1', tls: true, heloName: 'client', ses: {}, configurationSet: null, tags: {} },
+    })),
+  );
+  queue.close();
+  const path = join(dataDir, 'queue.db');
+  const fd = openSync(path, 'r+');
+  try {
+    writeSync(fd, Buffer.alloc(4096 * pages, 0x5a), 0, 4096 * pages, 4096 * (firstPage - 1));
+  } finally {
+    closeSync(fd);
+  }
+  return path;
+}
+
+const serve = (dataDir: string) => run(process.execPath, [RELAYGATE_BIN, '--data-dir', dataDir, ...SERVE], { env: { ...process.env, RELAYGATE_CONFIG: '' }, timeoutMs: 15_000 });
+
+describe('operator mistakes and damaged files: one line on stderr naming the file, exit status 1, no stack trace', () => {
+  test('queue.db with an overwritten index page: serve refuses to start, naming what quick_check found; so does the queue CLI', async () => {
+    const dataDir = tempDir();
+    const path = damagedQueue(dataDir, 4, 1);
+    // Before the check the gateway started, looked healthy and answered 451 to every message.
+    const expected = new RegExp(`^relaygate: ${escaped(path)} is damaged \\(quick_check: Tree \\d+ page 4: .+, and \\d+ more problems?\\); restore it from a backup or move it aside$`);
+    assertOneLine(await serve(dataDir), expected);
+    assertOneLine(await cli(dataDir, 'queue', 'list'), expected);
+  });
+
+  test('queue.db with twenty pages overwritten: SQLite itself reports the damage', async () => {
+    const dataDir = tempDir();
+    const path = damagedQueue(dataDir, 11, 20);
+    assertOneLine(await serve(dataDir), `relaygate: ${path} is damaged (database disk image is malformed); restore it from a backup or move it aside`);
+  });
+
+  test('a file that is not a database where control.db belongs', async () => {
+    const dataDir = tempDir();
+    writeFileSync(join(dataDir, 'control.db'), 'these are notes, not a database\n'.repeat(200));
+    const expected = `relaygate: ${join(dataDir, 'control.db')} is damaged (file is not a database); restore it from a backup or move it aside`;
+    assertOneLine(await cli(dataDir, 'account', 'list'), expected);
+    assertOneLine(await cli(dataDir, ...SERVE), expected);
+  });
+
+  test('a read-only data directory', { skip: isRoot && !toolAvailable('setpriv') }, async () => {
+    const empty = tempDir();
+    chmodSync(empty, 0o500);
+    const expected = `relaygate: cannot open ${join(empty, 'control.db')}: permission denied; the data directory and its files must be writable by the user relaygate runs as`;
+    assertOneLine(await unprivileged('--data-dir', empty, 'account', 'list'), expected);
+    assertOneLine(await unprivileged('--data-dir', empty, ...SERVE), expected);
+
+    const used = tempDir();
+    assert.equal((await cli(used, 'account', 'create', '--id', '111122223333')).code, 0);
+    chmodSync(used, 0o500);
+    assertOneLine(await unprivileged('--data-dir', used, 'account', 'list'), new RegExp(`^relaygate: cannot open ${escaped(join(used, 'control.db'))}: .+; the data directory and its files must be writable by the user relaygate runs as$`));
+  });
+
+  test('a data directory that is a file', async () => {
+    const file = join(tempDir(), 'not-a-directory');
+    writeFileSync(file, '');
+    assertOneLine(
+      await cli(file, 'account', 'list'),
+      `relaygate: cannot open ${join(file, 'control.db')}: not a directory; the data directory and its files must be writable by the user relaygate runs as`,
+    );
+  });
+
+  test('files named on the command line or in the configuration that are missing or unreadable', async () => {
+    const dataDir = tempDir();
+    assert.equal((await cli(dataDir, 'account', 'create', '--id', '111122223333')).code, 0);
+    const missing = join(dataDir, 'missing.json');
+    assertOneLine(await cli(dataDir, 'policy', 'put', 'Allow', '--account', '111122223333', '--file', missing), `relaygate: cannot open ${missing}: no such file or directory`);
+    const key = join(dataDir, 'missing.pem');
+    assertOneLine(
+      await cli(dataDir, 'identity', 'create', 'example.com', '--account', '111122223333', '--dkim-private-key', key, '--dkim-selector', 's1'),
+      `relaygate: cannot open ${key}: no such file or directory`,
+    );
+    const config = join(dataDir, 'missing.yaml');
+    assertOneLine(await cli(dataDir, '--config', config, 'account', 'list'), new RegExp(`^relaygate: configuration option --config: cannot read ${escaped(config)}: `));
+    const directoryAsConfig = join(dataDir, 'a-directory');
+    mkdirSync(directoryAsConfig);
+    assertOneLine(await cli(dataDir, '--config', directoryAsConfig, 'account', 'list'), new RegExp(`^relaygate: configuration option --config: cannot read ${escaped(directoryAsConfig)}: `));
+  });
+
+  test('serve with a gateway DKIM key file that does not exist stops at start', async () => {
+    const dataDir = tempDir();
+    const key = join(dataDir, 'missing-dkim.pem');
+    const config = join(dataDir, 'relaygate.yaml');
+    writeFileSync(config, `delivery:\n  dkim:\n    domain: example.com\n    selector: s1\n    keyFile: ${key}\n`);
+    assertOneLine(
+      await run(process.execPath, [RELAYGATE_BIN, '--data-dir', dataDir, '--config', config, ...SERVE], { env: { ...process.env, RELAYGATE_CONFIG: '' }, timeoutMs: 15_000 }),
+      `relaygate: configuration option delivery.dkim.keyFile: cannot read ${key}: ENOENT: no such file or directory, open '${key}'`,
+    );
+  });
+});
