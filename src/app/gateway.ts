@@ -94,11 +94,9 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const verifier = new IdentityVerifier(store, createResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeoutMs }), mailFromTargets(config).feedbackHost, config.verification, log);
   verifier.start();
   // Consumers of the event log: each follows new events from its own cursor.
-  const consumers = [
-    new EventConsumer(queue.events, suppressionRecorder(store), log),
-    new EventConsumer(queue.events, forwarder, log),
-    new EventConsumer(queue.events, statisticsRecorder({ statistics: queue.statistics, store, config: config.reputation, log }), log),
-  ];
+  const consumers = [suppressionRecorder(store), forwarder, statisticsRecorder({ statistics: queue.statistics, store, config: config.reputation, log })].map(
+    (handler) => new EventConsumer(queue.events, handler, log, { pollMs: config.events.pollMs }),
+  );
   for (const consumer of consumers) consumer.start();
   log.info(
     { listeners: listeners.map(({ config: listener, port }) => formatListener({ ...listener, port })), region: config.region, dataDir: config.dataDir },

@@ -14,6 +14,8 @@ export interface EventConsumerOptions {
   /** First wait after a failed batch; doubles up to maxRetryMs. */
   retryMs?: number;
   maxRetryMs?: number;
+  /** How often to look for events appended by other processes (commits in this one wake it at once). */
+  pollMs?: number;
 }
 
 /**
@@ -26,6 +28,8 @@ export class EventConsumer {
   private again = false;
   private stopped = false;
   private retryTimer: NodeJS.Timeout | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private readonly pollMs: number;
   private retryMs: number;
   private readonly batchSize: number;
   private readonly firstRetryMs: number;
@@ -40,11 +44,14 @@ export class EventConsumer {
     this.batchSize = options.batchSize ?? 500;
     this.firstRetryMs = this.retryMs = options.retryMs ?? 1000;
     this.maxRetryMs = options.maxRetryMs ?? 60_000;
+    this.pollMs = options.pollMs ?? 1000;
   }
 
   /** Starts with whatever the log already holds, then follows new commits. */
   start(): void {
     this.events.onAppended(() => this.wake());
+    this.pollTimer = setInterval(() => this.wake(), this.pollMs);
+    this.pollTimer.unref();
     this.wake();
   }
 
@@ -67,6 +74,7 @@ export class EventConsumer {
   /** Lets the batch in hand finish; nothing new starts. */
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.pollTimer) clearInterval(this.pollTimer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
     await this.running;

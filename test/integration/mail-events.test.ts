@@ -259,8 +259,12 @@ describe('events: Send at acceptance, Delivery, Bounce and DeliveryDelay from re
     assert.match(delayedRecipients[0]!.diagnosticCode, /^smtp; .*ECONNREFUSED/);
   });
 
-  test('feedback forwarding off for the identity (identity update --feedback-forwarding false): no report', async () => {
-    const updated = await cliJson<{ FeedbackForwardingEnabled: boolean }>(gateway.dataDir, 'identity', 'update', 'quiet.example', '--account', credential.accountId, '--feedback-forwarding', 'false');
+  test('feedback forwarding off for an identity with bounce and complaint notification topics: no report', async () => {
+    // As in SES, forwarding can be off only while notifications for both types go somewhere else.
+    const topic = 'http://127.0.0.1:9/notifications';
+    const updated = await cliJson<{ FeedbackForwardingEnabled: boolean }>(
+      gateway.dataDir, 'identity', 'update', 'quiet.example', '--account', credential.accountId, '--feedback-forwarding', 'false', '--notification', `Bounce=${topic}`, '--notification', `Complaint=${topic}`,
+    );
     assert.equal(updated.FeedbackForwardingEnabled, false);
     const id = await submit(gateway, credential, { mailFrom: 'quiet@quiet.example', from: 'quiet@quiet.example', to: ['gone@unknown.test'] });
     const [, bounce] = await waitForEvents(gateway.dataDir, id, ['Send', 'Bounce']);

@@ -5,11 +5,17 @@ export interface FeedbackForwardingSettings {
   forwardingEnabled(accountId: string, identity: string): Promise<boolean>;
 }
 
-/** The identity's own setting; an identity that no longer exists keeps SES's default (on). */
+/**
+ * The identity's own setting, which only counts while the identity has notification topics for both bounces and
+ * complaints: as in SES, turning forwarding off without another way to hear of them leaves it on. An identity that no
+ * longer exists keeps SES's default (on).
+ */
 export function controlStoreForwardingSettings(store: ControlStore): FeedbackForwardingSettings {
   return {
     async forwardingEnabled(accountId, identity) {
-      return (await store.identities.get(accountId, identity))?.feedbackForwarding ?? true;
+      const found = await store.identities.get(accountId, identity);
+      if (!found) return true;
+      return found.feedbackForwarding || !(found.notifications.Bounce && found.notifications.Complaint);
     },
   };
 }
