@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { openToOthers } from '../common/private-files.js';
 import { controlStoreDeliverySettings } from './control-store-delivery-settings.js';
+import { startLogMaintenance } from './log-maintenance.js';
 import { startEventPublishing, type EventPublishing } from './event-publishing.js';
 import { SmtpAuthenticator } from '../auth/smtp-authenticator.js';
 import { plaintextBlockList } from '../config/load.js';
@@ -98,6 +99,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     (handler) => new EventConsumer(queue.events, handler, log, { pollMs: config.events.pollMs }),
   );
   for (const consumer of consumers) consumer.start();
+  const stopMaintenance = startLogMaintenance(queue, config.events.retentionHours, log);
   log.info(
     { listeners: listeners.map(({ config: listener, port }) => formatListener({ ...listener, port })), region: config.region, dataDir: config.dataDir },
     'relaygate listening',
@@ -112,6 +114,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     async stop() {
       await stopListeners(listeners);
       await delivery?.stop();
+      stopMaintenance();
       await Promise.all(consumers.map((consumer) => consumer.stop()));
       await verifier.stop();
       await publishing.stop();

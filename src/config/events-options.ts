@@ -22,6 +22,8 @@ export interface EventsConfig {
   retry: { firstDelayMs: number; maxDelayMs: number };
   /** JSON-lines files: renamed to .1 (… .keep) when they would grow past maxBytes. */
   file: { maxBytes: number; keep: number };
+  /** Events every consumer has passed are removed from the log once they are this old. */
+  retentionHours: number;
 }
 
 export function readEventsConfig(reader: OptionReader): EventsConfig {
@@ -52,6 +54,7 @@ export function readEventsConfig(reader: OptionReader): EventsConfig {
     requestTimeoutMs: reader.integer('requestTimeoutMs', 15_000, 100, 600_000),
     retry,
     file,
+    retentionHours: reader.integer('retentionHours', 72, 1, 24 * 365),
   };
   reader.rejectUnknown();
   return config;

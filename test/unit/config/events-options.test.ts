@@ -8,6 +8,7 @@ test('events: defaults, an IPv6 listener, and mistakes named by option', () => {
   assert.equal(defaults.httpTls, false);
   assert.deepEqual(defaults.retry, { firstDelayMs: 1000, maxDelayMs: 60_000 });
   assert.deepEqual(defaults.file, { maxBytes: 104_857_600, keep: 5 });
+  assert.equal(defaults.retentionHours, 72);
   assert.deepEqual(buildConfig({ events: { httpListen: '[::1]:0' } }).events.httpListen, { host: '::1', port: 0 });
   for (const [events, message] of [
     [{ httpListen: '127.0.0.1' }, 'configuration option events.httpListen: "127.0.0.1" is not HOST:PORT (for example 127.0.0.1:8081 or [::1]:8081)'],
