@@ -46,8 +46,8 @@ async function submitRaw(gateway: GatewayProcess, credential: TestCredential, to
     await dialog.reply();
     await dialog.ehlo();
     assert.equal(await dialog.authPlain(credential.user, credential.password), '235 Authentication successful');
-    assert.equal(await dialog.command('MAIL FROM:<sender@example.com>'), '250 Accepted');
-    for (const recipient of to) assert.equal(await dialog.command(`RCPT TO:<${recipient}>`), '250 Accepted');
+    assert.equal(await dialog.command('MAIL FROM:<sender@example.com>'), '250 Ok');
+    for (const recipient of to) assert.equal(await dialog.command(`RCPT TO:<${recipient}>`), '250 Ok');
     assert.match(await dialog.command('DATA'), /^354 /);
     dialog.write(Buffer.from(raw.toString('latin1').replace(/^\./gm, '..'), 'latin1'));
     dialog.write(raw.subarray(-2).toString() === '\r\n' ? '.\r\n' : '\r\n.\r\n');

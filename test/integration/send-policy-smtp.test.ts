@@ -137,7 +137,11 @@ describe('the send policy over SMTP, set up with the CLI', () => {
     } finally {
       reopened.close();
     }
-    const acceptedLog = gateway.logs.find((record) => record.msg === 'message accepted' && record.messageId === withBadTag);
+    // The log line travels over a pipe: it may come a moment after the reply.
+    const deadline = Date.now() + 5000;
+    const acceptedRecord = () => gateway.logs.find((record) => record.msg === 'message accepted' && record.messageId === withBadTag);
+    while (!acceptedRecord() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    const acceptedLog = acceptedRecord();
     assert.deepEqual(acceptedLog?.droppedMessageTags, ['campaign=two words', 'price=9.99']);
     await cli('configset', 'update', 'ConfigSet', '--account', ACCOUNT, '--sending-enabled', 'false');
     assert.equal(await send(ACCOUNT, { headers: ['X-SES-CONFIGURATION-SET: ConfigSet'] }), '554 Message rejected: Sending is paused for configuration set ConfigSet');

@@ -24,8 +24,8 @@ describe('the send rate over SMTP', () => {
     await slow.reply();
     await slow.ehlo();
     assert.equal(await slow.authPlain(credential.user, credential.password), '235 Authentication successful');
-    assert.equal(await slow.command('MAIL FROM:<sender@example.com>'), '250 Accepted');
-    assert.equal(await slow.command('RCPT TO:<slow@example.org>'), '250 Accepted');
+    assert.equal(await slow.command('MAIL FROM:<sender@example.com>'), '250 Ok');
+    assert.equal(await slow.command('RCPT TO:<slow@example.org>'), '250 Ok');
     assert.equal(await slow.command('DATA'), '354 End data with <CR><LF>.<CR><LF>');
     slow.write('From: sender@example.com\r\nTo: slow@example.org\r\nSubject: slow upload\r\n\r\n');
 
