@@ -1,4 +1,4 @@
-import type { Prng } from './prng.js';
+import type { Prng } from '../prng.js';
 
 /** Who the fuzzer sends as and to: a verified sender domain and a recipient domain whose MX is the sink. */
 export interface FuzzAddresses {

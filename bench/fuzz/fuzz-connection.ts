@@ -1,6 +1,6 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
-import type { Prng } from './prng.js';
+import type { Prng } from '../prng.js';
 import { ReplyReader, type ServerReply } from './reply-reader.js';
 
 /** What a session found wrong with the server. */

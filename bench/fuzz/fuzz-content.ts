@@ -1,5 +1,5 @@
 import { junk } from './fuzz-commands.js';
-import type { Prng } from './prng.js';
+import type { Prng } from '../prng.js';
 
 /** smtp.maxMessageBytes of the gateway under test (its default), so some messages are just over it. */
 export const MESSAGE_LIMIT = 10 * 1024 * 1024;

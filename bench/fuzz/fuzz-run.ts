@@ -7,7 +7,7 @@ import { Teardown } from '../teardown.js';
 import { WatchedGateway, type GatewayExit } from '../watched-gateway.js';
 import type { Finding } from './fuzz-connection.js';
 import { runSession, type SessionTarget } from './fuzz-session.js';
-import { sessionSeed } from './prng.js';
+import { sessionSeed } from '../prng.js';
 import { SinkAudit } from './sink-audit.js';
 
 export interface FuzzOptions {

@@ -2,7 +2,7 @@ import { connect as netConnect } from 'node:net';
 import { auth, countLines, ehlo, junk, line, longLine, mailFrom, mayChangeMode, otherCommand, rcptTo, terminator, type FuzzAddresses } from './fuzz-commands.js';
 import { FuzzConnection, type Finding } from './fuzz-connection.js';
 import { dataTransfer, messageContent } from './fuzz-content.js';
-import { Prng } from './prng.js';
+import { Prng } from '../prng.js';
 import type { ServerReply } from './reply-reader.js';
 
 export interface SessionTarget {
@@ -94,17 +94,22 @@ class Session {
     if (!this.over) await this.end(rng.weighted<Ending>([[14, 'quit'], [2, 'destroy'], [2, 'half-close'], [1, 'partial-command']]));
   }
 
-  /** Connects and goes away before the greeting, or in the middle of the TLS handshake of an implicit-TLS port. */
+  /** Connects and goes away before the greeting: at once, after some junk, or in the middle of an implicit-TLS handshake. */
   private async abortBeforeGreeting(implicitTls: boolean): Promise<void> {
-    const port = implicitTls ? this.target.tlsPort : this.target.starttlsPort;
-    const socket = netConnect({ host: '127.0.0.1', port });
+    const rng = this.rng;
+    if (implicitTls && rng.chance(0.7)) {
+      const conn = await FuzzConnection.open({ port: this.target.tlsPort, tls: false, deadlineMs: this.target.deadlineMs, onFinding: () => undefined });
+      await conn?.abandonTlsHandshake(rng.int(15));
+      return;
+    }
+    const socket = netConnect({ host: '127.0.0.1', port: implicitTls ? this.target.tlsPort : this.target.starttlsPort });
     socket.on('error', () => undefined);
     await new Promise<void>((resolve) => {
       socket.once('connect', resolve);
       socket.once('close', resolve);
     });
-    if (!socket.destroyed && this.rng.chance(0.5)) socket.write(junk(this.rng, this.rng.between(1, 300)));
-    await new Promise((resolve) => setTimeout(resolve, this.rng.int(5)));
+    if (!socket.destroyed && rng.chance(0.5)) socket.write(junk(rng, rng.between(1, 300)));
+    await new Promise((resolve) => setTimeout(resolve, rng.int(5)));
     socket.destroy();
   }
 
