@@ -74,7 +74,8 @@ interface TrialResult {
   duplicatesOnlyInFlight: boolean;
   /** Body files left in the spool once every message was final. */
   spoolFilesLeft: number;
-  refused: number;
+  /** Messages refused, by reply. */
+  refused: Record<string, number>;
   /** Anything that went wrong with the gateway itself: an exit nobody asked for, a restart that failed, a queue that did not drain. */
   problems: string[];
 }
@@ -180,7 +181,7 @@ async function runTrial(trial: number, options: TrialOptions, rngs: TrialRandomn
     duplicated,
     duplicatesOnlyInFlight: duplicated.every((duplicate) => duplicate.inFlight),
     spoolFilesLeft: countFiles(join(dataDir, 'spool')),
-    refused: [...load.refused.values()].reduce((sum, count) => sum + count, 0),
+    refused: Object.fromEntries(load.refused),
     problems,
   };
 }
@@ -238,7 +239,9 @@ function formatTrial(result: TrialResult): string {
     `trial ${String(result.trial).padStart(2)}: killed after ${result.killAfterMs} ms; acked ${result.acked}, delivered ${result.delivered} ` +
       `(${result.deliveredUnacked} of them unacknowledged, committed just before the kill), lost ${result.lost.length}, ${duplicates}` +
       (result.spoolFilesLeft ? `, ${result.spoolFilesLeft} spool files left` : '') +
-      (result.refused ? `, ${result.refused} refused` : ''),
+      Object.entries(result.refused)
+        .map(([reply, count]) => `, ${count} refused (${reply})`)
+        .join(''),
   ];
   for (const id of result.lost.slice(0, 5)) lines.push(`  lost: ${id}`);
   for (const problem of result.problems) lines.push(`  PROBLEM: ${problem}`);
