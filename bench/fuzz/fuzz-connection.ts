@@ -163,6 +163,11 @@ export class FuzzConnection {
     plain.destroy();
   }
 
+  /** The server speaks TLS from now on (a handshake the client does not follow): its bytes are no longer replies. */
+  stopReading(): void {
+    this.socket.removeAllListeners('data');
+  }
+
   /** Closes our side and waits for the server to close its side (it must, after QUIT, a 421, or our FIN). */
   async closeGracefully(): Promise<void> {
     if (!this.closed) this.socket.end();

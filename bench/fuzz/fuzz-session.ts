@@ -200,7 +200,8 @@ class Session {
       return;
     }
     if (how === 'garbage') {
-      // Not a ClientHello: the server must give up the handshake and close.
+      // Not a ClientHello: the server must give up the handshake (perhaps with a TLS alert) and close.
+      conn.stopReading();
       await conn.send(junk(rng, rng.between(1, 2000)), 0);
       await conn.serverClose('the server kept the connection open after a failed TLS handshake');
       this.over = true;
