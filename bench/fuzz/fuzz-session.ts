@@ -42,7 +42,6 @@ class Session {
   private readonly rng: Prng;
   private conn: FuzzConnection | null = null;
   private tls = false;
-  private greeted = false;
   private authed = false;
   private mail = false;
   private recipients = 0;
@@ -86,7 +85,6 @@ class Session {
     // A client that talks before the greeting, as `openssl s_client < transcript` does.
     if (rng.chance(0.05)) await conn.send(line(ehlo(rng), rng), 1);
     if (!(await this.settle(await conn.replies(), []))) return;
-    this.greeted = true;
     for (let steps = rng.between(1, 50); steps > 0 && !this.over; steps--) {
       if (rng.chance(0.02)) return this.end(rng.pick<Ending>(['destroy', 'half-close', 'partial-command']));
       await this.step();
@@ -116,7 +114,7 @@ class Session {
   private async step(): Promise<void> {
     const rng = this.rng;
     const action = rng.weighted<() => Promise<unknown>>([
-      [this.greeted && !this.tls ? 8 : 1, () => this.startTls()],
+      [this.tls ? 1 : 8, () => this.startTls()],
       [this.tls && !this.authed ? 8 : 1, () => this.authenticate()],
       [this.authed ? 12 : 2, () => this.transaction()],
       [2, () => this.commands([line(ehlo(rng), rng)])],
