@@ -11,6 +11,8 @@ export interface FuzzCliOptions {
   session: number | null;
   deadlineSeconds: number;
   drainTimeoutSeconds: number;
+  /** After a crash, restart the gateway and go on. */
+  keepGoing: boolean;
   json: boolean;
 }
 
@@ -22,6 +24,8 @@ export const USAGE = `usage: npm run fuzz -- [options]
   --session SEED           replay one session alone, printing its dialogue (the seed printed with a finding)
   --deadline SECONDS       a reply owed for this long on an open connection is a hang (default 10)
   --drain-timeout SECONDS  at the end, wait this long without a delivery before giving up on the rest (default 15)
+  --keep-going             after a crash, start the gateway again on the same data directory and go on
+                           (default: the run ends at the first crash)
   --json                   print the result as JSON on stdout (progress goes to stderr)
   --help
 
@@ -40,6 +44,7 @@ export function parseFuzzOptions(argv: string[]): FuzzCliOptions | 'help' {
       session: { type: 'string' },
       deadline: { type: 'string' },
       'drain-timeout': { type: 'string' },
+      'keep-going': { type: 'boolean' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -52,6 +57,7 @@ export function parseFuzzOptions(argv: string[]): FuzzCliOptions | 'help' {
     session: values.session === undefined ? null : seed(values.session, '--session'),
     deadlineSeconds: positiveInteger(values.deadline, 10, '--deadline'),
     drainTimeoutSeconds: positiveInteger(values['drain-timeout'], 15, '--drain-timeout'),
+    keepGoing: values['keep-going'] ?? false,
     json: values.json ?? false,
   };
 }

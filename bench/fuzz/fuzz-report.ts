@@ -9,7 +9,7 @@ export function formatFuzzReport(result: FuzzResult): string {
   const lines = [
     `seed ${result.seed}: ${number(result.lines)} lines (${number(result.bytes)} bytes) in ${number(result.sessions)} sessions, ` +
       `${result.seconds.toFixed(1)} s (${number(Math.round(result.lines / Math.max(result.seconds, 0.001)))} lines/s)`,
-    `crashes ${result.crash ? 1 : 0}, hangs ${counts.hangs}, malformed replies ${counts.malformed}, unsolicited replies ${counts.desyncs}`,
+    `crashes ${result.crashes.length}, hangs ${counts.hangs}, malformed replies ${counts.malformed}, unsolicited replies ${counts.desyncs}`,
     `messages accepted ${number(result.accepted)}, of which for the sink ${number(result.acceptedForSink)}; delivered to the sink ${number(sink.delivered)}`,
     `delivered with a NUL ${sink.withNul}, with a bare CR or LF ${sink.withBareLineEnding}, with a line over 998 bytes ${sink.withLongLine}` +
       (sink.longestLine ? ` (longest ${number(sink.longestLine)})` : ''),
@@ -17,9 +17,13 @@ export function formatFuzzReport(result: FuzzResult): string {
   ];
   for (const example of sink.examples) lines.push(`  at the sink: ${example}`);
   for (const error of result.gatewayErrors) lines.push(`gateway logged ${error.count} × "${error.message}"${error.example ? `: ${error.example}` : ''}`);
-  if (result.crash) {
-    lines.push(`CRASH: the gateway exited with code ${result.crash.code}, signal ${result.crash.signal}; sessions in flight: ${result.crash.sessionsInFlight.join(', ')}`);
-    lines.push(...result.crash.stderr.trimEnd().split('\n').map((line) => `  stderr: ${line}`));
+  const stderrShown = new Set<string>();
+  for (const crash of result.crashes) {
+    lines.push(`CRASH: the gateway exited with code ${crash.code}, signal ${crash.signal}; sessions in flight: ${crash.sessionsInFlight.join(', ')}`);
+    // The same crash again only gets its line; its stack trace was shown the first time.
+    if (stderrShown.has(crash.stderr)) continue;
+    stderrShown.add(crash.stderr);
+    lines.push(...crash.stderr.trimEnd().split('\n').map((line) => `  stderr: ${line}`));
   }
   for (const finding of result.findings) {
     lines.push(`${finding.kind.toUpperCase()}: ${finding.problem}${finding.excerpt ? ` ${finding.excerpt}` : ''} — replay: npm run fuzz -- --session ${finding.session}`);

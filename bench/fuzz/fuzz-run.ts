@@ -24,6 +24,8 @@ export interface FuzzOptions {
   replay?: (line: string) => void;
   /** Aborted: no new session starts; the result covers those run so far. */
   signal?: AbortSignal;
+  /** After a crash, start the gateway again on the same data directory and go on (default: the run ends). */
+  keepGoing?: boolean;
 }
 
 export interface SessionFinding extends Finding {
@@ -40,7 +42,8 @@ export interface FuzzResult {
   counts: { malformed: number; hangs: number; desyncs: number };
   /** Up to a few findings of each problem, with the session that found it. */
   findings: SessionFinding[];
-  crash: (GatewayExit & { sessionsInFlight: number[] }) | null;
+  /** Exits of the gateway nobody asked for, with the sessions in flight at the time. */
+  crashes: Array<GatewayExit & { sessionsInFlight: number[] }>;
   accepted: number;
   acceptedForSink: number;
   sink: { delivered: number; withNul: number; withBareLineEnding: number; withLongLine: number; longestLine: number; examples: string[] };
@@ -78,22 +81,25 @@ async function fuzz(options: FuzzOptions, teardown: Teardown): Promise<FuzzResul
   teardown.add(`remove ${dataDir}`, () => rmSync(dataDir, { recursive: true, force: true }));
 
   const inFlight = new Set<number>();
-  let crash: FuzzResult['crash'] = null;
-  const gateway = await WatchedGateway.start(
-    {
-      dataDir,
-      config: destination.gatewayConfig({
-        smtp: { hostname: 'relaygate.fuzz.test' },
-        // Failed AUTH is part of the mix: without this the throttle would soon refuse every session from 127.0.0.1.
-        authThrottle: { freeFailures: 1000, delayStepMs: 0, maxDelayMs: 0, blockAfterFailures: 100_000 },
-        log: { level: 'info' },
-      }),
-    },
-    (exit) => {
-      crash = { ...exit, sessionsInFlight: [...inFlight] };
+  const crashes: FuzzResult['crashes'] = [];
+  const config = destination.gatewayConfig({
+    smtp: { hostname: 'relaygate.fuzz.test' },
+    // Failed AUTH is part of the mix: without this the throttle would soon refuse every session from 127.0.0.1.
+    authThrottle: { freeFailures: 1000, delayStepMs: 0, maxDelayMs: 0, blockAfterFailures: 100_000 },
+    log: { level: 'info' },
+  });
+  const gateways: WatchedGateway[] = [];
+  let restarting: Promise<void> | null = null;
+  const startGateway = async () => {
+    const started = await WatchedGateway.start({ dataDir, config }, (exit) => {
+      crashes.push({ ...exit, sessionsInFlight: [...inFlight] });
       progress(`the gateway exited (code ${exit.code}, signal ${exit.signal}) with sessions in flight: ${[...inFlight].join(', ')}`);
-    },
-  );
+      if (options.keepGoing) restarting = restart();
+    });
+    gateways.push(started);
+    return started;
+  };
+  let gateway = await startGateway();
   teardown.add('stop the gateway', () => gateway.stop());
   const credential = await provisionCredential(dataDir, { verifiedIdentities: [SENDER_DOMAIN] });
   const target: SessionTarget = {
@@ -104,6 +110,28 @@ async function fuzz(options: FuzzOptions, teardown: Teardown): Promise<FuzzResul
   };
 
   const startRss = rssMiB(gateway.pid);
+  // Sampled as the run goes: after a crash the process and its high-water mark are gone.
+  let peakRss = startRss;
+  const samplePeak = () => {
+    peakRss = Math.max(peakRss ?? 0, peakRssMiB(gateway.pid) ?? 0) || peakRss;
+  };
+  /** A crashed gateway is replaced on the same data directory; sessions from then on connect to its ports. */
+  let restartFailed = false;
+  const restart = async () => {
+    samplePeak();
+    try {
+      gateway = await startGateway();
+      target.starttlsPort = gateway.process.starttlsPorts[0]!;
+      target.tlsPort = gateway.process.tlsPorts[0]!;
+      progress('the gateway was started again; the run goes on');
+    } catch (error) {
+      restartFailed = true;
+      progress(`the gateway did not start again: ${(error as Error).message.split('\n')[0]}`);
+    } finally {
+      restarting = null;
+    }
+  };
+
   const started = Date.now();
   const totals = { lines: 0, bytes: 0, sessions: 0, accepted: 0, acceptedForSink: 0 };
   const counts = { malformed: 0, hangs: 0, desyncs: 0 };
@@ -112,7 +140,8 @@ async function fuzz(options: FuzzOptions, teardown: Teardown): Promise<FuzzResul
   let next = 0;
 
   const worker = async () => {
-    while (totals.lines < options.lines && !crash && !options.signal?.aborted) {
+    while (totals.lines < options.lines && (crashes.length === 0 || options.keepGoing) && !restartFailed && !options.signal?.aborted) {
+      if (restarting) await restarting;
       const seed = options.replay ? options.seed : sessionSeed(options.seed, next++);
       inFlight.add(seed);
       const report = await runSession(seed, target, options.replay);
@@ -134,9 +163,6 @@ async function fuzz(options: FuzzOptions, teardown: Teardown): Promise<FuzzResul
       if (options.replay) return;
     }
   };
-  // Sampled as the run goes: after a crash the process and its high-water mark are gone.
-  let peakRss = startRss;
-  const samplePeak = () => (peakRss = Math.max(peakRss ?? 0, peakRssMiB(gateway.pid) ?? 0) || peakRss);
   const ticker = setInterval(() => {
     samplePeak();
     const seconds = (Date.now() - started) / 1000;
@@ -154,7 +180,8 @@ async function fuzz(options: FuzzOptions, teardown: Teardown): Promise<FuzzResul
   }
   const seconds = (Date.now() - started) / 1000;
 
-  if (!crash) await waitForDeliveries(() => audit.delivered, totals.acceptedForSink, options.drainTimeoutMs, progress);
+  if (restarting) await restarting;
+  if ((crashes.length === 0 || options.keepGoing) && !restartFailed) await waitForDeliveries(() => audit.delivered, totals.acceptedForSink, options.drainTimeoutMs, progress);
   samplePeak();
   const endRss = rssMiB(gateway.pid);
   await gateway.stop();
@@ -166,7 +193,7 @@ async function fuzz(options: FuzzOptions, teardown: Teardown): Promise<FuzzResul
     seconds,
     counts,
     findings,
-    crash,
+    crashes,
     accepted: totals.accepted,
     acceptedForSink: totals.acceptedForSink,
     sink: {
@@ -178,7 +205,7 @@ async function fuzz(options: FuzzOptions, teardown: Teardown): Promise<FuzzResul
       examples: audit.examples,
     },
     rssMiB: { start: startRss, peak: peakRss, end: endRss },
-    gatewayErrors: [...gateway.errors].map(([message, { count, example }]) => ({ message, count, example })),
+    gatewayErrors: mergeErrors(gateways),
   };
 }
 
@@ -198,5 +225,18 @@ async function waitForDeliveries(delivered: () => number, expected: number, idle
 
 /** Whether the run found something the gateway must not do. */
 export function failed(result: FuzzResult): boolean {
-  return result.crash !== null || result.counts.malformed > 0 || result.counts.hangs > 0 || result.counts.desyncs > 0;
+  return result.crashes.length > 0 || result.counts.malformed > 0 || result.counts.hangs > 0 || result.counts.desyncs > 0;
+}
+
+/** Error records by message over every gateway process of the run. */
+function mergeErrors(gateways: WatchedGateway[]): FuzzResult['gatewayErrors'] {
+  const merged = new Map<string, { count: number; example: string }>();
+  for (const gateway of gateways) {
+    for (const [message, { count, example }] of gateway.errors) {
+      const seen = merged.get(message);
+      if (seen) seen.count += count;
+      else merged.set(message, { count, example });
+    }
+  }
+  return [...merged].map(([message, { count, example }]) => ({ message, count, example }));
 }

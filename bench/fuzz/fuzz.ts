@@ -39,6 +39,7 @@ async function main(argv: string[]): Promise<number> {
       progress,
       replay: replaying ? (line) => process.stdout.write(`${line}\n`) : undefined,
       signal: stop.signal,
+      keepGoing: options.keepGoing,
     });
     process.stdout.write(`${options.json ? JSON.stringify(result, null, 2) : formatFuzzReport(result)}\n`);
     return failed(result) || stop.signal.aborted ? 1 : 0;

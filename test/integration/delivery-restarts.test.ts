@@ -95,10 +95,12 @@ test('SIGTERM: transactions in flight finish, the rest stays queued (no lease le
   const credential = await provisionCredential(dataDir);
   const ids: string[] = [];
   for (let index = 0; index < 6; index++) ids.push(await submit(gateway, credential, { to: [`user${index}@slow.test`] }));
-  await waitUntil(() => slowTransactions.length >= 2, 'two transactions at the slow sink', 20_000, 10).catch(async (error: unknown) => {
+  try {
+    await waitUntil(() => slowTransactions.length >= 2, 'two transactions at the slow sink', 20_000, 10);
+  } catch (error) {
     await gateway.kill();
     throw error;
-  });
+  }
   assert.equal(await gateway.stop(), 0, 'clean exit');
 
   const queue = SqliteQueueStore.open(dataDir);

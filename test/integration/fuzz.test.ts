@@ -23,7 +23,7 @@ describe('fuzzing the SMTP session and the message pipeline (seed 1, 20,000 line
   });
 
   test('the gateway does not crash', () => {
-    assert.equal(result.crash, null, report);
+    assert.deepEqual(result.crashes, [], report);
   });
 
   test('the gateway never hangs: every reply, handshake and announced close comes within 10 s', () => {
