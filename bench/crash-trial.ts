@@ -236,8 +236,9 @@ function formatTrial(result: TrialResult): string {
     ? 'duplicated 0'
     : `duplicated ${result.duplicated.length} (${result.duplicatesOnlyInFlight ? 'all in flight at the kill' : 'NOT ONLY IN FLIGHT AT THE KILL'}: first copies ${result.duplicated.map((d) => `${d.firstCopyBeforeKillMs} ms`).join(', ')} before it)`;
   const lines = [
-    `trial ${String(result.trial).padStart(2)}: killed after ${result.killAfterMs} ms; acked ${result.acked}, delivered ${result.delivered} ` +
-      `(${result.deliveredUnacked} of them unacknowledged, committed just before the kill), lost ${result.lost.length}, ${duplicates}` +
+    `trial ${String(result.trial).padStart(2)}: killed after ${result.killAfterMs} ms; acked ${result.acked}, delivered ${result.delivered}` +
+      (result.deliveredUnacked ? ` (${result.deliveredUnacked} never acknowledged: committed just before the kill)` : '') +
+      `, lost ${result.lost.length}, ${duplicates}` +
       (result.spoolFilesLeft ? `, ${result.spoolFilesLeft} spool files left` : '') +
       Object.entries(result.refused)
         .map(([reply, count]) => `, ${count} refused (${reply})`)
