@@ -73,7 +73,8 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
   };
 }
 
-function positiveInteger(text: string | undefined, fallback: number, option: string): number {
+/** An option's whole-number value above zero, or `fallback` when it is absent. */
+export function positiveInteger(text: string | undefined, fallback: number, option: string): number {
   if (text === undefined) return fallback;
   const value = Number(text);
   if (!Number.isSafeInteger(value) || value <= 0) throw new UsageError(`${option} takes a positive whole number, got "${text}"`);

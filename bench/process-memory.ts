@@ -1,5 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
+/** A process's resident set now (VmRSS), in MiB; null once the process is gone. */
+export function rssMiB(pid: number): number | null {
+  return statusField(`/proc/${pid}/status`, 'VmRSS');
+}
+
 /** The kernel's high-water mark of a process's resident set (VmHWM), in MiB; null once the process is gone. */
 export function peakRssMiB(pid: number): number | null {
   return statusField(`/proc/${pid}/status`, 'VmHWM');

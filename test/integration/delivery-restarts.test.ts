@@ -1,6 +1,5 @@
 import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { SqliteQueueStore } from '../../src/queue/sqlite-queue-store.js';
 import { startDnsServer, type TestDnsServer } from '../support/dns-server.js';
 import { startGatewayProcess, tempDir } from '../support/gateway-process.js';
@@ -8,6 +7,7 @@ import { provisionCredential, type TestCredential } from '../support/provision.j
 import type { SinkMx } from '../support/sink-mx.js';
 import { startSinks, submit, testDeliveryConfig, waitForFinal } from '../support/delivery-fixture.js';
 import type { GatewayProcess } from '../support/gateway-process.js';
+import { waitUntil } from '../support/wait-until.js';
 
 let dns: TestDnsServer;
 let burstSink: SinkMx;
@@ -61,8 +61,11 @@ test('SIGKILL during a delivery burst: after a restart on the same data director
   const credential = await provisionCredential(dataDir);
   const accepted: string[] = [];
   const sessions = Array.from({ length: 6 }, (_, session) => submitUntilStopped(first, credential, session, accepted));
-  while (burstSink.messages.length < 60) await sleep(10);
-  await first.kill();
+  try {
+    await waitUntil(() => burstSink.messages.length >= 60, '60 messages at the sink', 20_000, 10);
+  } finally {
+    await first.kill();
+  }
   await Promise.all(sessions);
   const deliveredBeforeCrash = burstSink.messages.length;
   assert.ok(accepted.length > deliveredBeforeCrash, 'some accepted mail was still waiting when the gateway died');
@@ -92,7 +95,12 @@ test('SIGTERM: transactions in flight finish, the rest stays queued (no lease le
   const credential = await provisionCredential(dataDir);
   const ids: string[] = [];
   for (let index = 0; index < 6; index++) ids.push(await submit(gateway, credential, { to: [`user${index}@slow.test`] }));
-  while (slowTransactions.length < 2) await sleep(10);
+  try {
+    await waitUntil(() => slowTransactions.length >= 2, 'two transactions at the slow sink', 20_000, 10);
+  } catch (error) {
+    await gateway.kill();
+    throw error;
+  }
   assert.equal(await gateway.stop(), 0, 'clean exit');
 
   const queue = SqliteQueueStore.open(dataDir);

@@ -8,6 +8,7 @@ import { startGatewayProcess } from '../support/gateway-process.js';
 import { provisionCredential, type TestCredential } from '../support/provision.js';
 import { SmtpDialog } from '../support/smtp-dialog.js';
 import { messageText } from '../support/message-text.js';
+import { waitUntil } from '../support/wait-until.js';
 
 const SESSIONS = 8;
 
@@ -45,8 +46,11 @@ test('every message that got 250 survives SIGKILL and a restart, whole; nothing 
   const accepted = new Map<string, string>();
   const port = first.tlsPorts[0]!;
   const clients = Array.from({ length: SESSIONS }, (_, session) => sendUntilKilled(port, credential, session, accepted));
-  while (accepted.size < 150) await new Promise((resolve) => setTimeout(resolve, 20));
-  await first.kill();
+  try {
+    await waitUntil(() => accepted.size >= 150, '150 accepted messages');
+  } finally {
+    await first.kill();
+  }
   await Promise.all(clients);
 
   const second = await startGatewayProcess({ dataDir: first.dataDir, listen: ['127.0.0.1:0=tls'] });

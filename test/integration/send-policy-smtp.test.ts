@@ -8,6 +8,7 @@ import { run } from '../support/external-tools.js';
 import { startDnsServer, type TestDnsServer } from '../support/dns-server.js';
 import { SmtpDialog } from '../support/smtp-dialog.js';
 import { messageText } from '../support/message-text.js';
+import { waitUntil } from '../support/wait-until.js';
 
 const ACCOUNT = '111111111111';
 const SANDBOXED = '222222222222';
@@ -90,16 +91,9 @@ describe('the send policy over SMTP, set up with the CLI', () => {
     const identity = JSON.parse(await cli('identity', 'create', 'auto.example', '--account', ACCOUNT, '--no-dkim', '--json')) as { DnsRecords: Array<{ Name: string; Value: string }> };
     assert.deepEqual(identity.DnsRecords.map((record) => record.Name), ['_relaygate.auto.example']);
     dns.setRecords('_relaygate.auto.example', 'TXT', [identity.DnsRecords[0]!.Value]);
-    const changed = await new Promise<Record<string, unknown>>((resolve) => {
-      const poll = setInterval(() => {
-        const record = gateway.logs.find((entry) => entry.msg === 'identity verification status changed' && entry.identity === 'auto.example');
-        if (record) {
-          clearInterval(poll);
-          resolve(record);
-        }
-      }, 100);
-    });
-    assert.equal(changed.status, 'Success');
+    const changed = () => gateway.logs.find((entry) => entry.msg === 'identity verification status changed' && entry.identity === 'auto.example');
+    await waitUntil(() => changed() !== undefined, 'the verification status change of auto.example', 30_000, 100);
+    assert.equal(changed()!.status, 'Success');
     assert.match(await send(ACCOUNT, { mailFrom: 'news@auto.example', from: 'news@auto.example' }), /^250 Ok /);
   });
 

@@ -18,7 +18,8 @@ export interface GatewayProcess {
   logs: Array<Record<string, unknown>>;
   /** Waits for a log record with this message. */
   waitForLog(message: string, timeoutMs?: number): Promise<Record<string, unknown>>;
-  stop(): Promise<number | null>;
+  /** SIGTERM; resolves with the exit code. A gateway still running after `timeoutMs` is killed and the call fails. */
+  stop(timeoutMs?: number): Promise<number | null>;
   kill(): Promise<void>;
 }
 
@@ -103,10 +104,21 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
     child,
     logs,
     waitForLog,
-    async stop() {
-      if (child.exitCode !== null) return child.exitCode;
+    async stop(timeoutMs = 30_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill('SIGTERM');
-      return exited;
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          reject(new Error(`relaygate did not exit within ${timeoutMs} ms of SIGTERM; killed`));
+        }, timeoutMs);
+      });
+      try {
+        return await Promise.race([exited, late]);
+      } finally {
+        clearTimeout(timer);
+      }
     },
     async kill() {
       if (child.exitCode !== null || child.signalCode !== null) return;

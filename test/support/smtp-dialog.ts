@@ -13,6 +13,27 @@ export interface DialogOptions {
   maxTlsVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
 }
 
+/** Bound on a TCP connect or a TLS handshake, so a test against a server that never answers fails instead of hanging. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/** Resolves on `event`, rejects on an error, on a close before it, or after CONNECT_TIMEOUT_MS. */
+function connected(socket: Socket | TLSSocket, event: 'connect' | 'secureConnect', what: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`${what} did not complete within ${CONNECT_TIMEOUT_MS} ms`));
+    }, CONNECT_TIMEOUT_MS);
+    const settle = (error?: Error) => {
+      clearTimeout(timer);
+      if (error) reject(error);
+      else resolve();
+    };
+    socket.once(event, () => settle());
+    socket.once('error', settle);
+    socket.once('close', () => settle(new Error(`connection closed before the ${what} completed`)));
+  });
+}
+
 const tlsClientOptions = (options: DialogOptions): ConnectionOptions => ({
   rejectUnauthorized: false,
   servername: options.servername,
@@ -43,10 +64,7 @@ export class SmtpDialog {
     const socket = options.tls
       ? tlsConnect({ host, port: options.port, localAddress: options.localAddress, ...tlsClientOptions(options) } as ConnectionOptions)
       : netConnect({ host, port: options.port, localAddress: options.localAddress });
-    await new Promise<void>((resolve, reject) => {
-      socket.once(options.tls ? 'secureConnect' : 'connect', () => resolve());
-      socket.once('error', reject);
-    });
+    await connected(socket, options.tls ? 'secureConnect' : 'connect', options.tls ? 'TLS handshake' : 'TCP connect');
     return new SmtpDialog(socket, options);
   }
 
@@ -117,10 +135,7 @@ export class SmtpDialog {
     if (!answer.startsWith('220')) return answer;
     this.socket.removeAllListeners('data');
     const secure = tlsConnect({ socket: this.socket, ...tlsClientOptions(this.options) });
-    await new Promise<void>((resolve, reject) => {
-      secure.once('secureConnect', () => resolve());
-      secure.once('error', reject);
-    });
+    await connected(secure, 'secureConnect', 'TLS handshake');
     this.socket = secure;
     this.attach(secure);
     return answer;

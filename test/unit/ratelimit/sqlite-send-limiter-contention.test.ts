@@ -37,11 +37,17 @@ async function competeForLimits({ file, startGate }: WorkerInput): Promise<Accep
   return accepted;
 }
 
+/** Past this, a worker stops waiting for the others (one failed to start) and fails instead of blocking for ever. */
+const START_TIMEOUT_MS = 20_000;
+
 function waitForAllWorkers(gate: Int32Array): void {
   Atomics.add(gate, 0, 1);
   Atomics.notify(gate, 0);
+  const deadline = Date.now() + START_TIMEOUT_MS;
   for (let ready = Atomics.load(gate, 0); ready < WORKERS; ready = Atomics.load(gate, 0)) {
-    Atomics.wait(gate, 0, ready);
+    const left = deadline - Date.now();
+    if (left <= 0) throw new Error(`only ${ready} of ${WORKERS} workers started within ${START_TIMEOUT_MS} ms`);
+    Atomics.wait(gate, 0, ready, left);
   }
 }
 
@@ -50,6 +56,7 @@ function runWorker(input: WorkerInput): Promise<Accepted> {
     const worker = new Worker(new URL(import.meta.url), { workerData: input });
     worker.once('message', resolve);
     worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`worker exited with code ${code} without a result`)));
   });
 }
 
