@@ -7,7 +7,9 @@ export class SmtpReply extends Error {
     readonly responseCode: number,
     message: string,
   ) {
-    super(message);
+    // Reply texts quote what clients sent (a configuration set name, an address): SMTP replies are ASCII, so
+    // anything else becomes '?' rather than going back as raw 8-bit bytes.
+    super(message.replace(/[^\x20-\x7e]/g, '?'));
     this.name = 'SmtpReply';
   }
 

@@ -10,6 +10,8 @@ interface PendingCommit {
   directory: string | null;
   resolve: () => void;
   reject: (error: Error) => void;
+  /** Set after a failed group commit: committed on its own, so its failure is only its own. */
+  alone?: boolean;
 }
 
 /**
@@ -57,20 +59,31 @@ export class MessageAcceptor {
     setImmediate(() => void this.commit());
   }
 
+  private insert(batch: readonly PendingCommit[]): void {
+    const messages = batch.map((pending) => pending.message);
+    this.queue.insert(messages, messages.filter(producesEvents).map(sendEvent));
+  }
+
   private async commit(): Promise<void> {
     this.scheduled = false;
     this.committing = true;
-    const batch = this.waiting;
-    this.waiting = [];
+    // A message retried after a failed group commit goes in a commit of its own.
+    const batch = this.waiting[0]?.alone ? [this.waiting[0]] : this.waiting.filter((pending) => !pending.alone);
+    this.waiting = this.waiting.filter((pending) => !batch.includes(pending));
     try {
       await this.spool.syncDirectories(batch.flatMap((pending) => (pending.directory ? [pending.directory] : [])));
-      const messages = batch.map((pending) => pending.message);
-      this.queue.insert(messages, messages.filter(producesEvents).map(sendEvent));
+      this.insert(batch);
       for (const pending of batch) pending.resolve();
       for (const listener of this.committedListeners) listener();
     } catch (error) {
-      this.log.error({ err: error, messages: batch.length }, 'queue commit failed');
-      for (const pending of batch) pending.reject(error as Error);
+      if (batch.length === 1) {
+        this.log.error({ err: error, messageId: batch[0]!.message.id }, 'queue commit failed');
+        batch[0]!.reject(error as Error);
+      } else {
+        // One message the store refuses must not fail the others that happened to share its commit.
+        this.log.warn({ err: error, messages: batch.length }, 'group commit failed; committing its messages one by one');
+        for (const pending of batch) this.waiting.unshift({ ...pending, alone: true });
+      }
     } finally {
       this.committing = false;
       if (this.waiting.length > 0) this.schedule();
