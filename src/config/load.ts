@@ -10,6 +10,7 @@ import { parseCidr } from './cidr.js';
 import { readDeliveryConfig } from './delivery-options.js';
 import { readVerificationConfig } from './verification-options.js';
 import { readReputationConfig } from './reputation-options.js';
+import { readHttpConfig } from './http-options.js';
 import { DEFAULT_LISTENERS, MAX_MESSAGE_BYTES_CEILING, type GatewayConfig, type TlsVersion } from './schema.js';
 
 /** Command-line values that take precedence over the file. */
@@ -129,6 +130,7 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}): Gate
   const delivery = readDeliveryConfig(top.child('delivery'), hostname);
   const verification = readVerificationConfig(top.child('verification'));
   const reputation = readReputationConfig(top.child('reputation'));
+  const http = readHttpConfig(top.child('http'), dataDir);
 
   const logReader = top.child('log');
   const log = { level: logReader.oneOf('level', 'info', LOG_LEVELS) };
@@ -139,7 +141,7 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}): Gate
   logReader.rejectUnknown();
 
   top.rejectUnknown();
-  return { region, dataDir, listeners, defaultListeners, tls, smtp, authThrottle, dns, delivery, verification, reputation, log };
+  return { region, dataDir, listeners, defaultListeners, tls, smtp, authThrottle, dns, delivery, verification, reputation, http, log };
 }
 
 export function loadConfig(configPath: string | undefined, overrides: ConfigOverrides = {}): GatewayConfig {

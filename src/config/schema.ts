@@ -1,5 +1,6 @@
 import type { VerificationConfig } from './verification-options.js';
 import type { ReputationConfig } from './reputation-options.js';
+import type { HttpConfig } from './http-options.js';
 
 /** The gateway's configuration: one typed object, every option with its default (see config/relaygate.example.yaml). */
 
@@ -185,6 +186,8 @@ export interface GatewayConfig {
   delivery: DeliveryConfig;
   verification: VerificationConfig;
   reputation: ReputationConfig;
+  /** The SES HTTP API and the metrics/health listener. */
+  http: HttpConfig;
   log: LogConfig;
 }
 

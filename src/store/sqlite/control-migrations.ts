@@ -79,4 +79,6 @@ export const CONTROL_MIGRATIONS: readonly string[] = [
    UPDATE configuration_sets SET suppressed_reasons = 'null' WHERE suppressed_reasons = '[]';`,
   // Email feedback forwarding per identity (SES's SetIdentityFeedbackForwardingEnabled), on by default.
   `ALTER TABLE identities ADD COLUMN feedback_forwarding INTEGER NOT NULL DEFAULT 1;`,
+  // The secret access key, sealed with the operator's key file, so the HTTP API can check SigV4 (SMTP uses only the hash).
+  `ALTER TABLE credentials ADD COLUMN sealed_secret TEXT;`,
 ];
