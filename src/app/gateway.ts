@@ -23,6 +23,7 @@ import { reloadTls, startListeners, stopListeners, type RunningListener } from '
 import { createSubmissionHandlers } from '../smtp/submission-handlers.js';
 import { loadTlsMaterial } from '../smtp/tls-material.js';
 import { SqliteControlStore } from '../store/sqlite/sqlite-control-store.js';
+import { createGatewayMetrics, startHttpApi } from './http-api.js';
 
 /** A running gateway: its listeners and what it needs to reload and stop cleanly. */
 export interface Gateway {
@@ -50,22 +51,23 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     log,
   });
 
+  const metrics = createGatewayMetrics(config, queue, () => listeners);
+  const submission = { smtp: config.smtp, policy: buildSendPolicy(store, limiter, config.region), spool, acceptor, log, ...(metrics ? { observe: metrics.submissions } : {}) };
   const handlers = createSubmissionHandlers({
-    smtp: config.smtp,
+    ...submission,
     plaintextNetworks: plaintextBlockList(config.smtp.plaintextNetworks),
     authenticator: new SmtpAuthenticator(store, config.region),
     throttle: new AuthThrottle(config.authThrottle),
-    policy: buildSendPolicy(store, limiter, config.region),
-    spool,
-    acceptor,
-    log,
   });
 
   const tls = await loadTlsMaterial(config.tls, config.dataDir, config.smtp.hostname, log);
-  let listeners: RunningListener[];
+  let listeners: RunningListener[] = [];
+  let http: Awaited<ReturnType<typeof startHttpApi>>;
   try {
     listeners = await startListeners(config.listeners, config.defaultListeners, config.smtp, tls, handlers, log);
+    http = await startHttpApi({ config, store, limiter, queue, submission, metrics, tls, log });
   } catch (error) {
+    await stopListeners(listeners);
     queue.close();
     await limiter.close();
     await store.close();
@@ -78,6 +80,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     new EventConsumer(queue.events, suppressionRecorder(store), log),
     new EventConsumer(queue.events, forwarder, log),
     new EventConsumer(queue.events, statisticsRecorder({ statistics: queue.statistics, store, config: config.reputation, log }), log),
+    ...(metrics ? [new EventConsumer(queue.events, metrics.deliveryEvents, log)] : []),
   ];
   for (const consumer of consumers) consumer.start();
   await delivery?.start();
@@ -89,11 +92,13 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   return {
     listeners,
     async reloadTls() {
-      reloadTls(listeners, await loadTlsMaterial(config.tls, config.dataDir, config.smtp.hostname, log));
+      const material = await loadTlsMaterial(config.tls, config.dataDir, config.smtp.hostname, log);
+      reloadTls(listeners, material);
+      http.reloadTls(material);
       log.info('TLS certificates reloaded');
     },
     async stop() {
-      await stopListeners(listeners);
+      await Promise.all([stopListeners(listeners), http.stop()]);
       await delivery?.stop();
       await Promise.all(consumers.map((consumer) => consumer.stop()));
       await verifier.stop();

@@ -56,6 +56,7 @@ export function createSubmissionHandlers(deps: SubmissionDependencies): Handlers
       const result = await submitMessage(
         deps,
         {
+          channel: 'smtp',
           user: session.user as AuthenticatedUser,
           input: stream,
           envelope: () => ({ mailFrom: envelope.mailFrom === false ? '' : envelope.mailFrom.address, recipients: envelope.rcptTo.map((recipient) => recipient.address) }),

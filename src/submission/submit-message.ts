@@ -22,7 +22,20 @@ export interface SubmissionServices {
   spool: Spool;
   acceptor: MessageAcceptor;
   log: Logger;
+  /** Told every decision (the metrics count them). */
+  observe?: SubmissionObserver;
 }
+
+export interface SubmissionOutcome {
+  channel: 'smtp' | 'http';
+  accepted: boolean;
+  /** 250, or the refusal's reply code. */
+  code: number;
+  accountId: string;
+  recipients: number;
+}
+
+export type SubmissionObserver = (outcome: SubmissionOutcome) => void;
 
 export interface Envelope {
   mailFrom: string;
@@ -30,6 +43,7 @@ export interface Envelope {
 }
 
 export interface Submission {
+  channel: SubmissionOutcome['channel'];
   user: AuthenticatedUser;
   /** The message as the client sent it; line endings are normalised while it is read. */
   input: Readable;
@@ -77,6 +91,22 @@ export async function submitMessage(
   submission: Submission,
   refusals: { tooLong: SmtpReply; headerTooLarge: SmtpReply },
 ): Promise<SubmissionResult> {
+  const result = await decideAndStore(services, submission, refusals);
+  services.observe?.({
+    channel: submission.channel,
+    accepted: result.accepted,
+    code: result.accepted ? 250 : result.reply.responseCode,
+    accountId: submission.user.accountId,
+    recipients: result.accepted ? result.recipients : 0,
+  });
+  return result.accepted ? { accepted: true, messageId: result.messageId } : result;
+}
+
+async function decideAndStore(
+  services: SubmissionServices,
+  submission: Submission,
+  refusals: { tooLong: SmtpReply; headerTooLarge: SmtpReply },
+): Promise<Extract<SubmissionResult, { accepted: false }> | { accepted: true; messageId: string; recipients: number }> {
   const { smtp, log, spool } = services;
   const { user } = submission;
   const receivedAt = new Date();
@@ -141,7 +171,7 @@ export async function submitMessage(
     stored = true;
     const droppedMessageTags = decision.droppedTags.length > 0 ? decision.droppedTags : undefined;
     log.info({ ...submission.logContext, messageId, account: user.accountId, recipients: recipients.length, size: message.size, bareLineEndings: message.bareLineEndings, droppedMessageTags }, 'message accepted');
-    return { accepted: true, messageId };
+    return { accepted: true, messageId, recipients: recipients.length };
   } finally {
     const file = body.file;
     if (!stored && file) await spool.discard(file).catch((error: unknown) => log.warn({ err: error, file: file.name }, 'could not remove unaccepted body file'));
