@@ -27,6 +27,7 @@ import { reloadTls, startListeners, stopListeners, type RunningListener } from '
 import { createSubmissionHandlers } from '../smtp/submission-handlers.js';
 import { loadTlsMaterial, type TlsMaterial } from '../smtp/tls-material.js';
 import { SqliteControlStore } from '../store/sqlite/sqlite-control-store.js';
+import { createGatewayMetrics, startHttpApi } from './http-api.js';
 
 /** A running gateway: its listeners and what it needs to reload and stop cleanly. */
 export interface Gateway {
@@ -56,15 +57,14 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     log,
   });
 
+  let listeners: RunningListener[] = [];
+  const metrics = createGatewayMetrics(config, queue, () => listeners);
+  const submission = { smtp: config.smtp, policy: buildSendPolicy(store, limiter, config.region), spool, acceptor, log, ...(metrics ? { observe: metrics.submissions } : {}) };
   const handlers = createSubmissionHandlers({
-    smtp: config.smtp,
+    ...submission,
     plaintextNetworks: plaintextBlockList(config.smtp.plaintextNetworks),
     authenticator: new SmtpAuthenticator(store, config.region),
     throttle: new AuthThrottle(config.authThrottle),
-    policy: buildSendPolicy(store, limiter, config.region),
-    spool,
-    acceptor,
-    log,
   });
 
   const closeStores = async () => {
@@ -81,12 +81,14 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     await closeStores();
     throw error;
   }
-  let listeners: RunningListener[];
+  let http: Awaited<ReturnType<typeof startHttpApi>>;
   try {
     // Before listening: a start-up problem (an unreadable DKIM key, certificate) must stop the start, not a running gateway.
     await delivery?.start();
     listeners = await startListeners(config.listeners, config.defaultListeners, config.smtp, tls, handlers, log);
+    http = await startHttpApi({ config, store, limiter, queue, submission, metrics, tls, log });
   } catch (error) {
+    await stopListeners(listeners);
     await delivery?.stop();
     await publishing.stop();
     await closeStores();
@@ -95,9 +97,12 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const verifier = new IdentityVerifier(store, createResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeoutMs }), mailFromTargets(config).feedbackHost, config.verification, log);
   verifier.start();
   // Consumers of the event log: each follows new events from its own cursor.
-  const consumers = [suppressionRecorder(store), forwarder, statisticsRecorder({ statistics: queue.statistics, store, config: config.reputation, log })].map(
-    (handler) => new EventConsumer(queue.events, handler, log, { pollMs: config.events.pollMs }),
-  );
+  const consumers = [
+    suppressionRecorder(store),
+    forwarder,
+    statisticsRecorder({ statistics: queue.statistics, store, config: config.reputation, log }),
+    ...(metrics ? [metrics.deliveryEvents] : []),
+  ].map((handler) => new EventConsumer(queue.events, handler, log, { pollMs: config.events.pollMs }));
   for (const consumer of consumers) consumer.start();
   const stopMaintenance = startLogMaintenance(queue, config.events.retentionHours, log);
   log.info(
@@ -108,11 +113,13 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   return {
     listeners,
     async reloadTls() {
-      reloadTls(listeners, await loadTlsMaterial(config.tls, config.dataDir, config.smtp.hostname, log));
+      const material = await loadTlsMaterial(config.tls, config.dataDir, config.smtp.hostname, log);
+      reloadTls(listeners, material);
+      http.reloadTls(material);
       log.info('TLS certificates reloaded');
     },
     async stop() {
-      await stopListeners(listeners);
+      await Promise.all([stopListeners(listeners), http.stop()]);
       await delivery?.stop();
       stopMaintenance();
       await Promise.all(consumers.map((consumer) => consumer.stop()));

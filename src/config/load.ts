@@ -11,6 +11,7 @@ import { readDeliveryConfig } from './delivery-options.js';
 import { readVerificationConfig } from './verification-options.js';
 import { readReputationConfig } from './reputation-options.js';
 import { readEventsConfig } from './events-options.js';
+import { readHttpConfig } from './http-options.js';
 import { DEFAULT_LISTENERS, MAX_MESSAGE_BYTES_CEILING, type GatewayConfig, type TlsVersion } from './schema.js';
 
 /** Command-line values that take precedence over the file. */
@@ -131,6 +132,7 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}): Gate
   const verification = readVerificationConfig(top.child('verification'));
   const reputation = readReputationConfig(top.child('reputation'));
   const events = readEventsConfig(top.child('events'));
+  const http = readHttpConfig(top.child('http'), dataDir);
 
   const logReader = top.child('log');
   const log = { level: logReader.oneOf('level', 'info', LOG_LEVELS) };
@@ -141,7 +143,7 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}): Gate
   logReader.rejectUnknown();
 
   top.rejectUnknown();
-  return { region, dataDir, listeners, defaultListeners, tls, smtp, authThrottle, dns, delivery, verification, reputation, events, log };
+  return { region, dataDir, listeners, defaultListeners, tls, smtp, authThrottle, dns, delivery, verification, reputation, events, http, log };
 }
 
 export function loadConfig(configPath: string | undefined, overrides: ConfigOverrides = {}): GatewayConfig {

@@ -1,6 +1,7 @@
 import type { EventsConfig } from './events-options.js';
 import type { VerificationConfig } from './verification-options.js';
 import type { ReputationConfig } from './reputation-options.js';
+import type { HttpConfig } from './http-options.js';
 
 /** The gateway's configuration: one typed object, every option with its default (see config/relaygate.example.yaml). */
 
@@ -187,6 +188,8 @@ export interface GatewayConfig {
   verification: VerificationConfig;
   reputation: ReputationConfig;
   events: EventsConfig;
+  /** The SES HTTP API and the metrics/health listener. */
+  http: HttpConfig;
   log: LogConfig;
 }
 

@@ -8,6 +8,7 @@ import type { MailEvent } from '../events/mail-event.js';
 import { SqliteDeliveryLeases } from './sqlite-delivery-leases.js';
 import { SqliteEventLog } from './sqlite-event-log.js';
 import { SqliteSendStatistics } from './sqlite-send-statistics.js';
+import { SqliteQueueHealth } from './sqlite-queue-health.js';
 import type { MessageRow } from './sqlite-message-row.js';
 import { SqliteQueueOperations } from './sqlite-queue-operations.js';
 import { deliverySelection } from './sqlite-queue-selection.js';
@@ -145,6 +146,7 @@ export class SqliteQueueStore implements QueueStore {
   readonly statistics: SqliteSendStatistics;
   readonly operations: SqliteQueueOperations;
   readonly sources: SqliteSourceVolume;
+  readonly health: SqliteQueueHealth;
   private readonly insertMessage;
   private readonly insertDelivery;
   private readonly insertAll;
@@ -155,6 +157,7 @@ export class SqliteQueueStore implements QueueStore {
     this.leases = new SqliteDeliveryLeases(db, this.events);
     this.operations = new SqliteQueueOperations(db);
     this.sources = new SqliteSourceVolume(db);
+    this.health = new SqliteQueueHealth(db);
     this.insertMessage = db.prepare(
       `INSERT INTO messages (id, account_id, access_key_id, mail_from, header, body, body_file, size, received_at, metadata)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

@@ -1,41 +1,22 @@
 import type { BlockList } from 'node:net';
 import type { SMTPServerAddress, SMTPServerAuthentication, SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
-import type { Logger } from 'pino';
 import type { AuthenticatedUser, SmtpAuthenticator } from '../auth/smtp-authenticator.js';
 import { SmtpReply } from '../common/smtp-reply.js';
-import type { SmtpConfig } from '../config/schema.js';
-import { originalHeaders } from '../events/producers/original-headers.js';
-import { generateMessageId } from '../message/message-id.js';
-import { readMessage } from '../message/message-reader.js';
-import { formatRfc5322Date } from '../message/rfc5322-date.js';
-import { readSesControlHeaders } from '../message/ses-headers.js';
-import { composeStoredHeader } from '../message/stored-header.js';
-import type { SendPolicy } from '../policy/send-policy.js';
-import { BodySink } from '../queue/body-sink.js';
-import type { MessageAcceptor } from '../queue/message-acceptor.js';
-import type { Spool } from '../queue/spool.js';
+import { submitMessage, type SubmissionServices } from '../submission/submit-message.js';
 import { asciiAddress, recipientKey } from './ascii-address.js';
 import type { AuthThrottle } from './auth-throttle.js';
 import { envelopeCommandVerdict } from './envelope-command.js';
-import { openReceived, transportEncoded } from './received-message.js';
 import { Replies } from './replies.js';
 import { SessionLimits } from './session-limits.js';
 import { closeSession, type CommandVerdict } from './smtp-server-compat.js';
 
-export interface SubmissionDependencies {
-  smtp: SmtpConfig;
+export interface SubmissionDependencies extends SubmissionServices {
   plaintextNetworks: BlockList;
   authenticator: SmtpAuthenticator;
   throttle: AuthThrottle;
-  policy: SendPolicy;
-  spool: Spool;
-  acceptor: MessageAcceptor;
-  log: Logger;
 }
 
 type Handlers = Required<Pick<SMTPServerOptions, 'onConnect' | 'onSecure' | 'onAuth' | 'onMailFrom' | 'onRcptTo' | 'onData' | 'onClose' | 'commandGuard'>>;
-
-const MAX_HEADER_BYTES = 1024 * 1024;
 
 const family = (address: string) => (address.includes(':') ? 'ipv6' : 'ipv4');
 
@@ -69,87 +50,30 @@ export function createSubmissionHandlers(deps: SubmissionDependencies): Handlers
   };
 
   const onData = async (stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string> => {
-    const user = session.user as AuthenticatedUser;
-    const receivedAt = new Date();
-    const messageId = generateMessageId(receivedAt.getTime());
-    let body = new BodySink(deps.spool, messageId, receivedAt);
     sessions.get(session.id)?.limits.watchData(stream);
-    let stored = false;
     try {
-      const limits = { maxBytes: smtp.maxMessageBytes, maxHeaderBytes: Math.min(MAX_HEADER_BYTES, smtp.maxMessageBytes) };
-      const received = await readMessage(stream, body, limits);
-      if (received.tooLarge) throw new SmtpReply(552, Replies.messageTooLong);
-      if (received.headerTooLarge) throw Replies.headerTooLarge();
-      let message = received;
-      // 8-bit data and long lines are re-encoded now, before the one DKIM signature, so every hop gets the same bytes.
-      if (!received.problem && received.needsTransportEncoding) ({ message, body } = await transportEncoded(deps.spool, { message, body }, { messageId, receivedAt, limits }));
-      if (message.problem) throw Replies.contentRefused(message.problem);
       const envelope = session.envelope;
-      const mailFrom = envelope.mailFrom === false ? '' : envelope.mailFrom.address;
-      const recipients = envelope.rcptTo.map((recipient) => recipient.address);
-      const ses = readSesControlHeaders(message.headers);
-      const decision = await deps.policy.evaluate({
-        user,
-        mailFrom,
-        recipients,
-        headers: message.headers,
-        ses,
-        sourceIp: session.remoteAddress,
-        secure: session.secure,
-        size: message.size,
-        now: receivedAt,
-        openMessage: () => openReceived(deps.spool, message, body),
-      });
-      if (!decision.accepted) {
-        log.info({ session: session.id, step: decision.step, reply: decision.reply.toString() }, 'message refused by policy');
-        throw decision.reply;
-      }
-      const original = originalHeaders(message.headers);
-      const header = Buffer.from(composeStoredHeader(message.headers, `<${messageId}@${smtp.messageIdDomain}>`, formatRfc5322Date(receivedAt)), 'latin1');
-      await deps.acceptor.accept(
+      const result = await submitMessage(
+        deps,
         {
-          id: messageId,
-          accountId: user.accountId,
-          accessKeyId: user.accessKeyId,
-          mailFrom,
-          recipients,
-          header,
-          body: body.inline,
-          bodyFile: body.file?.name ?? '',
-          size: header.length + 2 + message.bodyBytes,
-          receivedAt,
-          metadata: {
-            sourceIp: session.remoteAddress,
-            tls: session.secure,
-            heloName: session.hostNameAppearsAs,
-            ses,
-            configurationSet: decision.configurationSet,
-            tags: decision.tags,
-            ...(decision.sourceArn ? { sourceArn: decision.sourceArn } : {}),
-            callerIdentity: user.userName,
-            originalHeaders: original.headers,
-            headersTruncated: original.truncated,
-            recipients,
-            identityAccountId: decision.identityAccountId,
-          },
+          channel: 'smtp',
+          user: session.user as AuthenticatedUser,
+          input: stream,
+          envelope: () => ({ mailFrom: envelope.mailFrom === false ? '' : envelope.mailFrom.address, recipients: envelope.rcptTo.map((recipient) => recipient.address) }),
+          sourceIp: session.remoteAddress,
+          secure: session.secure,
+          heloName: session.hostNameAppearsAs,
+          logContext: { session: session.id },
         },
-        body.file,
+        { tooLong: new SmtpReply(552, Replies.messageTooLong), headerTooLarge: Replies.headerTooLarge(), contentRefused: Replies.contentRefused },
       );
-      stored = true;
-      const droppedMessageTags = decision.droppedTags.length > 0 ? decision.droppedTags : undefined;
-      log.info(
-        { session: session.id, messageId, account: user.accountId, recipients: recipients.length, size: message.size, bareLineEndings: received.bareLineEndings, reencoded: message !== received, droppedMessageTags },
-        'message accepted',
-      );
-      return Replies.accepted(messageId);
+      if (!result.accepted) throw result.reply;
+      return Replies.accepted(result.messageId);
     } catch (error) {
       if (error instanceof SmtpReply) throw error;
       if (clientLeft(error)) log.info({ session: session.id }, 'connection closed before the message was complete');
       else log.error({ err: error, session: session.id }, 'could not store message');
       throw Replies.temporaryServiceFailure();
-    } finally {
-      const file = body.file;
-      if (!stored && file) await deps.spool.discard(file).catch((error: unknown) => log.warn({ err: error, file: file.name }, 'could not remove unaccepted body file'));
     }
   };
 

@@ -27,12 +27,14 @@ export interface Credential {
   /** Region whose derived SMTP password was stored. */
   region: string;
   password: PasswordHash;
+  /** The secret access key sealed with the gateway's secret key file (see auth/secret-box), for SigV4; null when only the SMTP password was imported. */
+  sealedSecret: string | null;
   createdAt: Date;
   revokedAt: Date | null;
 }
 
 export type NewAccount = Omit<Account, 'createdAt'>;
-export type NewCredential = Omit<Credential, 'createdAt' | 'revokedAt'>;
+export type NewCredential = Omit<Credential, 'createdAt' | 'revokedAt' | 'sealedSecret'> & { sealedSecret?: string | null };
 
 export interface AccountStore {
   create(account: NewAccount): Promise<Account>;

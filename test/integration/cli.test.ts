@@ -74,7 +74,10 @@ describe('relaygate CLI', () => {
 
     const password = deriveSmtpPassword('another-secret', 'us-east-1');
     const imported = await cli(dataDir, 'credentials', 'import', '--account', accountId, '--access-key-id', 'AKIAEXAMPLE000000002', '--smtp-password', password);
-    assert.equal(imported.stdout, `imported AKIAEXAMPLE000000002 for account ${accountId} (region us-east-1)\n`);
+    assert.equal(
+      imported.stdout,
+      `imported AKIAEXAMPLE000000002 for account ${accountId} (region us-east-1); SMTP only: the HTTP API needs the secret access key (import with --secret-access-key)\n`,
+    );
     assert.equal(await authReply(gateway, 'AKIAEXAMPLE000000002', password), '235 Authentication successful');
   });
 

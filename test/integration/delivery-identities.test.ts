@@ -70,8 +70,8 @@ describe("delivery with the From identity's DKIM key and custom MAIL FROM", () =
       await cli('account', 'create', '--id', account);
       await cli('account', 'update', account, '--sandbox', 'false');
     }
-    const created = JSON.parse(await cli('credentials', 'create', '--account', SENDER, '--user-name', 'app', '--json')) as { SmtpUserName: string; SmtpPassword: string };
-    credential = { accountId: SENDER, userName: 'app', user: created.SmtpUserName, password: created.SmtpPassword };
+    const created = JSON.parse(await cli('credentials', 'create', '--account', SENDER, '--user-name', 'app', '--json')) as { SmtpUserName: string; SmtpPassword: string; SecretAccessKey: string };
+    credential = { accountId: SENDER, userName: 'app', user: created.SmtpUserName, password: created.SmtpPassword, secretAccessKey: created.SecretAccessKey };
     await verifiedIdentity(SENDER, 'own.test');
     await verifiedIdentity(SENDER, 'shared.test');
     await verifiedIdentity(SENDER, 'postmaster@shared.test');

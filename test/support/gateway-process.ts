@@ -14,6 +14,10 @@ export interface GatewayProcess {
   /** Bound ports by mode, in listener order. */
   starttlsPorts: number[];
   tlsPorts: number[];
+  /** The SES HTTP API's ports (http.listeners; by default one plain-HTTP listener on a free loopback port). */
+  httpPorts: number[];
+  /** The metrics/health listener's port, or null when it is off. */
+  metricsPort: number | null;
   child: ChildProcess;
   logs: Array<Record<string, unknown>>;
   /** Waits for a log record with this message. */
@@ -47,9 +51,11 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
   const args = [RELAYGATE_BIN, '--data-dir', dataDir];
   // Delivery stays off unless a test configures it: accepted test mail must not go anywhere, and tests that look at
   // the spool must not see delivery remove it.
-  // The certificate listener of event publishing on a free port, so gateways of parallel tests do not collide.
+  // The certificate listener of event publishing and the HTTP listeners on free ports, so gateways of parallel tests
+  // do not collide on 8081, 8080 and 9464.
   const events = { httpListen: '127.0.0.1:0', ...(options.config?.events as Record<string, unknown> | undefined) };
-  const config = { ...options.config, delivery: options.config?.delivery ?? { enabled: false }, events };
+  const httpListeners = options.config?.http ?? { listeners: ['127.0.0.1:0=http'], metricsListen: '127.0.0.1:0' };
+  const config = { ...options.config, delivery: options.config?.delivery ?? { enabled: false }, events, http: httpListeners };
   const path = options.configFile ?? join(dataDir, 'relaygate.yaml');
   writeFileSync(path, stringify(config));
   args.push('--config', path);
@@ -97,10 +103,14 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
   const listening = await waitForLog('relaygate listening');
   const listeners = listening.listeners as string[];
   const ports = (mode: string) => listeners.filter((spec) => spec.endsWith(`=${mode}`)).map((spec) => Number(/:(\d+)=/.exec(spec)?.[1]));
+  const http = await waitForLog('http api listening');
+  const metrics = http.metrics as string | null;
   return {
     dataDir,
     starttlsPorts: ports('starttls'),
     tlsPorts: ports('tls'),
+    httpPorts: (http.listeners as string[]).map((spec) => Number(/:(\d+)=/.exec(spec)?.[1])),
+    metricsPort: metrics ? Number(metrics.slice(metrics.lastIndexOf(':') + 1)) : null,
     child,
     logs,
     waitForLog,

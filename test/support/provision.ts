@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import { issueCredential } from '../../src/auth/credential-issuer.js';
+import { SecretBox } from '../../src/auth/secret-box.js';
 import { generateAccessKeyId, generateAccountId, generateSecretAccessKey } from '../../src/auth/key-generator.js';
 import { deriveSmtpPassword } from '../../src/auth/smtp-password.js';
 import type { Account } from '../../src/store/control-store.js';
@@ -10,6 +12,8 @@ export interface TestCredential {
   user: string;
   userName: string;
   password: string;
+  /** The secret access key, for the HTTP API (SigV4); sealed with the data directory's default secret.key. */
+  secretAccessKey: string;
 }
 
 export interface ProvisionOptions {
@@ -55,10 +59,12 @@ export async function provisionCredential(dataDir: string, options: ProvisionOpt
       }
     }
     const user = generateAccessKeyId();
-    const password = deriveSmtpPassword(generateSecretAccessKey(), region);
+    const secretAccessKey = generateSecretAccessKey();
+    const password = deriveSmtpPassword(secretAccessKey, region);
     const userName = options.userName ?? 'test-user';
-    await issueCredential(store, { accountId, accessKeyId: user, userName, region, smtpPassword: password });
-    return { accountId, user, userName, password };
+    const secret = { secretAccessKey, box: SecretBox.open(join(dataDir, 'secret.key')) };
+    await issueCredential(store, { accountId, accessKeyId: user, userName, region, smtpPassword: password, secret });
+    return { accountId, user, userName, password, secretAccessKey };
   } finally {
     await store.close();
   }

@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 import { issueCredential } from '../../auth/credential-issuer.js';
 import { generateAccessKeyId, generateSecretAccessKey } from '../../auth/key-generator.js';
+import { SecretBox } from '../../auth/secret-box.js';
 import { deriveSmtpPassword } from '../../auth/smtp-password.js';
+import type { GatewayConfig } from '../../config/schema.js';
 import { NotFoundError, type ControlStore, type Credential } from '../../store/control-store.js';
 import { output, table, UsageError, withControlStore } from '../cli-context.js';
 
@@ -12,6 +14,7 @@ const credentialJson = (credential: Credential) => ({
   UserArn: `arn:aws:iam::${credential.accountId}:user/${credential.userName}`,
   Region: credential.region,
   Status: credential.revokedAt ? 'Revoked' : 'Active',
+  HttpApi: credential.sealedSecret !== null,
   CreatedAt: credential.createdAt.toISOString(),
   RevokedAt: credential.revokedAt?.toISOString() ?? null,
 });
@@ -26,10 +29,19 @@ function defaultUserName(now = new Date()): string {
   return `ses-smtp-user.${stamp}`;
 }
 
-/** Stores the credential (only a hash of its password) with SES's default sending policy for a new user. */
-async function storeCredential(store: ControlStore, accountId: string, accessKeyId: string, userName: string, region: string, smtpPassword: string): Promise<Credential> {
-  if (!USER_NAME.test(userName)) throw new UsageError(`--user-name "${userName}" must be 1-64 letters, digits or +=,.@_-`);
-  return issueCredential(store, { accountId, accessKeyId, userName, region, smtpPassword });
+/**
+ * Stores the credential (a hash of its password; its secret sealed with http.secretKeyFile when known, for the HTTP API)
+ * with SES's default sending policy for a new user.
+ */
+async function storeCredential(
+  store: ControlStore,
+  config: GatewayConfig,
+  request: { accountId: string; accessKeyId: string; userName: string; smtpPassword: string; secretAccessKey?: string },
+): Promise<Credential> {
+  if (!USER_NAME.test(request.userName)) throw new UsageError(`--user-name "${request.userName}" must be 1-64 letters, digits or +=,.@_-`);
+  const { secretAccessKey, ...rest } = request;
+  const secret = secretAccessKey === undefined ? undefined : { secretAccessKey, box: SecretBox.open(config.http.secretKeyFile) };
+  return issueCredential(store, { ...rest, region: config.region, ...(secret ? { secret } : {}) });
 }
 
 export function credentialsCommand(): Command {
@@ -46,7 +58,7 @@ export function credentialsCommand(): Command {
       const secretAccessKey = generateSecretAccessKey();
       const result = await withControlStore(self, async (store, config) => {
         const smtpPassword = deriveSmtpPassword(secretAccessKey, config.region);
-        const credential = await storeCredential(store, options.account, accessKeyId, options.userName ?? defaultUserName(), config.region, smtpPassword);
+        const credential = await storeCredential(store, config, { accountId: options.account, accessKeyId, userName: options.userName ?? defaultUserName(), smtpPassword, secretAccessKey });
         return { credential, smtpPassword };
       });
       const data = { ...credentialJson(result.credential), SecretAccessKey: secretAccessKey, SmtpUserName: accessKeyId, SmtpPassword: result.smtpPassword };
@@ -57,7 +69,8 @@ export function credentialsCommand(): Command {
           `Secret access key: ${secretAccessKey}`,
           `Region:            ${result.credential.region}`,
           '',
-          'This is the only time the password and secret are shown: relaygate keeps only a hash.',
+          'This is the only time the password and secret are shown: relaygate keeps a hash of the password and the secret',
+          'encrypted with http.secretKeyFile (for the HTTP API).',
         ].join('\n'),
       );
     });
@@ -79,16 +92,16 @@ export function credentialsCommand(): Command {
         throw new UsageError('--smtp-password is not an SES version 4 SMTP password (44 base64 characters starting with B); re-derive it with `relaygate smtp-password SECRET REGION`');
       }
       const credential = await withControlStore(self, (store, config) =>
-        storeCredential(
-          store,
-          options.account,
-          options.accessKeyId,
-          options.userName ?? defaultUserName(),
-          config.region,
-          options.smtpPassword ?? deriveSmtpPassword(options.secretAccessKey as string, config.region),
-        ),
+        storeCredential(store, config, {
+          accountId: options.account,
+          accessKeyId: options.accessKeyId,
+          userName: options.userName ?? defaultUserName(),
+          smtpPassword: options.smtpPassword ?? deriveSmtpPassword(options.secretAccessKey as string, config.region),
+          ...(options.secretAccessKey !== undefined ? { secretAccessKey: options.secretAccessKey } : {}),
+        }),
       );
-      output(options.json, credentialJson(credential), () => `imported ${credential.accessKeyId} for account ${credential.accountId} (region ${credential.region})`);
+      const httpNote = credential.sealedSecret ? '' : '; SMTP only: the HTTP API needs the secret access key (import with --secret-access-key)';
+      output(options.json, credentialJson(credential), () => `imported ${credential.accessKeyId} for account ${credential.accountId} (region ${credential.region})${httpNote}`);
     });
 
   command

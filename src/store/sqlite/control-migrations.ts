@@ -81,4 +81,6 @@ export const CONTROL_MIGRATIONS: readonly string[] = [
   `ALTER TABLE identities ADD COLUMN feedback_forwarding INTEGER NOT NULL DEFAULT 1;`,
   // Identity notification topics (Bounce, Complaint, Delivery) as JSON; NULL: none.
   `ALTER TABLE identities ADD COLUMN notifications TEXT;`,
+  // The secret access key, sealed with the operator's key file, so the HTTP API can check SigV4 (SMTP uses only the hash).
+  `ALTER TABLE credentials ADD COLUMN sealed_secret TEXT;`,
 ];

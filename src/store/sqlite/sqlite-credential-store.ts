@@ -9,6 +9,7 @@ interface CredentialRow {
   region: string;
   password_salt: string;
   password_hash: string;
+  sealed_secret: string | null;
   created_at: number;
   revoked_at: number | null;
 }
@@ -19,6 +20,7 @@ const toCredential = (row: CredentialRow): Credential => ({
   userName: row.user_name,
   region: row.region,
   password: { salt: row.password_salt, hash: row.password_hash },
+  sealedSecret: row.sealed_secret,
   createdAt: new Date(row.created_at),
   revokedAt: row.revoked_at === null ? null : new Date(row.revoked_at),
 });
@@ -30,15 +32,15 @@ export class SqliteCredentialStore implements CredentialStore {
     const createdAt = Date.now();
     try {
       prepared(this.db, 
-          `INSERT INTO credentials (access_key_id, account_id, user_name, region, password_salt, password_hash, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO credentials (access_key_id, account_id, user_name, region, password_salt, password_hash, sealed_secret, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(credential.accessKeyId, credential.accountId, credential.userName, credential.region, credential.password.salt, credential.password.hash, createdAt);
+        .run(credential.accessKeyId, credential.accountId, credential.userName, credential.region, credential.password.salt, credential.password.hash, credential.sealedSecret ?? null, createdAt);
     } catch (error) {
       if (isUniqueViolation(error)) throw new AlreadyExistsError(`credential ${credential.accessKeyId}`);
       throw error;
     }
-    return { ...credential, createdAt: new Date(createdAt), revokedAt: null };
+    return { ...credential, sealedSecret: credential.sealedSecret ?? null, createdAt: new Date(createdAt), revokedAt: null };
   }
 
   async get(accessKeyId: string): Promise<Credential | null> {

@@ -1,0 +1,182 @@
+import { randomUUID } from 'node:crypto';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { formatHttpListener, type HttpListenerConfig } from '../../config/http-options.js';
+import type { SigV4Failure, SigV4Verifier } from '../../auth/sigv4-verifier.js';
+import { tlsServerOptions, type TlsMaterial } from '../../smtp/tls-material.js';
+import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
+import { ApiError, badRequest, type ApiDialect } from './api-error.js';
+import { Params, type ApiRequest, type ApiServices } from './api-context.js';
+import { queryError, runQueryAction } from './ses-query-api.js';
+import { SESV2_ROUTES } from './sesv2-api.js';
+
+export interface RunningHttpListener {
+  config: HttpListenerConfig;
+  server: Server;
+  port: number;
+}
+
+class BodyTooLarge extends Error {}
+
+function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new BodyTooLarge());
+        request.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks, size)));
+    request.on('error', reject);
+  });
+}
+
+/** AWS's HTTP status for each authentication failure, and the name JSON (v2) services give InvalidClientTokenId. */
+function authError(failure: SigV4Failure, dialect: ApiDialect): ApiError {
+  const status = failure.code === 'IncompleteSignature' ? 400 : 403;
+  const code = dialect === 'v2' && failure.code === 'InvalidClientTokenId' ? 'UnrecognizedClientException' : failure.code;
+  return new ApiError(code, status, failure.message);
+}
+
+const remoteAddress = (request: IncomingMessage) => (request.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+
+/**
+ * SES's HTTP API on the http.listeners: SES v2 (REST/JSON under /v2/) and SES v1 (Query, POST /), every request
+ * authenticated with SigV4 against the gateway's credentials. Sends take the same path as SMTP (src/submission).
+ */
+export class ApiServer {
+  private running: RunningHttpListener[] = [];
+  private readonly maxBodyBytes: number;
+
+  constructor(
+    private readonly services: ApiServices,
+    private readonly verifier: SigV4Verifier,
+    private readonly metrics: GatewayMetrics | null,
+  ) {
+    // A raw message travels base64-encoded (and form-encoded in v1): room for that on top of smtp.maxMessageBytes.
+    this.maxBodyBytes = Math.ceil(services.config.smtp.maxMessageBytes * 1.5) + 1024 * 1024;
+  }
+
+  async start(listeners: readonly HttpListenerConfig[], tls: TlsMaterial): Promise<RunningHttpListener[]> {
+    try {
+      for (const listener of listeners) {
+        const handler = (request: IncomingMessage, response: ServerResponse) => void this.handle(request, response, listener.tls);
+        const server = listener.tls ? createHttpsServer(tlsServerOptions(tls), handler) : createHttpServer(handler);
+        server.keepAliveTimeout = 65_000;
+        const port = await new Promise<number>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(listener.port, listener.host, () => {
+            server.off('error', reject);
+            const address = server.address();
+            resolve(typeof address === 'object' && address ? address.port : listener.port);
+          });
+        });
+        server.on('error', (error) => this.services.log.warn({ err: error, listener: formatHttpListener(listener) }, 'http listener error'));
+        server.on('clientError', (error, socket) => {
+          this.services.log.debug({ err: error }, 'http client error');
+          socket.destroy();
+        });
+        this.running.push({ config: listener, server, port });
+      }
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+    return this.running;
+  }
+
+  reloadTls(tls: TlsMaterial): void {
+    for (const { config, server } of this.running) if (config.tls) (server as import('node:https').Server).setSecureContext(tlsServerOptions(tls));
+  }
+
+  async stop(): Promise<void> {
+    const servers = this.running;
+    this.running = [];
+    await Promise.all(
+      servers.map(
+        ({ server }) =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+          }),
+      ),
+    );
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse, secure: boolean): Promise<void> {
+    const requestId = randomUUID();
+    const url = request.url ?? '/';
+    const path = url.split('?')[0] ?? '/';
+    const dialect: ApiDialect = path.startsWith('/v2/') ? 'v2' : 'v1';
+    let operation = dialect === 'v2' ? 'unknown' : 'query';
+    try {
+      let body: Buffer;
+      try {
+        body = await readBody(request, this.maxBodyBytes);
+      } catch (error) {
+        if (error instanceof BodyTooLarge) {
+          response.setHeader('Connection', 'close');
+          throw new ApiError(dialect === 'v2' ? 'MessageRejected' : 'MessageRejected', 400, `Message length is more than ${this.services.config.smtp.maxMessageBytes} bytes.`);
+        }
+        throw error;
+      }
+      const verified = await this.verifier.verify({ method: request.method ?? 'GET', url, headers: request.headers, body });
+      if (!verified.ok) {
+        this.services.log.info({ request: requestId, remoteAddress: remoteAddress(request), code: verified.failure.code }, 'api request refused: authentication');
+        throw authError(verified.failure, dialect);
+      }
+      const context: ApiRequest = {
+        services: this.services,
+        account: verified.account,
+        caller: {
+          user: { accessKeyId: verified.credential.accessKeyId, accountId: verified.account.id, userName: verified.credential.userName },
+          sourceIp: remoteAddress(request),
+          secure,
+          requestId,
+        },
+      };
+      if (dialect === 'v1') {
+        if (request.method !== 'POST' || path !== '/') throw new ApiError('InvalidAction', 400, 'SES v1 requests are POST / with form-encoded parameters.');
+        const result = await runQueryAction(context, new URLSearchParams(body.toString('utf8')));
+        operation = result.action;
+        return this.answer(response, 200, 'text/xml', result.xml, requestId, operation);
+      }
+      const query = new URLSearchParams(url.split(/\?(.*)/s)[1] ?? '');
+      for (const route of SESV2_ROUTES) {
+        const match = route.method === request.method ? route.path.exec(path) : null;
+        if (!match) continue;
+        operation = route.operation;
+        let json: unknown = {};
+        if (body.length > 0) {
+          try {
+            json = JSON.parse(body.toString('utf8'));
+          } catch {
+            throw badRequest('The request body is not valid JSON.');
+          }
+        }
+        if (typeof json !== 'object' || json === null || Array.isArray(json)) throw badRequest('The request body must be a JSON object.');
+        const labels = match.slice(1).map((label) => decodeURIComponent(label));
+        const result = await route.handle(context, labels, new Params(json as Record<string, unknown>, (message) => badRequest(message)), query);
+        return this.answer(response, 200, 'application/json', JSON.stringify(result), requestId, operation);
+      }
+      throw new ApiError('UnknownOperationException', 404, `No operation matches ${request.method} ${path}.`);
+    } catch (error) {
+      const apiError = error instanceof ApiError ? error : new ApiError(dialect === 'v2' ? 'InternalFailure' : 'InternalFailure', 500, 'The request processing has failed because of an unknown error.');
+      if (!(error instanceof ApiError)) this.services.log.error({ err: error, request: requestId, operation }, 'api request failed');
+      if (dialect === 'v1') return this.answer(response, apiError.status, 'text/xml', queryError(apiError, requestId), requestId, operation);
+      response.setHeader('x-amzn-ErrorType', apiError.code);
+      return this.answer(response, apiError.status, 'application/json', JSON.stringify({ message: apiError.message }), requestId, operation);
+    }
+  }
+
+  private answer(response: ServerResponse, status: number, type: string, text: string, requestId: string, operation: string): void {
+    this.metrics?.httpRequests.inc({ operation, status: String(status) });
+    response.writeHead(status, { 'Content-Type': type, 'x-amzn-RequestId': requestId, 'Content-Length': Buffer.byteLength(text) });
+    response.end(text);
+  }
+}
