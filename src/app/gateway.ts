@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { controlStoreDeliverySettings } from './control-store-delivery-settings.js';
 import { SmtpAuthenticator } from '../auth/smtp-authenticator.js';
@@ -6,6 +7,9 @@ import { formatListener } from '../config/listen-spec.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { DeliveryEngine } from '../delivery/delivery-engine.js';
 import { createResolver } from '../delivery/mx/index.js';
+import { DeadLetterFolder } from '../feedback/intake/dead-letter-folder.js';
+import { FeedbackDomains } from '../feedback/intake/feedback-domains.js';
+import { FeedbackIntake } from '../feedback/intake/feedback-intake.js';
 import { IdentityVerifier } from '../identity/identity-verifier.js';
 import { mailFromTargets } from '../identity/mail-from-targets.js';
 import { buildSendPolicy } from '../policy/build-send-policy.js';
@@ -14,6 +18,7 @@ import { MessageAcceptor } from '../queue/message-acceptor.js';
 import { Spool } from '../queue/spool.js';
 import { SqliteQueueStore } from '../queue/sqlite-queue-store.js';
 import { AuthThrottle } from '../smtp/auth-throttle.js';
+import { createIntakeHandlers } from '../smtp/feedback-intake-handlers.js';
 import { reloadTls, startListeners, stopListeners, type RunningListener } from '../smtp/listeners.js';
 import { createSubmissionHandlers } from '../smtp/submission-handlers.js';
 import { loadTlsMaterial } from '../smtp/tls-material.js';
@@ -51,10 +56,20 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     log,
   });
 
+  const intake = new FeedbackIntake({
+    records: queue.feedback,
+    returnPathKey: queue.returnPathKey(),
+    domains: new FeedbackDomains(config.delivery.feedbackDomain, async () => (await store.identities.list()).flatMap((identity) => (identity.mailFrom ? [identity.mailFrom.domain] : []))),
+    deadLetters: new DeadLetterFolder(join(config.dataDir, 'dead-letter')),
+    messageIdDomain: config.smtp.messageIdDomain,
+    log,
+  });
+  const intakeHandlers = createIntakeHandlers(handlers, { intake, maxMessageBytes: config.smtp.maxMessageBytes, log });
+
   const tls = await loadTlsMaterial(config.tls, config.dataDir, config.smtp.hostname, log);
   let listeners: RunningListener[];
   try {
-    listeners = await startListeners(config.listeners, config.defaultListeners, config.smtp, tls, handlers, log);
+    listeners = await startListeners(config.listeners, config.defaultListeners, config.smtp, tls, { submission: handlers, intake: intakeHandlers }, log);
   } catch (error) {
     queue.close();
     await limiter.close();

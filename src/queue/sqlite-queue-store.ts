@@ -6,6 +6,7 @@ import type { DeliveryDetails, DisplayState, MessageDetails, QueueFilter, Queued
 import type { MailEvent } from '../events/mail-event.js';
 import { SqliteDeliveryLeases } from './sqlite-delivery-leases.js';
 import { SqliteEventLog } from './sqlite-event-log.js';
+import { SqliteFeedbackRecords } from './sqlite-feedback-records.js';
 import type { MessageRow } from './sqlite-message-row.js';
 import { SqliteQueueOperations } from './sqlite-queue-operations.js';
 import { deliverySelection } from './sqlite-queue-selection.js';
@@ -126,6 +127,7 @@ export class SqliteQueueStore implements QueueStore {
   readonly events: SqliteEventLog;
   readonly operations: SqliteQueueOperations;
   readonly sources: SqliteSourceVolume;
+  readonly feedback: SqliteFeedbackRecords;
   private readonly insertMessage;
   private readonly insertDelivery;
   private readonly insertAll;
@@ -135,6 +137,7 @@ export class SqliteQueueStore implements QueueStore {
     this.leases = new SqliteDeliveryLeases(db, this.events);
     this.operations = new SqliteQueueOperations(db);
     this.sources = new SqliteSourceVolume(db);
+    this.feedback = new SqliteFeedbackRecords(db, this.events);
     this.insertMessage = db.prepare(
       `INSERT INTO messages (id, account_id, access_key_id, mail_from, header, body, body_file, size, received_at, metadata)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

@@ -16,7 +16,13 @@ export interface RunningListener {
 
 type Handlers = ReturnType<typeof createSubmissionHandlers>;
 
-function serverOptions(listener: ListenerConfig, smtp: SmtpConfig, tls: TlsMaterial, handlers: Handlers): SMTPServerOptions {
+/** The session behaviour of ordinary listeners, and of intake listeners (smtp/feedback-intake-handlers.ts). */
+export interface ListenerHandlers {
+  submission: Handlers;
+  intake: Handlers;
+}
+
+function serverOptions(listener: ListenerConfig, smtp: SmtpConfig, tls: TlsMaterial, handlers: ListenerHandlers): SMTPServerOptions {
   return {
     ...tlsServerOptions(tls),
     secure: listener.mode === 'tls',
@@ -33,7 +39,9 @@ function serverOptions(listener: ListenerConfig, smtp: SmtpConfig, tls: TlsMater
     socketTimeout: smtp.idleTimeoutSeconds * 1000,
     closeTimeout: 30_000,
     logger: false,
-    ...handlers,
+    // Intake listeners let unauthenticated sessions through to their own RCPT checks.
+    authOptional: listener.intake,
+    ...(listener.intake ? handlers.intake : handlers.submission),
   };
 }
 
@@ -60,7 +68,7 @@ export async function startListeners(
   defaults: boolean,
   smtp: SmtpConfig,
   tls: TlsMaterial,
-  handlers: Handlers,
+  handlers: ListenerHandlers,
   log: Logger,
 ): Promise<RunningListener[]> {
   installSmtpServerCompat(Replies.idleTimeout, Replies.messageTooLong);

@@ -14,6 +14,8 @@ export interface GatewayProcess {
   /** Bound ports by mode, in listener order. */
   starttlsPorts: number[];
   tlsPorts: number[];
+  /** Bound ports of listeners that take feedback (`=starttls+intake`, `=tls+intake`). */
+  intakePorts: number[];
   child: ChildProcess;
   logs: Array<Record<string, unknown>>;
   /** Waits for a log record with this message. */
@@ -94,6 +96,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
     dataDir,
     starttlsPorts: ports('starttls'),
     tlsPorts: ports('tls'),
+    intakePorts: [...ports('starttls+intake'), ...ports('tls+intake')],
     child,
     logs,
     waitForLog,
