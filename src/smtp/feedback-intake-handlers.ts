@@ -1,6 +1,7 @@
-import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
+import type { SMTPServerAddress, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import type { Logger } from 'pino';
 import { SmtpReply } from '../common/smtp-reply.js';
+import type { FeedbackTarget } from '../feedback/intake/feedback-events.js';
 import type { FeedbackIntake } from '../feedback/intake/feedback-intake.js';
 import { asciiAddress } from './ascii-address.js';
 import { envelopeCommandVerdict } from './envelope-command.js';
@@ -40,6 +41,8 @@ function readWhole(stream: SMTPServerDataStream, maxBytes: number): Promise<Buff
  */
 export function createIntakeHandlers(submission: Handlers, deps: IntakeHandlerDependencies): Handlers {
   const { intake, log } = deps;
+  // What each accepted RCPT named, keyed by the address object smtp-server keeps in the envelope.
+  const targets = new WeakMap<SMTPServerAddress, FeedbackTarget>();
 
   const receive = async (stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string> => {
     const envelope = session.envelope;
@@ -47,7 +50,12 @@ export function createIntakeHandlers(submission: Handlers, deps: IntakeHandlerDe
       const raw = await readWhole(stream, deps.maxMessageBytes);
       if (raw === null) throw new SmtpReply(552, Replies.messageTooLong);
       const outcome = await intake.receive(
-        { mailFrom: envelope.mailFrom === false ? '' : envelope.mailFrom.address, recipients: envelope.rcptTo.map((recipient) => recipient.address), remoteAddress: session.remoteAddress },
+        {
+          mailFrom: envelope.mailFrom === false ? '' : envelope.mailFrom.address,
+          recipients: envelope.rcptTo.map((recipient) => recipient.address),
+          remoteAddress: session.remoteAddress,
+          targets: envelope.rcptTo.flatMap((recipient) => targets.get(recipient) ?? []),
+        },
         raw,
       );
       return IntakeReplies.outcome(outcome);
@@ -78,7 +86,10 @@ export function createIntakeHandlers(submission: Handlers, deps: IntakeHandlerDe
       const recipient = asciiAddress(address.address);
       intake.checkRecipient(recipient).then(
         (verdict) => {
-          if (verdict.accepted) return submission.onRcptTo(address, session, callback);
+          if (verdict.accepted) {
+            targets.set(address, verdict.target);
+            return submission.onRcptTo(address, session, callback);
+          }
           intake.refused(verdict.refusal, recipient, session.remoteAddress);
           callback(IntakeReplies.refusal(verdict.refusal));
         },

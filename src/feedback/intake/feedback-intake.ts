@@ -24,6 +24,8 @@ export interface IntakeEnvelope {
   mailFrom: string;
   recipients: readonly string[];
   remoteAddress: string;
+  /** What checkRecipient found for the accepted recipients (rows it names are never removed, so it still holds). */
+  targets: readonly FeedbackTarget[];
 }
 
 export type IntakeCounters = Record<IntakeOutcome | RecipientRefusal, number>;
@@ -61,11 +63,13 @@ export class FeedbackIntake {
     forged: 0,
   };
   private readonly recorder: FeedbackRecorder;
+  /** Reports being read: a group commit waits a little for them. */
+  private reading = 0;
   private readonly now: () => number;
   private readonly ownMessageId: RegExp;
 
   constructor(private readonly deps: FeedbackIntakeDependencies) {
-    this.recorder = new FeedbackRecorder(deps.records);
+    this.recorder = new FeedbackRecorder(deps.records, () => this.reading);
     this.now = deps.now ?? Date.now;
     this.ownMessageId = new RegExp(`^<([^@<>\\s]+)@${deps.messageIdDomain.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}>$`, 'i');
   }
@@ -96,9 +100,15 @@ export class FeedbackIntake {
    * dead letter fsynced), so the session may answer 250.
    */
   async receive(envelope: IntakeEnvelope, raw: Buffer): Promise<IntakeOutcome> {
-    const targets = await this.targets(envelope.recipients);
-    const feedback = await readFeedback(raw);
-    const outcome = this.apply(feedback, targets);
+    const targets = [...new Map(envelope.targets.map((target) => [target.delivery.id, target])).values()];
+    let outcome: ReturnType<FeedbackIntake['apply']>;
+    this.reading++;
+    try {
+      outcome = this.apply(await readFeedback(raw), targets);
+    } finally {
+      this.reading--;
+    }
+    if ('deadLetter' in outcome || outcome.events.length === 0) this.recorder.settled();
     if ('deadLetter' in outcome) return this.keepDeadLetter(envelope, raw, outcome.deadLetter);
     if (outcome.events.length > 0) await this.recorder.record({ events: outcome.events, bounces: outcome.bounces });
     const count = ++this.counters[outcome.kind];
@@ -109,18 +119,8 @@ export class FeedbackIntake {
     return outcome.kind;
   }
 
-  /** The deliveries the recipients name (each once), checked again: the session's RCPT checks may be minutes old. */
-  private async targets(recipients: readonly string[]): Promise<FeedbackTarget[]> {
-    const targets = new Map<number, FeedbackTarget>();
-    for (const recipient of recipients) {
-      const verdict = await this.checkRecipient(recipient);
-      if (verdict.accepted) targets.set(verdict.target.delivery.id, verdict.target);
-    }
-    return [...targets.values()];
-  }
-
   private apply(feedback: Feedback, targets: FeedbackTarget[]): { kind: IntakeOutcome; events: MailEvent[]; bounces: LateBounce[] } | { deadLetter: string } {
-    if (targets.length === 0) return { deadLetter: 'no recipient names a delivery of this gateway any more' };
+    if (targets.length === 0) return { deadLetter: 'no recipient names a delivery of this gateway' };
     const now = this.now();
     switch (feedback.kind) {
       case 'unreadable':

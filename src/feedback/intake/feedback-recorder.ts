@@ -7,28 +7,55 @@ interface Pending {
 }
 
 /**
- * Makes feedback durable before intake answers 250: the batches of sessions that finish in the same moment share
- * one SQLite commit (group commit), as accepted messages do, so a burst of DSNs does not pay one fsync each.
+ * How long a batch waits for feedback still being parsed: each commit is an fsync (several milliseconds), so during
+ * a burst many reports share one, while a lone report is committed at once.
+ */
+const GATHER_MS = 10;
+
+/**
+ * Makes feedback durable before intake answers 250, in group commits: the batches of every report that is ready
+ * within GATHER_MS share one SQLite commit, as accepted messages and delivery results do.
  */
 export class FeedbackRecorder {
   private waiting: Pending[] = [];
-  private scheduled = false;
+  private timer: NodeJS.Timeout | null = null;
+  private immediate = false;
 
-  constructor(private readonly records: FeedbackRecords) {}
+  /** `inProgress` counts the reports being read that may still join the batch. */
+  constructor(
+    private readonly records: FeedbackRecords,
+    private readonly inProgress: () => number,
+  ) {}
 
   record(batch: FeedbackBatch): Promise<void> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ batch, resolve, reject });
-      if (this.scheduled) return;
-      this.scheduled = true;
-      setImmediate(() => this.commit());
+      this.schedule();
     });
   }
 
+  /** Called when a report in progress ends without a batch: the one being waited for may be the last. */
+  settled(): void {
+    if (this.waiting.length > 0) this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.inProgress() === 0) {
+      if (this.immediate) return;
+      this.immediate = true;
+      setImmediate(() => this.commit());
+    } else {
+      this.timer ??= setTimeout(() => this.commit(), GATHER_MS);
+    }
+  }
+
   private commit(): void {
-    this.scheduled = false;
+    this.immediate = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
     const pending = this.waiting;
     this.waiting = [];
+    if (pending.length === 0) return;
     try {
       this.records.record({ events: pending.flatMap((entry) => entry.batch.events), bounces: pending.flatMap((entry) => entry.batch.bounces) });
     } catch (error) {

@@ -36,7 +36,6 @@ function message(id: string, recipients: string[], accountId = ACCOUNT): QueuedM
   };
 }
 
-const envelope = (recipient: string) => ({ mailFrom: '', recipients: [recipient], remoteAddress: '192.0.2.99' });
 
 describe('feedback intake', () => {
   let dataDir: string;
@@ -44,6 +43,12 @@ describe('feedback intake', () => {
   let intake: FeedbackIntake;
   let key: Buffer;
   const returnPath = (deliveryId: number, messageId: string, domain = FEEDBACK) => formatReturnPath(deliveryId, messageId, domain, key);
+  /** The envelope of a session that had RCPT TO:<recipient> accepted. */
+  const envelope = async (recipient: string) => {
+    const verdict = await intake.checkRecipient(recipient);
+    assert.ok(verdict.accepted, recipient);
+    return { mailFrom: '', recipients: [recipient], remoteAddress: '192.0.2.99', targets: [verdict.target] };
+  };
   const events = (): StoredMailEvent[] => queue.events.read(`reader-${Math.random()}`, 1000);
   const deadLetters = () => {
     try {
@@ -116,7 +121,7 @@ describe('feedback intake', () => {
   test('a DSN becomes Bounce events per bounce type, for the transaction\'s recipients, and notes late bounces on delivered rows', async () => {
     const before = events().length;
     const outcome = await intake.receive(
-      envelope(returnPath(1, 'm1')),
+      await envelope(returnPath(1, 'm1')),
       Buffer.from(
         dsnText({
           returnPath: returnPath(1, 'm1'),
@@ -185,8 +190,8 @@ describe('feedback intake', () => {
   test('the same DSN sent again (a lost 250) is one event in the log', async () => {
     const text = dsnText({ returnPath: returnPath(4, 'm2'), messageId: '<dsn-2@mx.gamma.test>', recipients: [{ final: 'solo@gamma.test', action: 'failed', status: '5.0.0' }] });
     const before = events().length;
-    assert.equal(await intake.receive(envelope(returnPath(4, 'm2')), Buffer.from(text)), 'bounce');
-    assert.equal(await intake.receive(envelope(returnPath(4, 'm2')), Buffer.from(text)), 'bounce');
+    assert.equal(await intake.receive(await envelope(returnPath(4, 'm2')), Buffer.from(text)), 'bounce');
+    assert.equal(await intake.receive(await envelope(returnPath(4, 'm2')), Buffer.from(text)), 'bounce');
     const added = events().slice(before);
     assert.equal(added.length, 1);
     assert.deepEqual(added[0]!.detail, {
@@ -202,20 +207,20 @@ describe('feedback intake', () => {
   test('a forwarded recipient maps to the only recipient of its domain; delay and success notices are noted, not bounces', async () => {
     const before = events().length;
     const forwarded = dsnText({ returnPath: returnPath(4, 'm2'), recipients: [{ final: 'solo@elsewhere.test', action: 'failed', status: '5.2.1', diagnostic: 'smtp; 550 5.2.1 account disabled' }] });
-    assert.equal(await intake.receive(envelope(returnPath(4, 'm2')), Buffer.from(forwarded)), 'bounce');
+    assert.equal(await intake.receive(await envelope(returnPath(4, 'm2')), Buffer.from(forwarded)), 'bounce');
     assert.deepEqual((events().slice(before)[0]!.detail as { bouncedRecipients: unknown }).bouncedRecipients, [
       { emailAddress: 'solo@gamma.test', action: 'failed', status: '5.2.1', diagnosticCode: 'smtp; 550 5.2.1 account disabled' },
     ]);
     const delayed = dsnText({ returnPath: returnPath(4, 'm2'), recipients: [{ final: 'solo@gamma.test', action: 'delayed', status: '4.4.1' }] });
     const count = events().length;
-    assert.equal(await intake.receive(envelope(returnPath(4, 'm2')), Buffer.from(delayed)), 'status-notice');
+    assert.equal(await intake.receive(await envelope(returnPath(4, 'm2')), Buffer.from(delayed)), 'status-notice');
     assert.equal(events().length, count);
   });
 
   test('a DSN whose failed recipient is not in the transaction is kept as a dead letter, not guessed', async () => {
     const files = deadLetters().length;
     const text = dsnText({ returnPath: returnPath(6, 'm4'), recipients: [{ final: 'c@elsewhere.test', action: 'failed', status: '5.1.1' }] });
-    assert.equal(await intake.receive(envelope(returnPath(6, 'm4')), Buffer.from(text)), 'dead-letter');
+    assert.equal(await intake.receive(await envelope(returnPath(6, 'm4')), Buffer.from(text)), 'dead-letter');
     assert.equal(deadLetters().length, files + 1);
   });
 
@@ -223,7 +228,7 @@ describe('feedback intake', () => {
     const before = events().length;
     const headers = ['From: Sender <sender@example.com>', 'To: jane@alpha.test, mary@beta.test', 'Subject: relaygate test', 'Message-ID: <m1@relaygate.test>'];
     const named = arfText({ returnPath: returnPath(1, 'm1'), messageId: '<arf-1@isp.test>', arrivalDate: 'Thu, 8 Mar 2005 14:00:00 EDT', originalRcptTo: ['John@Alpha.test'], originalHeaders: headers });
-    assert.equal(await intake.receive(envelope(returnPath(1, 'm1')), Buffer.from(named)), 'complaint');
+    assert.equal(await intake.receive(await envelope(returnPath(1, 'm1')), Buffer.from(named)), 'complaint');
     const [complaint] = events().slice(before);
     assert.deepEqual(
       { type: complaint!.type, messageId: complaint!.messageId, at: complaint!.at, detail: complaint!.detail },
@@ -243,27 +248,27 @@ describe('feedback intake', () => {
       },
     );
     const byCopy = arfText({ returnPath: returnPath(1, 'm1'), feedbackType: 'fraud', originalHeaders: headers });
-    assert.equal(await intake.receive(envelope(returnPath(1, 'm1')), Buffer.from(byCopy)), 'complaint');
+    assert.equal(await intake.receive(await envelope(returnPath(1, 'm1')), Buffer.from(byCopy)), 'complaint');
     assert.deepEqual((events().at(-1)!.detail as { complainedRecipients: unknown }).complainedRecipients, [{ emailAddress: 'jane@alpha.test' }], 'mary is at another domain: not in this transaction');
     const redacted = arfText({ returnPath: returnPath(1, 'm1'), originalHeaders: ['From: Sender <sender@example.com>', 'To: redacted@alpha.test', 'Subject: relaygate test'] });
-    assert.equal(await intake.receive(envelope(returnPath(1, 'm1')), Buffer.from(redacted)), 'complaint');
+    assert.equal(await intake.receive(await envelope(returnPath(1, 'm1')), Buffer.from(redacted)), 'complaint');
     assert.deepEqual((events().at(-1)!.detail as { complainedRecipients: unknown }).complainedRecipients, [{ emailAddress: 'jane@alpha.test' }, { emailAddress: 'John@alpha.test' }]);
   });
 
   test('an ARF report whose returned copy is another message of the same account is about that message; of another account, it is not', async () => {
     const toM4 = arfText({ returnPath: returnPath(1, 'm1'), originalHeaders: ['To: b@delta.test', 'Message-ID: <m4@relaygate.test>'] });
-    assert.equal(await intake.receive(envelope(returnPath(1, 'm1')), Buffer.from(toM4)), 'complaint');
+    assert.equal(await intake.receive(await envelope(returnPath(1, 'm1')), Buffer.from(toM4)), 'complaint');
     const about = events().at(-1)!;
     assert.deepEqual([about.messageId, (about.detail as { complainedRecipients: unknown }).complainedRecipients], ['m4', [{ emailAddress: 'b@delta.test' }]]);
     const toM3 = arfText({ returnPath: returnPath(1, 'm1'), originalHeaders: ['To: other@alpha.test', 'Message-ID: <m3@relaygate.test>'] });
-    assert.equal(await intake.receive(envelope(returnPath(1, 'm1')), Buffer.from(toM3)), 'complaint');
+    assert.equal(await intake.receive(await envelope(returnPath(1, 'm1')), Buffer.from(toM3)), 'complaint');
     assert.equal(events().at(-1)!.messageId, 'm1', 'a report cannot reach another account\'s message through this one\'s return path');
   });
 
   test('automatic replies are recognised (RFC 3834 and older markers) and are not bounces', async () => {
     const count = events().length;
     for (const headers of [['Auto-Submitted: auto-replied (vacation)'], ['X-Autoreply: yes'], ['X-Autorespond: yes'], ['Precedence: auto_reply'], []]) {
-      assert.equal(await intake.receive(envelope(returnPath(4, 'm2')), Buffer.from(autoReplyText(returnPath(4, 'm2'), headers))), 'automatic-reply', headers.join());
+      assert.equal(await intake.receive(await envelope(returnPath(4, 'm2')), Buffer.from(autoReplyText(returnPath(4, 'm2'), headers))), 'automatic-reply', headers.join());
     }
     assert.equal(events().length, count);
     assert.equal(intake.counters['automatic-reply'], 5);
@@ -272,7 +277,7 @@ describe('feedback intake', () => {
   test('garbage is kept whole in the dead-letter folder (0600) with its envelope, never dropped', async () => {
     const before = new Set(deadLetters());
     const raw = Buffer.from('Subject: hello\r\nAuto-Submitted: auto-generated\r\n\r\nYour message could not be delivered (no DSN).\r\n');
-    assert.equal(await intake.receive(envelope(returnPath(4, 'm2')), raw), 'dead-letter');
+    assert.equal(await intake.receive(await envelope(returnPath(4, 'm2')), raw), 'dead-letter');
     const [file] = deadLetters().filter((name) => !before.has(name));
     assert.ok(file);
     const path = join(dataDir, 'dead-letter', file);
