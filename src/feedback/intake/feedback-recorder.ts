@@ -25,6 +25,7 @@ export class FeedbackRecorder {
   constructor(
     private readonly records: FeedbackRecords,
     private readonly inProgress: () => number,
+    private readonly gatherMs = GATHER_MS,
   ) {}
 
   record(batch: FeedbackBatch): Promise<void> {
@@ -45,7 +46,7 @@ export class FeedbackRecorder {
       this.immediate = true;
       setImmediate(() => this.commit());
     } else {
-      this.timer ??= setTimeout(() => this.commit(), GATHER_MS);
+      this.timer ??= setTimeout(() => this.commit(), this.gatherMs);
     }
   }
 

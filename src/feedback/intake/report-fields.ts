@@ -5,7 +5,7 @@ const FIELD = /^([\x21-\x39\x3b-\x7e]+)[ \t]*:(.*)$/;
 
 /**
  * Splits a machine-readable report part into its blank-line separated blocks: a DSN's per-message block then one per
- * recipient, or an ARF report's single block. Folded lines are joined with one space.
+ * recipient, or an ARF report's single block. Folded lines are joined and every run of white space becomes one space.
  */
 export function readFieldBlocks(text: string): FieldBlock[] {
   const blocks: FieldBlock[] = [];
@@ -15,7 +15,7 @@ export function readFieldBlocks(text: string): FieldBlock[] {
       const match = FIELD.exec(line);
       if (!match) continue;
       const name = match[1]!.toLowerCase();
-      block.set(name, [...(block.get(name) ?? []), match[2]!.trim()]);
+      block.set(name, [...(block.get(name) ?? []), match[2]!.replace(/[ \t]+/g, ' ').trim()]);
     }
     if (block.size > 0) blocks.push(block);
   }
