@@ -13,6 +13,7 @@ import { formatReturnPath } from '../src/delivery/return-path.js';
 import { DeadLetterFolder } from '../src/feedback/intake/dead-letter-folder.js';
 import { FeedbackDomains } from '../src/feedback/intake/feedback-domains.js';
 import { FeedbackIntake } from '../src/feedback/intake/feedback-intake.js';
+import { FeedbackParserPool } from '../src/feedback/intake/feedback-parser-pool.js';
 import { readFeedback } from '../src/feedback/intake/read-feedback.js';
 import type { QueuedMessage } from '../src/queue/queued-message.js';
 import { SqliteQueueStore } from '../src/queue/sqlite-queue-store.js';
@@ -23,26 +24,32 @@ import { SmtpClientSession, UnexpectedReply } from './smtp-client-session.js';
 
 const TARGET_PER_SECOND = 1000;
 const FEEDBACK_DOMAIN = 'feedback.bench.test';
-const USAGE = `usage: npm run bench:dsn -- [--dsns N] [--connections K] [--json]
+const USAGE = `usage: npm run bench:dsn -- [--dsns N] [--connections K] [--parser-threads T] [--json]
 
-  --dsns N          DSNs in each phase (default 3000)
-  --connections K   concurrent SMTP sessions, and DSNs in flight in-process (default 32)
-  --json            print the result as JSON on stdout (progress goes to stderr)`;
+  --dsns N             DSNs in each phase (default 3000)
+  --connections K      concurrent SMTP sessions, and DSNs in flight in-process (default 32)
+  --parser-threads T   threads that parse in-process (default: CPUs - 1, as the gateway; 0: the main thread)
+  --json               print the result as JSON on stdout (progress goes to stderr)`;
 
 const progress = (line: string) => process.stderr.write(`bench:dsn: ${line}\n`);
 
-function options(): { dsns: number; connections: number; json: boolean } {
-  const { values } = parseArgs({ options: { dsns: { type: 'string' }, connections: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+function options(): { dsns: number; connections: number; parserThreads: number; json: boolean } {
+  const { values } = parseArgs({ options: { dsns: { type: 'string' }, connections: { type: 'string' }, 'parser-threads': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
-  const count = (value: string | undefined, fallback: number, name: string) => {
+  const count = (value: string | undefined, fallback: number, name: string, least = 1) => {
     const number = value === undefined ? fallback : Number(value);
-    if (!Number.isInteger(number) || number < 1) throw new Error(`${name} must be a positive whole number`);
+    if (!Number.isInteger(number) || number < least) throw new Error(`${name} must be a whole number of at least ${least}`);
     return number;
   };
-  return { dsns: count(values.dsns, 3000, '--dsns'), connections: count(values.connections, 32, '--connections'), json: values.json ?? false };
+  return {
+    dsns: count(values.dsns, 3000, '--dsns'),
+    connections: count(values.connections, 32, '--connections'),
+    parserThreads: count(values['parser-threads'], availableParallelism() - 1, '--parser-threads', 0),
+    json: values.json ?? false,
+  };
 }
 
 /** Messages with one recipient each, delivered, as a DSN finds them; returns a DSN per message, to its return path. */
@@ -108,7 +115,7 @@ async function timed<T>(items: readonly T[], concurrency: number, pid: number, w
 const countBounces = (queue: SqliteQueueStore) => queue.events.read(`bench-${Math.random()}`, 1_000_000).filter((event) => event.type === 'Bounce').length;
 
 async function main(): Promise<void> {
-  const { dsns, connections, json } = options();
+  const { dsns, connections, parserThreads, json } = options();
   const dataDir = tempDir('relaygate-bench-dsn-');
   try {
     let queue = SqliteQueueStore.open(dataDir);
@@ -121,14 +128,17 @@ async function main(): Promise<void> {
       if ((await readFeedback(text)).kind !== 'delivery-status') throw new Error('a bench DSN was not read as one');
     });
 
-    progress(`parsing and applying in-process, ${connections} in flight`);
+    progress(`parsing (${parserThreads > 0 ? `${parserThreads} parser threads, as the gateway` : 'in the main thread'}) and applying in-process, ${connections} in flight`);
+    const log = pino({ level: 'silent' });
+    const parsers = new FeedbackParserPool(parserThreads, log);
     const intake = new FeedbackIntake({
       records: queue.feedback,
       returnPathKey: queue.returnPathKey(),
       domains: new FeedbackDomains(FEEDBACK_DOMAIN, async () => []),
       deadLetters: new DeadLetterFolder(join(dataDir, 'dead-letter')),
       messageIdDomain: 'relaygate.bench.test',
-      log: pino({ level: 'silent' }),
+      log,
+      ...(parserThreads > 0 ? { read: (raw: Buffer) => parsers.read(raw) } : {}),
     });
     const apply = await timed(inProcess, connections, process.pid, async ({ returnPath, text }) => {
       const verdict = await intake.checkRecipient(returnPath);
@@ -136,6 +146,7 @@ async function main(): Promise<void> {
       const outcome = await intake.receive({ mailFrom: '', recipients: [returnPath], remoteAddress: '127.0.0.1', targets: [verdict.target] }, text);
       if (outcome !== 'bounce') throw new Error(`a bench DSN ended as ${outcome}`);
     });
+    await parsers.close();
     if (countBounces(queue) !== dsns) throw new Error(`expected ${dsns} Bounce events in-process, found ${countBounces(queue)}`);
     queue.close();
 
@@ -174,6 +185,7 @@ async function main(): Promise<void> {
       connections,
       cpus: availableParallelism(),
       loadAverage: Number(loadavg()[0]!.toFixed(1)),
+      parserThreads,
       parseOnly: figures(parse),
       inProcess: figures(apply),
       overSmtp: figures(smtp),
@@ -188,7 +200,7 @@ async function main(): Promise<void> {
         [
           `DSN intake: ${dsns} DSNs per phase, ${result.bytesPerDsn} bytes each, ${connections} in flight; ${result.cpus} CPUs, load average ${result.loadAverage}`,
           row('parse only (mailparser + DSN fields), sequential', result.parseOnly),
-          row('parse + apply in-process (events committed)', result.inProcess),
+          row(`parse (${parserThreads} threads) + apply in-process, committed`, result.inProcess),
           row('over SMTP to the intake listener (gateway CPU)', result.overSmtp),
           `  target ${TARGET_PER_SECOND} DSNs/s (wall clock, in-process and over SMTP): ${met ? 'met' : 'NOT met'}`,
           '',

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { controlStoreDeliverySettings } from './control-store-delivery-settings.js';
@@ -10,6 +11,7 @@ import { createResolver } from '../delivery/mx/index.js';
 import { DeadLetterFolder } from '../feedback/intake/dead-letter-folder.js';
 import { FeedbackDomains } from '../feedback/intake/feedback-domains.js';
 import { FeedbackIntake } from '../feedback/intake/feedback-intake.js';
+import { FeedbackParserPool } from '../feedback/intake/feedback-parser-pool.js';
 import { IdentityVerifier } from '../identity/identity-verifier.js';
 import { mailFromTargets } from '../identity/mail-from-targets.js';
 import { buildSendPolicy } from '../policy/build-send-policy.js';
@@ -56,6 +58,9 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     log,
   });
 
+  // Parser threads (started on first use) for incoming feedback: every core but the one the sessions and commits run
+  // on; with a single core the main thread parses.
+  const feedbackParsers = new FeedbackParserPool(availableParallelism() - 1, log);
   const intake = new FeedbackIntake({
     records: queue.feedback,
     returnPathKey: queue.returnPathKey(),
@@ -63,6 +68,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     deadLetters: new DeadLetterFolder(join(config.dataDir, 'dead-letter')),
     messageIdDomain: config.smtp.messageIdDomain,
     log,
+    ...(availableParallelism() > 1 ? { read: (raw: Buffer) => feedbackParsers.read(raw) } : {}),
   });
   const intakeHandlers = createIntakeHandlers(handlers, { intake, maxMessageBytes: config.smtp.maxMessageBytes, log });
 
@@ -92,6 +98,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     },
     async stop() {
       await stopListeners(listeners);
+      await feedbackParsers.close();
       await delivery?.stop();
       await verifier.stop();
       queue.close();

@@ -20,8 +20,10 @@ export interface IntakeHandlerDependencies {
 // RFC 5321 source routes (`<@relay:user@host>`): smtp-server drops the route, so the raw command is the only place to see one.
 const SOURCE_ROUTE = /^RCPT\s+TO\s*:\s*<?\s*@/i;
 
-/** The whole message, or null when it is larger than `maxBytes` (the stream is still drained). */
-function readWhole(stream: SMTPServerDataStream, maxBytes: number): Promise<Buffer | null> {
+class MessageTooLarge extends Error {}
+
+/** The whole message; rejects with MessageTooLarge past `maxBytes` (after draining the stream). */
+function readWhole(stream: SMTPServerDataStream, maxBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -30,7 +32,7 @@ function readWhole(stream: SMTPServerDataStream, maxBytes: number): Promise<Buff
       if (size <= maxBytes) chunks.push(chunk);
     });
     stream.once('error', reject);
-    stream.once('end', () => resolve(size > maxBytes ? null : Buffer.concat(chunks, size)));
+    stream.once('end', () => (size > maxBytes ? reject(new MessageTooLarge()) : resolve(Buffer.concat(chunks, size))));
   });
 }
 
@@ -47,8 +49,8 @@ export function createIntakeHandlers(submission: Handlers, deps: IntakeHandlerDe
   const receive = async (stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string> => {
     const envelope = session.envelope;
     try {
-      const raw = await readWhole(stream, deps.maxMessageBytes);
-      if (raw === null) throw new SmtpReply(552, Replies.messageTooLong);
+      // Handed over while it arrives, so feedback committing meanwhile waits for it.
+      const raw = readWhole(stream, deps.maxMessageBytes);
       const outcome = await intake.receive(
         {
           mailFrom: envelope.mailFrom === false ? '' : envelope.mailFrom.address,
@@ -60,7 +62,7 @@ export function createIntakeHandlers(submission: Handlers, deps: IntakeHandlerDe
       );
       return IntakeReplies.outcome(outcome);
     } catch (error) {
-      if (error instanceof SmtpReply) throw error;
+      if (error instanceof MessageTooLarge) throw new SmtpReply(552, Replies.messageTooLong);
       log.error({ err: error, session: session.id }, 'could not apply feedback');
       throw Replies.temporaryServiceFailure();
     }

@@ -2,6 +2,7 @@ import test, { after, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseReturnPath } from '../../src/delivery/return-path.js';
 import { mailObject } from '../../src/events/event-builders.js';
 import type { StoredMailEvent } from '../../src/events/mail-event.js';
@@ -63,7 +64,7 @@ describe('feedback intake on an intake listener', () => {
     });
     gateway = await startGatewayProcess({
       listen: ['127.0.0.1:0=starttls', '127.0.0.1:0=tls', '127.0.0.1:0=starttls+intake'],
-      config: { smtp: { hostname: 'relaygate.test' }, ...testDeliveryConfig(dns, sink.port, { feedbackDomain: FEEDBACK_DOMAIN }) },
+      config: { smtp: { hostname: 'relaygate.test', maxMessageBytes: 100_000 }, ...testDeliveryConfig(dns, sink.port, { feedbackDomain: FEEDBACK_DOMAIN }) },
     });
     intakePort = gateway.intakePorts[0]!;
     credential = await provisionCredential(gateway.dataDir);
@@ -138,8 +139,8 @@ describe('feedback intake on an intake listener', () => {
     }
     const john = details.deliveries.find((delivery) => delivery.recipient === 'john@alpha.test')!;
     assert.deepEqual([john.state, john.bounceType, john.bounceSubType, john.category], ['delivered', 'Permanent', 'NoEmail', 'recipient'], 'a late bounce leaves the delivery delivered and says what came back');
-    const recorded = gateway.logs.find((record) => record.msg === 'feedback recorded');
-    assert.deepEqual([recorded?.outcome, recorded?.messageIds, recorded?.events], ['bounce', [messageId], [bounce.id]]);
+    const recorded = await gateway.waitForLog('feedback recorded');
+    assert.deepEqual([recorded.outcome, recorded.messageIds, recorded.events], ['bounce', [messageId], [bounce.id]]);
   });
 
   test('an ARF report sent by swaks over STARTTLS becomes the exact Complaint event', { skip: !toolAvailable('swaks') }, async () => {
@@ -215,9 +216,29 @@ describe('feedback intake on an intake listener', () => {
       }
     }
     assert.equal(sink.messages.length, sunk, 'nothing was relayed');
-    const refusals = gateway.logs.filter((record) => record.msg === 'feedback recipient refused');
-    const last = (refusal: string) => refusals.filter((record) => record.refusal === refusal).at(-1)?.count;
-    assert.deepEqual([last('relay'), last('not-issued'), last('unknown-delivery'), last('forged')], [20, 8, 2, 2], 'every refusal counted by reason');
+    // The log lines come through the gateway's stdout, which may lag behind its replies.
+    const counts = () => {
+      const refusals = gateway.logs.filter((record) => record.msg === 'feedback recipient refused');
+      return ['relay', 'not-issued', 'unknown-delivery', 'forged'].map((refusal) => refusals.filter((record) => record.refusal === refusal).at(-1)?.count);
+    };
+    for (const deadline = Date.now() + 5000; counts()[0] !== 20 && Date.now() < deadline; ) await sleep(20);
+    assert.deepEqual(counts(), [20, 8, 2, 2], 'every refusal counted by reason');
+  });
+
+  test('feedback larger than smtp.maxMessageBytes is refused with SES\'s text, and the session goes on', async () => {
+    const dialog = await SmtpDialog.open({ port: intakePort });
+    try {
+      await dialog.reply();
+      await dialog.ehlo('mx.alpha.test');
+      assert.equal(await dialog.command('MAIL FROM:<>'), '250 Accepted');
+      assert.equal(await dialog.command(`RCPT TO:<${alphaReturnPath}>`), '250 Accepted');
+      assert.equal(await dialog.command('DATA'), '354 End data with <CR><LF>.<CR><LF>');
+      dialog.write(`Subject: big\r\n\r\n${'x'.repeat(998)}\r\n`.repeat(110) + '.\r\n');
+      assert.equal(await dialog.line(), '552 Message is too long.');
+      assert.equal(await dialog.command('RSET'), '250 Flushed');
+    } finally {
+      dialog.close();
+    }
   });
 
   test('the intake listener still serves authenticated submission; AUTH needs STARTTLS there as everywhere', async () => {

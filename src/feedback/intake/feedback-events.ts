@@ -6,8 +6,7 @@ import type { MailEvent, SesBounce, SesBouncedRecipient, SesComplaint } from '..
 import type { LateBounce, ReturnPathDelivery } from '../../queue/feedback-records.js';
 import type { AbuseReport } from './abuse-report.js';
 import type { DeliveryStatus, RecipientStatus } from './delivery-status.js';
-import type { FeedbackMessage } from './feedback-message.js';
-import type { ReportedMessage } from './read-feedback.js';
+import type { ReportHeader, ReportedMessage } from './read-feedback.js';
 
 /** A message a return path leads to: the delivery it names and the message as events describe it. */
 export interface FeedbackTarget {
@@ -28,14 +27,14 @@ export interface BounceOutcome {
  * The event id (SES's feedbackId) of a report: derived from the report's Message-ID, so a report the sender sends
  * again (our 250 lost on the way) gives the same id and the log keeps it once; random when the report has none.
  */
-function feedbackId(kind: string, message: MessageForEvents, report: FeedbackMessage, part: string): string {
+function feedbackId(kind: string, message: MessageForEvents, report: ReportHeader, part: string): string {
   if (!report.messageId) return randomUUID();
   const hex = createHash('sha256').update(`${kind}\0${message.id}\0${report.messageId}\0${part}`).digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 /** When the reporter sent the report (SES's timestamp): its Date, unless absent or in the future. */
-const sentAt = (report: FeedbackMessage, now: number) => Math.min(report.date?.getTime() ?? now, now);
+const sentAt = (report: ReportHeader, now: number) => Math.min(report.date?.getTime() ?? now, now);
 
 function findRecipient(recipients: readonly string[], address: string | undefined): string | undefined {
   const lower = address?.toLowerCase();
@@ -57,7 +56,7 @@ function replyToClassify(status: RecipientStatus): string {
  * domain has one recipient, it is that one (mail forwarded elsewhere). bouncedRecipients name the recipient as the
  * sender addressed it.
  */
-export function bounceEvents(target: FeedbackTarget, report: FeedbackMessage, status: DeliveryStatus, now: number, rules?: readonly BounceRule[]): BounceOutcome {
+export function bounceEvents(target: FeedbackTarget, report: ReportHeader, status: DeliveryStatus, now: number, rules?: readonly BounceRule[]): BounceOutcome {
   const candidates = target.delivery.domainRecipients;
   const failed = status.recipients.filter((recipient) => recipient.action === 'failed');
   const groups = new Map<string, { type: SesBounce['bounceType']; subType: string; entries: Array<{ address: string; status: RecipientStatus }> }>();
@@ -114,7 +113,7 @@ function among(candidates: readonly string[], wanted: readonly string[]): string
  * reported copy's To/Cc, else every candidate (SES looks the recipients up in the original message the same way, as
  * ISPs redact the complainer's address), always limited to the candidates.
  */
-export function complaintEvent(message: MessageForEvents, candidates: readonly string[], report: FeedbackMessage, abuse: AbuseReport, reported: ReportedMessage | undefined, now: number): MailEvent {
+export function complaintEvent(message: MessageForEvents, candidates: readonly string[], report: ReportHeader, abuse: AbuseReport, reported: ReportedMessage | undefined, now: number): MailEvent {
   const byReport = among(candidates, abuse.originalRecipients);
   const byCopy = among(candidates, reported?.recipients ?? []);
   const complained = byReport.length > 0 ? byReport : byCopy.length > 0 ? byCopy : [...candidates];

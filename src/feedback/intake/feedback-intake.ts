@@ -38,6 +38,8 @@ export interface FeedbackIntakeDependencies {
   /** Domain of the Message-IDs the gateway sets, to find the message an ARF report returns. */
   messageIdDomain: string;
   log: Logger;
+  /** Reads a message (default: readFeedback in this thread; the gateway uses a FeedbackParserPool). */
+  read?: (raw: Buffer) => Promise<Feedback>;
   rules?: readonly BounceRule[];
   now?: () => number;
 }
@@ -63,7 +65,7 @@ export class FeedbackIntake {
     forged: 0,
   };
   private readonly recorder: FeedbackRecorder;
-  /** Reports being read: a group commit waits a little for them. */
+  /** Reports arriving or being read: a group commit waits a little for them. */
   private reading = 0;
   private readonly now: () => number;
   private readonly ownMessageId: RegExp;
@@ -96,20 +98,22 @@ export class FeedbackIntake {
   }
 
   /**
-   * Applies a message that came to return paths; resolves once its outcome is durable (events committed, or the
-   * dead letter fsynced), so the session may answer 250.
+   * Applies a message that came to return paths (`raw` may still be arriving: a group commit waits for it); resolves
+   * once its outcome is durable (events committed, or the dead letter fsynced), so the session may answer 250.
    */
-  async receive(envelope: IntakeEnvelope, raw: Buffer): Promise<IntakeOutcome> {
+  async receive(envelope: IntakeEnvelope, raw: Buffer | Promise<Buffer>): Promise<IntakeOutcome> {
     const targets = [...new Map(envelope.targets.map((target) => [target.delivery.id, target])).values()];
+    let message: Buffer;
     let outcome: ReturnType<FeedbackIntake['apply']>;
     this.reading++;
     try {
-      outcome = this.apply(await readFeedback(raw), targets);
+      message = await raw;
+      outcome = this.apply(await (this.deps.read ?? readFeedback)(message), targets);
     } finally {
       this.reading--;
     }
     if ('deadLetter' in outcome || outcome.events.length === 0) this.recorder.settled();
-    if ('deadLetter' in outcome) return this.keepDeadLetter(envelope, raw, outcome.deadLetter);
+    if ('deadLetter' in outcome) return this.keepDeadLetter(envelope, message, outcome.deadLetter);
     if (outcome.events.length > 0) await this.recorder.record({ events: outcome.events, bounces: outcome.bounces });
     const count = ++this.counters[outcome.kind];
     this.deps.log.info(
@@ -130,7 +134,7 @@ export class FeedbackIntake {
       case 'abuse-report':
         return { kind: 'complaint', events: targets.map((target) => this.complaint(target, feedback, now)), bounces: [] };
       case 'delivery-status': {
-        const outcomes = targets.map((target) => bounceEvents(target, feedback.message, feedback.report, now, this.deps.rules));
+        const outcomes = targets.map((target) => bounceEvents(target, feedback.header, feedback.report, now, this.deps.rules));
         const events = outcomes.flatMap((outcome) => outcome.events);
         const unmatched = outcomes.flatMap((outcome) => outcome.unmatched);
         if (events.length === 0 && unmatched.length > 0) return { deadLetter: `no failed recipient of the DSN (${unmatched.join(', ')}) is a recipient of the returned transaction` };
@@ -149,9 +153,9 @@ export class FeedbackIntake {
     const reportedId = this.ownMessageId.exec(feedback.reported?.messageId ?? '')?.[1];
     const reported = reportedId && reportedId !== target.message.id ? this.deps.records.message(reportedId) : null;
     if (reported && reported.accountId === target.message.accountId) {
-      return complaintEvent(reported, reported.recipients, feedback.message, feedback.report, feedback.reported, now);
+      return complaintEvent(reported, reported.recipients, feedback.header, feedback.report, feedback.reported, now);
     }
-    return complaintEvent(target.message, target.delivery.domainRecipients, feedback.message, feedback.report, feedback.reported, now);
+    return complaintEvent(target.message, target.delivery.domainRecipients, feedback.header, feedback.report, feedback.reported, now);
   }
 
   private async keepDeadLetter(envelope: IntakeEnvelope, raw: Buffer, reason: string): Promise<IntakeOutcome> {

@@ -12,11 +12,18 @@ export interface ReportedMessage {
   recipients: string[];
 }
 
+/** What events take from the report message itself (plain data: it crosses from a parser thread). */
+export interface ReportHeader {
+  /** When the reporter sent it (its Date). */
+  date: Date | undefined;
+  messageId: string | undefined;
+}
+
 /** What a message sent to a return path turned out to be. */
 export type Feedback =
-  | { kind: 'delivery-status'; message: FeedbackMessage; report: DeliveryStatus }
-  | { kind: 'abuse-report'; message: FeedbackMessage; report: AbuseReport; reported: ReportedMessage | undefined }
-  | { kind: 'automatic-reply'; message: FeedbackMessage }
+  | { kind: 'delivery-status'; header: ReportHeader; report: DeliveryStatus }
+  | { kind: 'abuse-report'; header: ReportHeader; report: AbuseReport; reported: ReportedMessage | undefined }
+  | { kind: 'automatic-reply' }
   | { kind: 'unreadable'; reason: string };
 
 const DELIVERY_STATUS_TYPES = ['message/delivery-status', 'message/global-delivery-status'];
@@ -47,18 +54,19 @@ export async function readFeedback(raw: Buffer): Promise<Feedback> {
   } catch (error) {
     return { kind: 'unreadable', reason: `not a readable MIME message: ${(error as Error).message}` };
   }
+  const header = { date: message.date, messageId: message.messageId };
   const feedbackPart = partOf(message.parts, ['message/feedback-report']);
   if (feedbackPart) {
     const original = partOf(message.parts, ORIGINAL_TYPES);
-    return { kind: 'abuse-report', message, report: parseAbuseReport(feedbackPart.content.toString('utf8')), reported: original && reportedMessage(original) };
+    return { kind: 'abuse-report', header, report: parseAbuseReport(feedbackPart.content.toString('utf8')), reported: original && reportedMessage(original) };
   }
   if (message.reportType === 'feedback-report') return { kind: 'unreadable', reason: 'feedback report without a message/feedback-report part' };
   const statusPart = partOf(message.parts, DELIVERY_STATUS_TYPES);
   if (statusPart) {
     const report = parseDeliveryStatus(statusPart.content.toString('utf8'));
-    return report ? { kind: 'delivery-status', message, report } : { kind: 'unreadable', reason: 'delivery status notification without a recipient' };
+    return report ? { kind: 'delivery-status', header, report } : { kind: 'unreadable', reason: 'delivery status notification without a recipient' };
   }
   if (message.reportType === 'delivery-status') return { kind: 'unreadable', reason: 'delivery status notification without a message/delivery-status part' };
-  if (isAutomaticReply(message)) return { kind: 'automatic-reply', message };
+  if (isAutomaticReply(message)) return { kind: 'automatic-reply' };
   return { kind: 'unreadable', reason: 'neither a delivery status notification, a feedback report nor an automatic reply' };
 }
