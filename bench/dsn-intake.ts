@@ -24,17 +24,18 @@ import { SmtpClientSession, UnexpectedReply } from './smtp-client-session.js';
 
 const TARGET_PER_SECOND = 1000;
 const FEEDBACK_DOMAIN = 'feedback.bench.test';
-const USAGE = `usage: npm run bench:dsn -- [--dsns N] [--connections K] [--parser-threads T] [--json]
+const USAGE = `usage: npm run bench:dsn -- [--dsns N] [--warmup W] [--connections K] [--parser-threads T] [--json]
 
-  --dsns N             DSNs in each phase (default 3000)
+  --dsns N             DSNs timed in each phase (default 3000)
+  --warmup W           DSNs sent first in each phase, untimed, so the figures are of a warm process (default 1000)
   --connections K      concurrent SMTP sessions, and DSNs in flight in-process (default 32)
   --parser-threads T   threads that parse in-process (default: CPUs - 1, as the gateway; 0: the main thread)
   --json               print the result as JSON on stdout (progress goes to stderr)`;
 
 const progress = (line: string) => process.stderr.write(`bench:dsn: ${line}\n`);
 
-function options(): { dsns: number; connections: number; parserThreads: number; json: boolean } {
-  const { values } = parseArgs({ options: { dsns: { type: 'string' }, connections: { type: 'string' }, 'parser-threads': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+function options(): { dsns: number; warmup: number; connections: number; parserThreads: number; json: boolean } {
+  const { values } = parseArgs({ options: { dsns: { type: 'string' }, warmup: { type: 'string' }, connections: { type: 'string' }, 'parser-threads': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
@@ -46,6 +47,7 @@ function options(): { dsns: number; connections: number; parserThreads: number; 
   };
   return {
     dsns: count(values.dsns, 3000, '--dsns'),
+    warmup: count(values.warmup, 1000, '--warmup', 0),
     connections: count(values.connections, 32, '--connections'),
     parserThreads: count(values['parser-threads'], availableParallelism() - 1, '--parser-threads', 0),
     json: values.json ?? false,
@@ -115,16 +117,22 @@ async function timed<T>(items: readonly T[], concurrency: number, pid: number, w
 const countBounces = (queue: SqliteQueueStore) => queue.events.read(`bench-${Math.random()}`, 1_000_000).filter((event) => event.type === 'Bounce').length;
 
 async function main(): Promise<void> {
-  const { dsns, connections, parserThreads, json } = options();
+  const { dsns, warmup, connections, parserThreads, json } = options();
   const dataDir = tempDir('relaygate-bench-dsn-');
   try {
     let queue = SqliteQueueStore.open(dataDir);
-    progress(`seeding ${2 * dsns} delivered messages and their DSNs`);
-    const inProcess = seedQueue(queue, dsns, 0);
-    const overSmtp = seedQueue(queue, dsns, dsns);
+    const perPhase = warmup + dsns;
+    progress(`seeding ${2 * perPhase} delivered messages and their DSNs`);
+    const inProcess = seedQueue(queue, perPhase, 0);
+    const overSmtp = seedQueue(queue, perPhase, perPhase);
+    /** Runs a phase over the warm-up DSNs, then times it over the rest. */
+    const phase = async <T>(items: readonly T[], concurrency: number, pid: number, work: (item: T) => Promise<void>) => {
+      await timed(items.slice(0, warmup), concurrency, pid, work);
+      return timed(items.slice(warmup), concurrency, pid, work);
+    };
 
     progress('parsing only (mailparser and the DSN fields), one after another');
-    const parse = await timed(inProcess, 1, process.pid, async ({ text }) => {
+    const parse = await phase(inProcess, 1, process.pid, async ({ text }) => {
       if ((await readFeedback(text)).kind !== 'delivery-status') throw new Error('a bench DSN was not read as one');
     });
 
@@ -140,14 +148,14 @@ async function main(): Promise<void> {
       log,
       ...(parserThreads > 0 ? { read: (raw: Buffer) => parsers.read(raw) } : {}),
     });
-    const apply = await timed(inProcess, connections, process.pid, async ({ returnPath, text }) => {
+    const apply = await phase(inProcess, connections, process.pid, async ({ returnPath, text }) => {
       const verdict = await intake.checkRecipient(returnPath);
       if (!verdict.accepted) throw new Error(`${returnPath} refused: ${verdict.refusal}`);
       const outcome = await intake.receive({ mailFrom: '', recipients: [returnPath], remoteAddress: '127.0.0.1', targets: [verdict.target] }, text);
       if (outcome !== 'bounce') throw new Error(`a bench DSN ended as ${outcome}`);
     });
     await parsers.close();
-    if (countBounces(queue) !== dsns) throw new Error(`expected ${dsns} Bounce events in-process, found ${countBounces(queue)}`);
+    if (countBounces(queue) !== perPhase) throw new Error(`expected ${perPhase} Bounce events in-process, found ${countBounces(queue)}`);
     queue.close();
 
     progress(`over SMTP: ${connections} connections to a relaygate intake listener, no TLS, pipelined`);
@@ -160,7 +168,7 @@ async function main(): Promise<void> {
     try {
       const sessions = await Promise.all(Array.from({ length: connections }, () => SmtpClientSession.openPlain({ host: '127.0.0.1', port: gateway.intakePorts[0]!, replyTimeoutMs: 30_000 })));
       const idle = [...sessions];
-      smtp = await timed(overSmtp, connections, gateway.child.pid!, async ({ returnPath, text }) => {
+      smtp = await phase(overSmtp, connections, gateway.child.pid!, async ({ returnPath, text }) => {
         const session = idle.pop()!;
         const [mail, rcpt, data] = await session.commands(['MAIL FROM:<>\r\n', `RCPT TO:<${returnPath}>\r\n`, 'DATA\r\n']);
         if (mail!.code !== 250 || rcpt!.code !== 250 || data!.code !== 354) throw new UnexpectedReply('envelope', rcpt!.code !== 250 ? rcpt! : data!);
@@ -176,11 +184,12 @@ async function main(): Promise<void> {
     queue = SqliteQueueStore.open(dataDir);
     const total = countBounces(queue);
     queue.close();
-    if (total !== 2 * dsns) throw new Error(`expected ${2 * dsns} Bounce events in all, found ${total}`);
+    if (total !== 2 * perPhase) throw new Error(`expected ${2 * perPhase} Bounce events in all, found ${total}`);
 
     const figures = (timing: Timing) => ({ perSecond: Math.round(dsns / timing.seconds), cpuMsPerDsn: Number(((timing.cpuSeconds * 1000) / dsns).toFixed(2)) });
     const result = {
       dsns,
+      warmup,
       bytesPerDsn: inProcess[0]!.text.length,
       connections,
       cpus: availableParallelism(),
@@ -198,7 +207,7 @@ async function main(): Promise<void> {
         `  ${label.padEnd(52)}${String(perSecond).padStart(6)} DSNs/s   ${cpuMsPerDsn.toFixed(2).padStart(5)} ms CPU per DSN`;
       process.stdout.write(
         [
-          `DSN intake: ${dsns} DSNs per phase, ${result.bytesPerDsn} bytes each, ${connections} in flight; ${result.cpus} CPUs, load average ${result.loadAverage}`,
+          `DSN intake: ${dsns} DSNs timed per phase after ${warmup} to warm up, ${result.bytesPerDsn} bytes each, ${connections} in flight; ${result.cpus} CPUs, load average ${result.loadAverage}`,
           row('parse only (mailparser + DSN fields), sequential', result.parseOnly),
           row(`parse (${parserThreads} threads) + apply in-process, committed`, result.inProcess),
           row('over SMTP to the intake listener (gateway CPU)', result.overSmtp),
