@@ -55,7 +55,7 @@ function options(): { dsns: number; warmup: number; connections: number; parserT
 }
 
 /** Messages with one recipient each, delivered, as a DSN finds them; returns a DSN per message, to its return path. */
-function seedQueue(queue: SqliteQueueStore, count: number, offset: number): Array<{ returnPath: string; text: Buffer }> {
+function seedQueue(queue: SqliteQueueStore, count: number, offset: number): Array<{ returnPath: string; text: Buffer; data: Buffer }> {
   const key = queue.returnPathKey();
   const now = Date.now();
   const messages: QueuedMessage[] = Array.from({ length: count }, (_, index) => ({
@@ -90,7 +90,8 @@ function seedQueue(queue: SqliteQueueStore, count: number, offset: number): Arra
       messageId: `<dsn-${delivery.id}@mx.alpha.bench.example>`,
       recipients: [{ final: delivery.recipient, action: 'failed', status: '5.1.1', remoteMta: 'dns; [127.0.0.2]', diagnostic: `smtp; 550 5.1.1 <${delivery.recipient}>: Recipient address rejected: User unknown` }],
     });
-    return { returnPath, text: Buffer.from(text, 'latin1') };
+    // Dot-stuffed for DATA once here, so the client's work during the timed phase is only sending.
+    return { returnPath, text: Buffer.from(text, 'latin1'), data: Buffer.from(`${text.replace(/^\./gm, '..')}.\r\n`, 'latin1') };
   });
 }
 
@@ -168,11 +169,11 @@ async function main(): Promise<void> {
     try {
       const sessions = await Promise.all(Array.from({ length: connections }, () => SmtpClientSession.openPlain({ host: '127.0.0.1', port: gateway.intakePorts[0]!, replyTimeoutMs: 30_000 })));
       const idle = [...sessions];
-      smtp = await phase(overSmtp, connections, gateway.child.pid!, async ({ returnPath, text }) => {
+      smtp = await phase(overSmtp, connections, gateway.child.pid!, async ({ returnPath, data: message }) => {
         const session = idle.pop()!;
         const [mail, rcpt, data] = await session.commands(['MAIL FROM:<>\r\n', `RCPT TO:<${returnPath}>\r\n`, 'DATA\r\n']);
         if (mail!.code !== 250 || rcpt!.code !== 250 || data!.code !== 354) throw new UnexpectedReply('envelope', rcpt!.code !== 250 ? rcpt! : data!);
-        session.writeAll([Buffer.from(text.toString('latin1').replace(/^\./gm, '..'), 'latin1'), Buffer.from('.\r\n')]);
+        session.writeAll([message]);
         const reply = await session.reply();
         if (reply.lines[0] !== '250 Ok: bounce recorded') throw new UnexpectedReply('end of data', reply);
         idle.push(session);
