@@ -63,6 +63,21 @@ export class SmtpClientSession {
     }
   }
 
+  /** Connects and says EHLO, without TLS or AUTH: an MTA returning a bounce to an intake listener. */
+  static async openPlain(target: Pick<SessionTarget, 'host' | 'port' | 'replyTimeoutMs'>): Promise<SmtpClientSession> {
+    const socket = netConnect({ host: target.host, port: target.port, noDelay: true });
+    socket.setTimeout(target.replyTimeoutMs);
+    const session = new SmtpClientSession(socket);
+    try {
+      await session.expect('greeting', 220);
+      session.pipelining = hasCapability(await session.ehlo(), 'PIPELINING');
+      return session;
+    } catch (error) {
+      session.destroy();
+      throw error;
+    }
+  }
+
   /** Sends the commands, all at once when the server announced PIPELINING, and returns their replies in order. */
   async commands(lines: readonly string[]): Promise<SmtpReply[]> {
     if (this.pipelining) {

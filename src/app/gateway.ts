@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { openToOthers } from '../common/private-files.js';
@@ -15,6 +16,10 @@ import { statisticsRecorder } from '../feedback/statistics/statistics-recorder.j
 import { createResolver } from '../delivery/mx/index.js';
 import { FeedbackForwarder } from '../feedback/forwarding/feedback-forwarder.js';
 import { controlStoreForwardingSettings } from '../feedback/forwarding/forwarding-settings.js';
+import { DeadLetterFolder } from '../feedback/intake/dead-letter-folder.js';
+import { FeedbackDomains } from '../feedback/intake/feedback-domains.js';
+import { FeedbackIntake } from '../feedback/intake/feedback-intake.js';
+import { FeedbackParserPool } from '../feedback/intake/feedback-parser-pool.js';
 import { IdentityVerifier } from '../identity/identity-verifier.js';
 import { mailFromTargets } from '../identity/mail-from-targets.js';
 import { buildSendPolicy } from '../policy/build-send-policy.js';
@@ -23,6 +28,7 @@ import { MessageAcceptor } from '../queue/message-acceptor.js';
 import { Spool } from '../queue/spool.js';
 import { SqliteQueueStore } from '../queue/sqlite-queue-store.js';
 import { AuthThrottle } from '../smtp/auth-throttle.js';
+import { createIntakeHandlers } from '../smtp/feedback-intake-handlers.js';
 import { reloadTls, startListeners, stopListeners, type RunningListener } from '../smtp/listeners.js';
 import { createSubmissionHandlers } from '../smtp/submission-handlers.js';
 import { loadTlsMaterial, type TlsMaterial } from '../smtp/tls-material.js';
@@ -67,6 +73,20 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     throttle: new AuthThrottle(config.authThrottle),
   });
 
+  // Parser threads (started on first use) for incoming feedback: every core but the one the sessions and commits run
+  // on; with a single core the main thread parses.
+  const feedbackParsers = new FeedbackParserPool(availableParallelism() - 1, log);
+  const intake = new FeedbackIntake({
+    records: queue.feedback,
+    returnPathKey: queue.returnPathKey(),
+    domains: new FeedbackDomains(config.delivery.feedbackDomain, async () => (await store.identities.list()).flatMap((identity) => (identity.mailFrom ? [identity.mailFrom.domain] : []))),
+    deadLetters: new DeadLetterFolder(join(config.dataDir, 'dead-letter')),
+    messageIdDomain: config.smtp.messageIdDomain,
+    log,
+    ...(availableParallelism() > 1 ? { read: (raw: Buffer) => feedbackParsers.read(raw) } : {}),
+  });
+  const intakeHandlers = createIntakeHandlers(handlers, { intake, maxMessageBytes: config.smtp.maxMessageBytes, log });
+
   const closeStores = async () => {
     queue.close();
     await limiter.close();
@@ -85,7 +105,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   try {
     // Before listening: a start-up problem (an unreadable DKIM key, certificate) must stop the start, not a running gateway.
     await delivery?.start();
-    listeners = await startListeners(config.listeners, config.defaultListeners, config.smtp, tls, handlers, log);
+    listeners = await startListeners(config.listeners, config.defaultListeners, config.smtp, tls, { submission: handlers, intake: intakeHandlers }, log);
     http = await startHttpApi({ config, store, limiter, queue, submission, metrics, tls, log });
   } catch (error) {
     await stopListeners(listeners);
@@ -120,6 +140,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     },
     async stop() {
       await Promise.all([stopListeners(listeners), http.stop()]);
+      await feedbackParsers.close();
       await delivery?.stop();
       stopMaintenance();
       await Promise.all(consumers.map((consumer) => consumer.stop()));

@@ -11,6 +11,8 @@ export interface ListenerConfig {
   host: string;
   port: number;
   mode: ListenerMode;
+  /** Also takes unauthenticated feedback (bounces, complaints, automatic replies) for the gateway's return paths; every port-25 listener does. */
+  intake: boolean;
 }
 
 export interface CertificateFiles {
@@ -197,11 +199,11 @@ export interface GatewayConfig {
 export const MAX_MESSAGE_BYTES_CEILING = 40 * 1024 * 1024;
 
 export const DEFAULT_LISTENERS: readonly ListenerConfig[] = [
-  { host: '0.0.0.0', port: 25, mode: 'starttls' },
-  { host: '0.0.0.0', port: 587, mode: 'starttls' },
-  { host: '0.0.0.0', port: 2587, mode: 'starttls' },
-  { host: '0.0.0.0', port: 465, mode: 'tls' },
-  { host: '0.0.0.0', port: 2465, mode: 'tls' },
+  { host: '0.0.0.0', port: 25, mode: 'starttls', intake: true },
+  { host: '0.0.0.0', port: 587, mode: 'starttls', intake: false },
+  { host: '0.0.0.0', port: 2587, mode: 'starttls', intake: false },
+  { host: '0.0.0.0', port: 465, mode: 'tls', intake: false },
+  { host: '0.0.0.0', port: 2465, mode: 'tls', intake: false },
 ];
 
 /** Where a default privileged listener moves when the process may not bind ports below 1024. */

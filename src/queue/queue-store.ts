@@ -1,6 +1,7 @@
 import type { MailEvent } from '../events/mail-event.js';
 import type { EventLog } from './event-log.js';
 import type { SendStatisticsStore } from './send-statistics.js';
+import type { FeedbackRecords } from './feedback-records.js';
 import type { ClaimedBatch, CompletedMessage, ResultBatch } from './delivery-records.js';
 import type { MessageDetails, QueueFilter, QueueSelection, QueuedMessage, QueuedMessageSummary } from './queued-message.js';
 
@@ -19,6 +20,8 @@ export interface QueueStore {
   readonly statistics: SendStatisticsStore;
   readonly operations: QueueOperations;
   readonly sources: SourceVolumeStore;
+  /** Bounces and complaints that come back after delivery (feedback intake). */
+  readonly feedback: FeedbackRecords;
   /** The key that authenticates return-path tokens, created on first use. */
   returnPathKey(): Buffer;
   close(): void;

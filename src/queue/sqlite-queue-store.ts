@@ -9,6 +9,7 @@ import { SqliteDeliveryLeases } from './sqlite-delivery-leases.js';
 import { SqliteEventLog } from './sqlite-event-log.js';
 import { SqliteSendStatistics } from './sqlite-send-statistics.js';
 import { SqliteQueueHealth } from './sqlite-queue-health.js';
+import { SqliteFeedbackRecords } from './sqlite-feedback-records.js';
 import type { MessageRow } from './sqlite-message-row.js';
 import { SqliteQueueOperations } from './sqlite-queue-operations.js';
 import { deliverySelection } from './sqlite-queue-selection.js';
@@ -147,6 +148,7 @@ export class SqliteQueueStore implements QueueStore {
   readonly operations: SqliteQueueOperations;
   readonly sources: SqliteSourceVolume;
   readonly health: SqliteQueueHealth;
+  readonly feedback: SqliteFeedbackRecords;
   private readonly insertMessage;
   private readonly insertDelivery;
   private readonly insertAll;
@@ -158,6 +160,7 @@ export class SqliteQueueStore implements QueueStore {
     this.operations = new SqliteQueueOperations(db);
     this.sources = new SqliteSourceVolume(db);
     this.health = new SqliteQueueHealth(db);
+    this.feedback = new SqliteFeedbackRecords(db, this.events);
     this.insertMessage = db.prepare(
       `INSERT INTO messages (id, account_id, access_key_id, mail_from, header, body, body_file, size, received_at, metadata)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

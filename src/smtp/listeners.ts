@@ -16,7 +16,13 @@ export interface RunningListener {
 
 type Handlers = ReturnType<typeof createSubmissionHandlers>;
 
-function serverOptions(listener: ListenerConfig, smtp: SmtpConfig, tls: TlsMaterial, handlers: Handlers): SMTPServerOptions {
+/** The session behaviour of ordinary listeners, and of intake listeners (smtp/feedback-intake-handlers.ts). */
+export interface ListenerHandlers {
+  submission: Handlers;
+  intake: Handlers;
+}
+
+function serverOptions(listener: ListenerConfig, smtp: SmtpConfig, tls: TlsMaterial, handlers: ListenerHandlers): SMTPServerOptions {
   return {
     ...tlsServerOptions(tls),
     secure: listener.mode === 'tls',
@@ -35,7 +41,9 @@ function serverOptions(listener: ListenerConfig, smtp: SmtpConfig, tls: TlsMater
     // The command guard counts commands before AUTH, with the configured limit and the gateway's reply.
     maxAllowedUnauthenticatedCommands: false,
     logger: false,
-    ...handlers,
+    // Intake listeners let unauthenticated sessions through to their own RCPT checks.
+    authOptional: listener.intake,
+    ...(listener.intake ? handlers.intake : handlers.submission),
   };
 }
 
@@ -62,7 +70,7 @@ export async function startListeners(
   defaults: boolean,
   smtp: SmtpConfig,
   tls: TlsMaterial,
-  handlers: Handlers,
+  handlers: ListenerHandlers,
   log: Logger,
 ): Promise<RunningListener[]> {
   installSmtpServerCompat(Replies.idleTimeout, Replies.messageTooLong);

@@ -18,6 +18,8 @@ export interface GatewayProcess {
   httpPorts: number[];
   /** The metrics/health listener's port, or null when it is off. */
   metricsPort: number | null;
+  /** Bound ports of listeners that take feedback (`=starttls+intake`, `=tls+intake`). */
+  intakePorts: number[];
   child: ChildProcess;
   logs: Array<Record<string, unknown>>;
   /** Waits for a log record with this message. */
@@ -111,6 +113,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
     tlsPorts: ports('tls'),
     httpPorts: (http.listeners as string[]).map((spec) => Number(/:(\d+)=/.exec(spec)?.[1])),
     metricsPort: metrics ? Number(metrics.slice(metrics.lastIndexOf(':') + 1)) : null,
+    intakePorts: [...ports('starttls+intake'), ...ports('tls+intake')],
     child,
     logs,
     waitForLog,

@@ -1,13 +1,13 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { buildConfig } from '../../../src/config/load.js';
-import { parseListenSpec } from '../../../src/config/listen-spec.js';
+import { formatListener, parseListenSpec } from '../../../src/config/listen-spec.js';
 
 test('defaults: SES ports, 10 MB, 50 recipients, TLS 1.2, us-east-1', () => {
   const config = buildConfig({});
   assert.deepEqual(
-    config.listeners.map((l) => `${l.port}=${l.mode}`),
-    ['25=starttls', '587=starttls', '2587=starttls', '465=tls', '2465=tls'],
+    config.listeners.map((l) => `${l.port}=${l.mode}${l.intake ? '+intake' : ''}`),
+    ['25=starttls+intake', '587=starttls', '2587=starttls', '465=tls', '2465=tls'],
   );
   assert.equal(config.defaultListeners, true);
   assert.equal(config.smtp.maxMessageBytes, 10 * 1024 * 1024);
@@ -20,8 +20,8 @@ test('command-line overrides win over the file', () => {
   const config = buildConfig({ region: 'eu-west-1', listeners: ['0.0.0.0:587=starttls'] }, { region: 'us-west-2', listen: ['127.0.0.1:2587=starttls', '[::1]:2465=tls'] });
   assert.equal(config.region, 'us-west-2');
   assert.deepEqual(config.listeners, [
-    { host: '127.0.0.1', port: 2587, mode: 'starttls' },
-    { host: '::1', port: 2465, mode: 'tls' },
+    { host: '127.0.0.1', port: 2587, mode: 'starttls', intake: false },
+    { host: '::1', port: 2465, mode: 'tls', intake: false },
   ]);
   assert.equal(config.defaultListeners, false);
 });
@@ -44,7 +44,11 @@ for (const [name, raw, message] of ERRORS) {
 }
 
 test('listen specs', () => {
-  assert.deepEqual(parseListenSpec('127.0.0.1:2587=starttls', '--listen'), { host: '127.0.0.1', port: 2587, mode: 'starttls' });
+  assert.deepEqual(parseListenSpec('127.0.0.1:2587=starttls', '--listen'), { host: '127.0.0.1', port: 2587, mode: 'starttls', intake: false });
+  assert.deepEqual(parseListenSpec('127.0.0.1:2525=STARTTLS+intake', '--listen'), { host: '127.0.0.1', port: 2525, mode: 'starttls', intake: true });
+  assert.deepEqual(parseListenSpec('[::1]:25=starttls', '--listen'), { host: '::1', port: 25, mode: 'starttls', intake: true }, 'port 25 always takes feedback');
+  assert.equal(formatListener(parseListenSpec('0.0.0.0:2465=tls+intake', '--listen')), '0.0.0.0:2465=tls+intake');
+  assert.throws(() => parseListenSpec('127.0.0.1:2525=starttls+relay', '--listen'), { message: 'configuration option --listen: "+relay" after the mode must be +intake' });
   assert.throws(() => parseListenSpec('127.0.0.1:2587', '--listen'), /is not HOST:PORT=MODE/);
   assert.throws(() => parseListenSpec('127.0.0.1:70000=tls', '--listen'), /port 70000 is out of range/);
 });
