@@ -1,3 +1,4 @@
+import { messageForEvents } from '../events/producers/message-for-events.js';
 import type { MessageForEvents } from '../events/event-builders.js';
 import type { SqliteDatabase } from '../store/sqlite/database.js';
 import type { FeedbackBatch, FeedbackRecords, ReturnPathDelivery } from './feedback-records.js';
@@ -54,21 +55,8 @@ export class SqliteFeedbackRecords implements FeedbackRecords {
   message(id: string): MessageForEvents | null {
     const row = this.selectMessage.get(id) as EventMessageRow | undefined;
     if (!row) return null;
-    const metadata = JSON.parse(row.metadata) as MessageMetadata;
-    return {
-      id: row.id,
-      accountId: row.account_id,
-      mailFrom: row.mail_from,
-      receivedAt: row.received_at,
-      recipients: JSON.parse(row.recipients) as string[],
-      configurationSet: metadata.configurationSet,
-      tags: metadata.tags,
-      sourceIp: metadata.sourceIp,
-      sourceArn: metadata.sourceArn,
-      callerIdentity: metadata.callerIdentity,
-      originalHeaders: metadata.originalHeaders,
-      headersTruncated: metadata.headersTruncated,
-    };
+    const stored = { id: row.id, accountId: row.account_id, mailFrom: row.mail_from, receivedAt: row.received_at, metadata: JSON.parse(row.metadata) as MessageMetadata };
+    return messageForEvents(stored, JSON.parse(row.recipients) as string[]);
   }
 
   record(batch: FeedbackBatch): void {
