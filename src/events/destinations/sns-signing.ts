@@ -1,5 +1,6 @@
 import { createHash, createPrivateKey, sign, type KeyObject } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { makePrivateDirectory, writePrivateFile } from '../../common/private-files.js';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
 
@@ -45,9 +46,9 @@ export async function loadSigningMaterial(dataDir: string, commonName: string): 
         { name: 'keyUsage', digitalSignature: true },
       ],
     });
-    mkdirSync(directory, { recursive: true, mode: 0o700 });
-    writeFileSync(keyPath, pems.private, { mode: 0o600 });
-    writeFileSync(certPath, pems.cert, { mode: 0o644 });
+    makePrivateDirectory(directory);
+    writePrivateFile(keyPath, pems.private);
+    writePrivateFile(certPath, pems.cert);
   }
   const certificatePem = readFileSync(certPath, 'utf8');
   const hash = createHash('sha256').update(certificatePem).digest('hex').slice(0, 32);

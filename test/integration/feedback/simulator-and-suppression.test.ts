@@ -52,7 +52,7 @@ describe('mailbox simulator and the account-level suppression list, through a re
       'mx.remote.test': { A: ['127.0.0.31'] },
     });
     gateway = await startGatewayProcess({ config: { smtp: { hostname: 'relaygate.test' }, ...testDeliveryConfig(dns, senderMailbox.port, { feedbackDomain: 'bounces.relaygate.test' }) } });
-    credential = await provisionCredential(gateway.dataDir, { account: { sandbox: true } });
+    credential = await provisionCredential(gateway.dataDir);
   });
   after(async () => {
     await gateway.stop();
@@ -112,7 +112,6 @@ describe('mailbox simulator and the account-level suppression list, through a re
   });
 
   test('a hard bounce puts the address on the list; the next message to it is accepted, not sent, and bounces OnAccountSuppressionList', async () => {
-    await cli(gateway.dataDir, 'account', 'update', credential.accountId, '--sandbox', 'false');
     const first = await submit(gateway, credential, { mailFrom: 'sender@example.com', to: ['gone@remote.test'], subject: 'First' });
     await waitForFinal(gateway.dataDir, first);
     const deadline = Date.now() + 20_000;
