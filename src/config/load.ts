@@ -97,6 +97,7 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}): Gate
     maxConnections: smtpReader.integer('maxConnections', 1000, 1, 100_000),
     maxConnectionsPerAddress: smtpReader.integer('maxConnectionsPerAddress', 50, 1, 100_000),
     idleTimeoutSeconds: smtpReader.integer('idleTimeoutSeconds', 60, 1, 3600),
+    tlsHandshakeTimeoutSeconds: smtpReader.integer('tlsHandshakeTimeoutSeconds', 10, 1, 600),
     maxCommandsBeforeAuth: smtpReader.integer('maxCommandsBeforeAuth', 10, 1, 1000),
     authTimeoutSeconds: smtpReader.integer('authTimeoutSeconds', 60, 1, 3600),
     dataTimeoutSeconds: smtpReader.integer('dataTimeoutSeconds', 900, 1, 86_400),

@@ -44,6 +44,8 @@ export interface SmtpConfig {
   maxConnectionsPerAddress: number;
   /** Silence tolerated from a client at any point of the session. */
   idleTimeoutSeconds: number;
+  /** A TLS handshake (on the TLS-wrapper ports, or after STARTTLS) not finished within this long is cut off. */
+  tlsHandshakeTimeoutSeconds: number;
   /** Commands a client may send before it has authenticated (AUTH itself not counted). */
   maxCommandsBeforeAuth: number;
   /** Time from connecting to a successful AUTH. */

@@ -37,6 +37,8 @@ function serverOptions(listener: ListenerConfig, smtp: SmtpConfig, tls: TlsMater
     hideSMTPUTF8: true,
     disableReverseLookup: true,
     socketTimeout: smtp.idleTimeoutSeconds * 1000,
+    // Node's own limit for the TLS-wrapper ports; STARTTLS upgrades get the same one from smtp-server-compat.
+    handshakeTimeout: smtp.tlsHandshakeTimeoutSeconds * 1000,
     closeTimeout: smtp.shutdownTimeoutSeconds * 1000,
     // The command guard counts commands before AUTH, with the configured limit and the gateway's reply.
     maxAllowedUnauthenticatedCommands: false,

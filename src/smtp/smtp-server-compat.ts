@@ -17,7 +17,7 @@
  *   after the reply to a message being received.
  */
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
-import type { SMTPServerSession } from 'smtp-server';
+import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import type { SmtpReply } from '../common/smtp-reply.js';
 
 /** What the guard decides for one command line: reply and skip it, rewrite it, or let it through. */
@@ -26,7 +26,7 @@ export type CommandVerdict = { reply: SmtpReply } | { rewrite: string } | undefi
 export type CommandGuard = (line: string, session: SMTPServerSession, secure: boolean) => CommandVerdict;
 
 interface ConnectionInternals {
-  _server: { options: { commandGuard?: CommandGuard } };
+  _server: { options: { commandGuard?: CommandGuard; handshakeTimeout?: number } };
   _socket: import('node:net').Socket;
   _nextHandler: unknown;
   _upgrading: boolean;
@@ -44,11 +44,17 @@ interface ConnectionInternals {
   _whenWritable(next: () => void): void;
   _onCommand(command: Buffer, callback?: () => void): void;
   _resetSession(): void;
+  upgrade(callback: () => void, secureCallback?: () => void): void;
   _validateMailParams(parsed: unknown): { code: number; message: string; enhancedCode: string | null } | null;
   handler_NOOP(command: Buffer, callback: () => void): void;
 }
 
 type Method<K extends keyof ConnectionInternals> = ConnectionInternals[K];
+
+interface ServerInternals {
+  options: { handshakeTimeout?: number };
+  _upgrade(socket: import('node:net').Socket, callback: (error: Error | null, tlsSocket?: unknown) => void): void;
+}
 
 const prototype = SMTPConnection.prototype as unknown as ConnectionInternals;
 const IDLE_TIMEOUT_TEXT = 'Timeout - closing connection';
@@ -140,6 +146,40 @@ export function installSmtpServerCompat(idleTimeoutText: string, messageTooLongT
       process.nextTick(() => socket.uncork());
     }
     send.call(this, code, data, context);
+  };
+
+  // smtp-server waits for a STARTTLS handshake as long as for any silence (the idle timeout); a client that stalls
+  // the handshake is cut off after the listener's handshakeTimeout instead, as on the TLS-wrapper ports.
+  const upgrade = prototype.upgrade as Method<'upgrade'>;
+  prototype.upgrade = function upgradeWithDeadline(this: ConnectionInternals, callback: () => void, secureCallback?: () => void) {
+    const socket = this._socket;
+    upgrade.call(this, callback, secureCallback);
+    const timeoutMs = this._server.options.handshakeTimeout;
+    if (!timeoutMs) return;
+    const timer = setTimeout(() => {
+      if (this._upgrading && !socket.destroyed) socket.destroy();
+    }, timeoutMs);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  };
+
+  // The TLS-wrapper ports: smtp-server times their handshake with the idle timeout too.
+  const serverPrototype = SMTPServer.prototype as unknown as ServerInternals;
+  const serverUpgrade = serverPrototype._upgrade;
+  serverPrototype._upgrade = function upgradeWithDeadline(this: ServerInternals, socket, callback) {
+    const timeoutMs = this.options.handshakeTimeout;
+    let settled = false;
+    const timer = timeoutMs
+      ? setTimeout(() => {
+          if (!settled && !socket.destroyed) socket.destroy();
+        }, timeoutMs)
+      : null;
+    timer?.unref();
+    serverUpgrade.call(this, socket, (error, tlsSocket) => {
+      settled = true;
+      if (timer) clearTimeout(timer);
+      callback(error, tlsSocket);
+    });
   };
 
   const validateMailParams = prototype._validateMailParams as Method<'_validateMailParams'>;
