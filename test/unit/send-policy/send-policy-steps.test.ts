@@ -283,7 +283,8 @@ describe('content checks', () => {
   const blocked: Array<[string, string[], string]> = [
     ['Content-Disposition filename', ['Content-Type: application/octet-stream', 'Content-Disposition: attachment; filename="setup.EXE"'], 'setup.EXE'],
     ['Content-Type name', ['Content-Type: application/octet-stream; name="script.js"'], 'script.js'],
-    ['RFC 2231 filename*', ["Content-Disposition: attachment; filename*=UTF-8''r%C3%A9sum%C3%A9.vbs"], 'r\u00e9sum\u00e9.vbs'],
+    // Decoded to find its extension; in the reply, which must be ASCII, the accented letters read '?'.
+    ['RFC 2231 filename*', ["Content-Disposition: attachment; filename*=UTF-8''r%C3%A9sum%C3%A9.vbs"], 'r?sum?.vbs'],
     ['RFC 2231 continuation', ['Content-Disposition: attachment;', ' filename*0="invoice.";', ' filename*1="scr"'], 'invoice.scr'],
     ['RFC 2047 encoded name', ['Content-Type: application/octet-stream; name="=?UTF-8?B?ZmFjdHVyZS5iYXQ=?="'], 'facture.bat'],
   ];
