@@ -22,7 +22,8 @@ export const USAGE = `usage: npm run fuzz -- [options]
   --lines N                stop starting sessions once N lines have been sent (default 100000)
   --concurrency N          sessions at the same time (default 8)
   --session SEED           replay one session alone, printing its dialogue (the seed printed with a finding)
-  --deadline SECONDS       a reply owed for this long on an open connection is a hang (default 10)
+  --deadline SECONDS       a reply owed for this long on an open connection is a hang (default 15: above
+                           the gateway's smtp.tlsHandshakeTimeoutSeconds, 10, which cuts a stalled handshake)
   --drain-timeout SECONDS  at the end, wait this long without a delivery before giving up on the rest (default 15)
   --keep-going             after a crash, start the gateway again on the same data directory and go on
                            (default: the run ends at the first crash)
@@ -55,7 +56,7 @@ export function parseFuzzOptions(argv: string[]): FuzzCliOptions | 'help' {
     lines: positiveInteger(values.lines, 100_000, '--lines'),
     concurrency: positiveInteger(values.concurrency, 8, '--concurrency'),
     session: values.session === undefined ? null : seed(values.session, '--session'),
-    deadlineSeconds: positiveInteger(values.deadline, 10, '--deadline'),
+    deadlineSeconds: positiveInteger(values.deadline, 15, '--deadline'),
     drainTimeoutSeconds: positiveInteger(values['drain-timeout'], 15, '--drain-timeout'),
     keepGoing: values['keep-going'] ?? false,
     json: values.json ?? false,

@@ -74,11 +74,14 @@ export function createIntakeHandlers(submission: Handlers, deps: IntakeHandlerDe
     commandGuard(line, session, secure) {
       if (!session.user) {
         const verb = /^\S*/.exec(line)?.[0].toUpperCase();
-        if (verb === 'MAIL') return envelopeCommandVerdict(line);
         if (verb === 'RCPT' && SOURCE_ROUTE.test(line)) {
           intake.refused('relay', line.slice(line.indexOf(':') + 1).trim(), session.remoteAddress);
           return { reply: IntakeReplies.relayDenied() };
         }
+        // A reporting MTA's transactions need no AUTH: they do not count toward smtp.maxCommandsBeforeAuth (every
+        // recipient is checked against the return paths the gateway issued; the idle and session limits still apply).
+        if (verb === 'MAIL' || verb === 'RCPT') return envelopeCommandVerdict(line);
+        if (verb === 'DATA' || verb === 'RSET') return undefined;
       }
       return submission.commandGuard(line, session, secure);
     },
