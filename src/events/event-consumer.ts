@@ -2,6 +2,9 @@ import type { Logger } from 'pino';
 import type { StoredMailEvent } from './mail-event.js';
 import type { EventLog } from '../queue/event-log.js';
 
+/** How long a wake-up waits for more events to gather before a pass. */
+const GATHER_MS = 20;
+
 /** What a consumer of the event log does with a batch of events; it must be idempotent (a batch may come again). */
 export interface EventHandler {
   /** The consumer's cursor name in the log. */
@@ -61,8 +64,9 @@ export class EventConsumer {
       this.again = true;
       return;
     }
-    // Never inside the committer's call: it is on the hot path of acceptance and delivery results.
-    this.running = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain()).finally(() => {
+    // Never inside the committer's call (the hot path of acceptance and delivery results), and a moment later, so one
+    // pass takes the events of many commits.
+    this.running = new Promise<void>((resolve) => setTimeout(resolve, GATHER_MS)).then(() => this.drain()).finally(() => {
       this.running = null;
       if (this.again) {
         this.again = false;

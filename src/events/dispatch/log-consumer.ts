@@ -5,6 +5,9 @@ import { describeTarget } from '../destinations/create-transport.js';
 import type { OutboundRecord, Transport } from '../destinations/transport.js';
 import type { Channel, RoutedRecord, Subscription } from './subscription.js';
 
+/** How long a wake-up waits for more events to gather before a pass. */
+const GATHER_MS = 20;
+
 export interface ConsumerOptions {
   /** Most events read and sent at once. */
   batchSize: number;
@@ -53,7 +56,8 @@ export class LogConsumer {
       this.wakeRequested = true;
       return;
     }
-    this.draining = new Promise<void>((resolve) => setImmediate(resolve))
+    // A moment after the wake-up, so one pass (and one cursor write) covers the events of many commits.
+    this.draining = new Promise<void>((resolve) => setTimeout(resolve, GATHER_MS))
       .then(() => this.drain())
       .catch((error: unknown) => this.logger.error({ err: error, consumer: this.consumer }, 'event consumer failed'))
       .finally(() => {
