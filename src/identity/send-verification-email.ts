@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/schema.js';
 import { generateMessageId } from '../message/message-id.js';
+import { systemMessage } from '../queue/queued-message.js';
 import { MessageAcceptor } from '../queue/message-acceptor.js';
 import { touchQueueWakeup } from '../queue/queue-wakeup.js';
 import { Spool } from '../queue/spool.js';
@@ -19,22 +20,18 @@ export async function queueVerificationEmail(config: GatewayConfig, identity: Id
   const body = Buffer.from(email.body, 'latin1');
   const queue = SqliteQueueStore.open(config.dataDir);
   try {
-    await new MessageAcceptor(new Spool(config.dataDir), queue, log).accept(
-      {
-        id,
-        accountId: identity.accountId,
-        accessKeyId: '',
-        mailFrom: email.mailFrom,
-        recipients: [email.recipient],
-        header,
-        body,
-        bodyFile: '',
-        size: header.length + 2 + body.length,
-        receivedAt: now,
-        metadata: { sourceIp: '127.0.0.1', tls: true, heloName: config.smtp.hostname, ses: {}, configurationSet: null, tags: {}, systemMessage: 'identity-verification' },
-      },
-      null,
-    );
+    const message = systemMessage({
+      id,
+      accountId: identity.accountId,
+      mailFrom: email.mailFrom,
+      recipient: email.recipient,
+      header,
+      body,
+      receivedAt: now,
+      hostname: config.smtp.hostname,
+      kind: 'identity-verification',
+    });
+    await new MessageAcceptor(new Spool(config.dataDir), queue, log).accept(message, null);
   } finally {
     queue.close();
   }

@@ -98,3 +98,34 @@ export interface MessageDetails extends Omit<QueuedMessageSummary, 'recipients' 
   tags: Record<string, string[]>;
   deliveries: DeliveryDetails[];
 }
+
+/** What the gateway composes and sends itself (verification mail, feedback reports): its fields besides the bytes. */
+export interface SystemMessageFields {
+  id: string;
+  accountId: string;
+  mailFrom: string;
+  recipient: string;
+  header: Buffer;
+  body: Buffer;
+  receivedAt: Date;
+  /** The gateway's host name, as the HELO name of its own submission. */
+  hostname: string;
+  kind: NonNullable<MessageMetadata['systemMessage']>;
+}
+
+/** A message the gateway composes itself, ready to queue: it causes no events and no feedback forwarding. */
+export function systemMessage(fields: SystemMessageFields): QueuedMessage {
+  return {
+    id: fields.id,
+    accountId: fields.accountId,
+    accessKeyId: '',
+    mailFrom: fields.mailFrom,
+    recipients: [fields.recipient],
+    header: fields.header,
+    body: fields.body,
+    bodyFile: '',
+    size: fields.header.length + 2 + fields.body.length,
+    receivedAt: fields.receivedAt,
+    metadata: { sourceIp: '127.0.0.1', tls: true, heloName: fields.hostname, ses: {}, configurationSet: null, tags: {}, systemMessage: fields.kind },
+  };
+}

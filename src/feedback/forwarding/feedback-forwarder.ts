@@ -4,7 +4,7 @@ import type { EventHandler } from '../../events/event-consumer.js';
 import type { MailEvent, StoredMailEvent } from '../../events/mail-event.js';
 import { parseIdentityArn } from '../../policy/iam/index.js';
 import type { QueueStore } from '../../queue/queue-store.js';
-import type { QueuedMessage } from '../../queue/queued-message.js';
+import { systemMessage, type QueuedMessage } from '../../queue/queued-message.js';
 import { isSimulatorAddress } from '../../message/addresses.js';
 import { simulatorScenario } from '../../delivery/simulator/mailbox-simulator.js';
 import { feedbackReport, simulatorAutoReply, type FeedbackReport, type ReportOptions } from './feedback-report.js';
@@ -71,21 +71,17 @@ export class FeedbackForwarder implements EventHandler {
   }
 
   private queuedReport(event: MailEvent, report: FeedbackReport, now: Date): QueuedMessage {
-    const header = Buffer.from(report.header, 'utf8');
-    const body = Buffer.from(report.body, 'utf8');
-    return {
+    return systemMessage({
       id: report.id,
       accountId: event.accountId,
-      accessKeyId: '',
       mailFrom: '',
-      recipients: [report.recipient],
-      header,
-      body,
-      bodyFile: '',
-      size: header.length + 2 + body.length,
+      recipient: report.recipient,
+      header: Buffer.from(report.header, 'utf8'),
+      body: Buffer.from(report.body, 'utf8'),
       receivedAt: now,
-      metadata: { sourceIp: '127.0.0.1', tls: true, heloName: this.deps.report.hostname, ses: {}, configurationSet: null, tags: {}, systemMessage: 'feedback-report' },
-    };
+      hostname: this.deps.report.hostname,
+      kind: 'feedback-report',
+    });
   }
 }
 
