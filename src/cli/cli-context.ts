@@ -9,12 +9,17 @@ import type { SuppressionReason } from '../store/configuration-sets.js';
 export interface GlobalOptions {
   config?: string;
   dataDir?: string;
+  redis?: string;
 }
 
-/** The configuration as the global --config/--data-dir options and a command's own overrides make it. */
+/** The configuration as the global --config/--data-dir/--redis options and a command's own overrides make it. */
 export function commandConfig(command: Command, overrides: ConfigOverrides = {}): GatewayConfig {
   const global = command.optsWithGlobals<GlobalOptions>();
-  return loadConfig(global.config ?? process.env.RELAYGATE_CONFIG, { dataDir: global.dataDir ?? process.env.RELAYGATE_DATA_DIR, ...overrides });
+  return loadConfig(global.config ?? process.env.RELAYGATE_CONFIG, {
+    dataDir: global.dataDir ?? process.env.RELAYGATE_DATA_DIR,
+    redis: global.redis ?? process.env.RELAYGATE_REDIS,
+    ...overrides,
+  });
 }
 
 /** Runs `action` with the control store of the configured data directory, closing it afterwards. */

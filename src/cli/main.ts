@@ -30,6 +30,7 @@ export function buildProgram(): Command {
     .description('Self-hosted, Amazon SES-compatible SMTP relay gateway')
     .option('-c, --config <file>', 'configuration file (YAML; see config/relaygate.example.yaml; env RELAYGATE_CONFIG)')
     .option('-d, --data-dir <dir>', 'data directory: databases, spool, generated certificate (default ./data; env RELAYGATE_DATA_DIR)')
+    .option('--redis <url>', 'cluster mode: the Redis every node shares, redis://[:password@]host:6379/0 (cluster.redisUrl; env RELAYGATE_REDIS)')
     .showHelpAfterError()
     .exitOverride();
   for (const command of [

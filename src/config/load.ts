@@ -12,6 +12,7 @@ import { readVerificationConfig } from './verification-options.js';
 import { readReputationConfig } from './reputation-options.js';
 import { readEventsConfig } from './events-options.js';
 import { readHttpConfig } from './http-options.js';
+import { readClusterConfig } from './cluster-options.js';
 import { DEFAULT_LISTENERS, MAX_MESSAGE_BYTES_CEILING, type GatewayConfig, type TlsVersion } from './schema.js';
 
 /** Command-line values that take precedence over the file. */
@@ -21,6 +22,8 @@ export interface ConfigOverrides {
   region?: string;
   hostname?: string;
   logLevel?: string;
+  /** --redis: cluster.redisUrl. */
+  redis?: string;
 }
 
 const TLS_VERSIONS: readonly TlsVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
@@ -134,6 +137,7 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}): Gate
   const reputation = readReputationConfig(top.child('reputation'));
   const events = readEventsConfig(top.child('events'));
   const http = readHttpConfig(top.child('http'), dataDir);
+  const cluster = readClusterConfig(top.child('cluster'), overrides.redis);
 
   const logReader = top.child('log');
   const log = { level: logReader.oneOf('level', 'info', LOG_LEVELS) };
@@ -144,7 +148,7 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}): Gate
   logReader.rejectUnknown();
 
   top.rejectUnknown();
-  return { region, dataDir, listeners, defaultListeners, tls, smtp, authThrottle, dns, delivery, verification, reputation, events, http, log };
+  return { region, dataDir, listeners, defaultListeners, tls, smtp, authThrottle, dns, delivery, verification, reputation, events, http, cluster, log };
 }
 
 export function loadConfig(configPath: string | undefined, overrides: ConfigOverrides = {}): GatewayConfig {

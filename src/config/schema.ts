@@ -1,3 +1,4 @@
+import type { ClusterConfig } from './cluster-options.js';
 import type { EventsConfig } from './events-options.js';
 import type { VerificationConfig } from './verification-options.js';
 import type { ReputationConfig } from './reputation-options.js';
@@ -173,6 +174,7 @@ export interface DeliveryConfig {
   dkim: GatewayDkimConfig | null;
 }
 
+
 export interface LogConfig {
   level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -194,6 +196,7 @@ export interface GatewayConfig {
   events: EventsConfig;
   /** The SES HTTP API and the metrics/health listener. */
   http: HttpConfig;
+  cluster: ClusterConfig;
   log: LogConfig;
 }
 
