@@ -5,10 +5,9 @@ import { openToOthers } from '../common/private-files.js';
 import { controlStoreDeliverySettings } from './control-store-delivery-settings.js';
 import { startLogMaintenance } from './log-maintenance.js';
 import { startEventPublishing, type EventPublishing } from './event-publishing.js';
-import { SmtpAuthenticator } from '../auth/smtp-authenticator.js';
-import { plaintextBlockList } from '../config/load.js';
+import { formatHttpListener } from '../config/http-options.js';
 import { formatListener } from '../config/listen-spec.js';
-import type { GatewayConfig } from '../config/schema.js';
+import type { GatewayConfig, ListenerConfig } from '../config/schema.js';
 import { DeliveryEngine } from '../delivery/delivery-engine.js';
 import { EventConsumer } from '../events/event-consumer.js';
 import { suppressionRecorder } from '../feedback/suppression/suppression-recorder.js';
@@ -16,29 +15,39 @@ import { statisticsRecorder } from '../feedback/statistics/statistics-recorder.j
 import { createResolver } from '../delivery/mx/index.js';
 import { FeedbackForwarder } from '../feedback/forwarding/feedback-forwarder.js';
 import { controlStoreForwardingSettings } from '../feedback/forwarding/forwarding-settings.js';
-import { DeadLetterFolder } from '../feedback/intake/dead-letter-folder.js';
-import { FeedbackDomains } from '../feedback/intake/feedback-domains.js';
-import { FeedbackIntake } from '../feedback/intake/feedback-intake.js';
-import { FeedbackParserPool } from '../feedback/intake/feedback-parser-pool.js';
 import { IdentityVerifier } from '../identity/identity-verifier.js';
 import { mailFromTargets } from '../identity/mail-from-targets.js';
-import { buildSendPolicy } from '../policy/build-send-policy.js';
 import { openSendLimiter } from '../ratelimit/open-send-limiter.js';
 import { MessageAcceptor } from '../queue/message-acceptor.js';
 import { Spool } from '../queue/spool.js';
 import { SqliteQueueStore } from '../queue/sqlite-queue-store.js';
 import { AuthThrottle } from '../smtp/auth-throttle.js';
-import { createIntakeHandlers } from '../smtp/feedback-intake-handlers.js';
-import { reloadTls, startListeners, stopListeners, type RunningListener } from '../smtp/listeners.js';
-import { createSubmissionHandlers } from '../smtp/submission-handlers.js';
+import { LocalSessionGate } from '../smtp/session-gate.js';
 import { loadTlsMaterial, type TlsMaterial } from '../smtp/tls-material.js';
 import { SqliteControlStore } from '../store/sqlite/sqlite-control-store.js';
-import { createGatewayMetrics, startHttpApi } from './http-api.js';
+import { createGatewayMetrics, startMetricsListener } from './metrics-listener.js';
+import { startSessions } from './sessions.js';
+import { primaryCalls } from './workers/primary-calls.js';
+import { WorkerPool } from './workers/worker-pool.js';
+
+/** A listener as it runs: its configuration with the bound port (which differs from the configured one for port 0). */
+export interface BoundListener {
+  config: ListenerConfig;
+  port: number;
+}
 
 /** A running gateway: its listeners and what it needs to reload and stop cleanly. */
 export interface Gateway {
-  listeners: RunningListener[];
+  listeners: BoundListener[];
   reloadTls(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The sessions, wherever they run: in this process, or in session workers. */
+interface Sessions {
+  listeners: BoundListener[];
+  apiListeners: string[];
+  reloadTls(tls: TlsMaterial): void;
   stop(): Promise<void>;
 }
 
@@ -51,6 +60,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const exposed = openToOthers([config.dataDir, spool.root, ...['control.db', 'queue.db', 'limits.db'].map((name) => join(config.dataDir, name))]);
   if (exposed.length > 0) log.warn({ paths: exposed }, 'data readable by other users (made before relaygate created its files private, or by hand): chmod 700 the directories and 600 the files');
   const acceptor = new MessageAcceptor(spool, queue, log);
+  // Before any session starts: no other process may be writing a message whose body would look orphaned.
   const removed = await acceptor.removeOrphans(await spool.listFiles());
   if (removed > 0) log.warn({ files: removed }, 'removed body files of messages that were never acknowledged (crash before commit)');
   const delivery = config.delivery.enabled ? new DeliveryEngine({ config, queue, spool, settings: controlStoreDeliverySettings(store), log }) : null;
@@ -62,30 +72,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     queued: () => delivery?.wake(),
     log,
   });
-
-  let listeners: RunningListener[] = [];
-  const metrics = createGatewayMetrics(config, queue, () => listeners);
-  const submission = { smtp: config.smtp, policy: buildSendPolicy(store, limiter, config.region), spool, acceptor, log, ...(metrics ? { observe: metrics.submissions } : {}) };
-  const handlers = createSubmissionHandlers({
-    ...submission,
-    plaintextNetworks: plaintextBlockList(config.smtp.plaintextNetworks),
-    authenticator: new SmtpAuthenticator(store, config.region),
-    throttle: new AuthThrottle(config.authThrottle),
-  });
-
-  // Parser threads (started on first use) for incoming feedback: every core but the one the sessions and commits run
-  // on; with a single core the main thread parses.
-  const feedbackParsers = new FeedbackParserPool(availableParallelism() - 1, log);
-  const intake = new FeedbackIntake({
-    records: queue.feedback,
-    returnPathKey: queue.returnPathKey(),
-    domains: new FeedbackDomains(config.delivery.feedbackDomain, async () => (await store.identities.list()).flatMap((identity) => (identity.mailFrom ? [identity.mailFrom.domain] : []))),
-    deadLetters: new DeadLetterFolder(join(config.dataDir, 'dead-letter')),
-    messageIdDomain: config.smtp.messageIdDomain,
-    log,
-    ...(availableParallelism() > 1 ? { read: (raw: Buffer) => feedbackParsers.read(raw) } : {}),
-  });
-  const intakeHandlers = createIntakeHandlers(handlers, { intake, maxMessageBytes: config.smtp.maxMessageBytes, log });
+  const gate = new LocalSessionGate(config.smtp, new AuthThrottle(config.authThrottle));
+  const metrics = createGatewayMetrics(config, queue, () => gate.openConnections);
 
   const closeStores = async () => {
     queue.close();
@@ -101,14 +89,19 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     await closeStores();
     throw error;
   }
-  let http: Awaited<ReturnType<typeof startHttpApi>>;
+  let sessions: Sessions | undefined;
+  let metricsListener: Awaited<ReturnType<typeof startMetricsListener>> | undefined;
   try {
     // Before listening: a start-up problem (an unreadable DKIM key, certificate) must stop the start, not a running gateway.
     await delivery?.start();
-    listeners = await startListeners(config.listeners, config.defaultListeners, config.smtp, tls, { submission: handlers, intake: intakeHandlers }, log);
-    http = await startHttpApi({ config, store, limiter, queue, submission, metrics, tls, log });
+    const observers = metrics ? { observe: metrics.submissions, apiRequests: metrics.httpRequests } : {};
+    sessions =
+      config.smtp.workers > 1
+        ? await startWorkers(config, { calls: primaryCalls(gate, acceptor, limiter), ...observers }, log)
+        : await startInProcess(config, { store, queue, limiter, spool, acceptor }, { gate, ...observers, feedbackParserThreads: availableParallelism() - 1 }, tls, log);
+    metricsListener = await startMetricsListener(config, metrics, queue, log);
   } catch (error) {
-    await stopListeners(listeners);
+    await sessions?.stop();
     await delivery?.stop();
     await publishing.stop();
     await closeStores();
@@ -126,21 +119,21 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   for (const consumer of consumers) consumer.start();
   const stopMaintenance = startLogMaintenance(queue, config.events.retentionHours, log);
   log.info(
-    { listeners: listeners.map(({ config: listener, port }) => formatListener({ ...listener, port })), region: config.region, dataDir: config.dataDir },
+    { listeners: sessions.listeners.map(({ config: listener, port }) => formatListener({ ...listener, port })), region: config.region, dataDir: config.dataDir, workers: config.smtp.workers },
     'relaygate listening',
   );
+  log.info({ listeners: sessions.apiListeners, metrics: metricsListener?.address ?? null }, 'http api listening');
 
+  const running = sessions;
   return {
-    listeners,
+    listeners: running.listeners,
     async reloadTls() {
       const material = await loadTlsMaterial(config.tls, config.dataDir, config.smtp.hostname, log);
-      reloadTls(listeners, material);
-      http.reloadTls(material);
+      running.reloadTls(material);
       log.info('TLS certificates reloaded');
     },
     async stop() {
-      await Promise.all([stopListeners(listeners), http.stop()]);
-      await feedbackParsers.close();
+      await Promise.all([running.stop(), metricsListener?.stop()]);
       await delivery?.stop();
       stopMaintenance();
       await Promise.all(consumers.map((consumer) => consumer.stop()));
@@ -148,5 +141,27 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       await publishing.stop();
       await closeStores();
     },
+  };
+}
+
+async function startInProcess(...args: Parameters<typeof startSessions>): Promise<Sessions> {
+  const sessions = await startSessions(...args);
+  return {
+    listeners: sessions.listeners.map(({ config, port }) => ({ config, port })),
+    apiListeners: sessions.apiListeners.map(({ config, port }) => formatHttpListener({ ...config, port })),
+    reloadTls: (tls) => sessions.reloadTls(tls),
+    stop: () => sessions.stop(),
+  };
+}
+
+async function startWorkers(config: GatewayConfig, hooks: ConstructorParameters<typeof WorkerPool>[1], log: Logger): Promise<Sessions> {
+  const pool = new WorkerPool(config, hooks, log);
+  const listening = await pool.start();
+  return {
+    listeners: listening.smtp,
+    apiListeners: listening.api.map(({ config: listener, port }) => formatHttpListener({ ...listener, port })),
+    // Each worker reads the files again; this process has just checked that they load.
+    reloadTls: () => pool.reloadTls(),
+    stop: () => pool.stop(),
   };
 }

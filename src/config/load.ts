@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { hostname as systemHostname } from 'node:os';
+import { availableParallelism, hostname as systemHostname } from 'node:os';
 import { BlockList } from 'node:net';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -98,6 +98,7 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}): Gate
     maxMessageBytes: smtpReader.integer('maxMessageBytes', 10 * 1024 * 1024, 1024, MAX_MESSAGE_BYTES_CEILING),
     maxRecipients: smtpReader.integer('maxRecipients', 50, 1, 1000),
     maxConnections: smtpReader.integer('maxConnections', 1000, 1, 100_000),
+    workers: smtpReader.integer('workers', availableParallelism(), 1, 256),
     maxConnectionsPerAddress: smtpReader.integer('maxConnectionsPerAddress', 50, 1, 100_000),
     idleTimeoutSeconds: smtpReader.integer('idleTimeoutSeconds', 60, 1, 3600),
     tlsHandshakeTimeoutSeconds: smtpReader.integer('tlsHandshakeTimeoutSeconds', 10, 1, 600),

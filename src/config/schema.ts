@@ -41,6 +41,11 @@ export interface SmtpConfig {
   maxRecipients: number;
   /** Concurrent connections over all listeners. */
   maxConnections: number;
+  /**
+   * Processes that run the sessions (TLS, SMTP, the HTTP API, the send path up to the commit) beside the primary, which
+   * delivers; 1 runs them in the primary itself.
+   */
+  workers: number;
   /** Concurrent connections from one client address. */
   maxConnectionsPerAddress: number;
   /** Silence tolerated from a client at any point of the session. */

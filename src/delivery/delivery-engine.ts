@@ -24,7 +24,8 @@ import { createMtaStsChecker, type MtaStsChecker } from './mta-sts/index.js';
 import { createResolver, DeliveryResolutionError, resolveDeliveryTargets, type DeliveryTarget } from './mx/index.js';
 import { classifyLookupFailure } from './mx/lookup-failure.js';
 import { ConnectFailure, MxConnector, SourceUnavailableError, type Connected, type Destination } from './mx-connector.js';
-import { messageStream, prepareMessage, type PreparedMessage } from './prepared-message.js';
+import { messageStream } from '../queue/message-content.js';
+import { prepareMessage, type PreparedMessage } from './prepared-message.js';
 import { ReadyQueue, type TransactionRunner } from './ready-queue.js';
 import { recipientReplies, errorReply, errorStage } from './recipient-replies.js';
 import { ResultRecorder } from './result-recorder.js';
@@ -522,7 +523,8 @@ export class DeliveryEngine implements TransactionRunner {
   }
 }
 
-function loadGatewaySigner(config: GatewayConfig['delivery']['dkim']): DkimSigner | null {
+/** The gateway's own DKIM key (delivery.dkim), read from its file. */
+export function loadGatewaySigner(config: GatewayConfig['delivery']['dkim']): DkimSigner | null {
   if (!config) return null;
   let privateKeyPem: string;
   try {

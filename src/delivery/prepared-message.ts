@@ -1,8 +1,7 @@
-import { Readable } from 'node:stream';
-import { HeaderFields, parseHeaderSection } from '../message/header-section.js';
 import { signMessage, type DkimSigner } from '../message/dkim/index.js';
-import { domainOf, headerMailboxes } from '../message/addresses.js';
+import { fromDomain } from '../message/from-domain.js';
 import type { MessageForDelivery } from '../queue/delivery-records.js';
+import { messageStream } from '../queue/message-content.js';
 import type { Spool } from '../queue/spool.js';
 import type { DeliverySettings } from './delivery-settings.js';
 
@@ -34,26 +33,9 @@ export interface MessagePreparerDependencies {
   storeSignature: (messageId: string, signature: Buffer) => void;
 }
 
-const CRLF = Buffer.from('\r\n');
-
-/** The bytes that go out: signatures, the stored header, the blank line, the body (inline, or streamed from its spool file). */
-export function messageStream(spool: Spool, row: MessageForDelivery, signature: Buffer): Readable {
-  return Readable.from(
-    (async function* () {
-      if (signature.length > 0) yield signature;
-      yield row.header;
-      yield CRLF;
-      if (row.body) yield row.body;
-      else yield* spool.read(row.bodyFile) as AsyncIterable<Buffer>;
-    })(),
-    { objectMode: false },
-  );
-}
-
-/** The domain of the header From address; null when the header has none (the policy step refuses such mail, but old queue entries may lack it). */
-function fromDomain(header: Buffer): string | null {
-  const [from] = headerMailboxes(new HeaderFields(parseHeaderSection(header.toString('latin1'))), 'From');
-  return from ? domainOf(from.address) : null;
+/** The keys that sign a message: its From identity's (of the identity's owner) and the gateway's own. */
+export async function messageSigners(deps: Pick<MessagePreparerDependencies, 'settings' | 'gatewaySigner'>, identityAccountId: string, domain: string | null): Promise<DkimSigner[]> {
+  return [...(domain === null ? [] : await deps.settings.dkimSigners(identityAccountId, domain)), ...(deps.gatewaySigner ? [deps.gatewaySigner] : [])];
 }
 
 export async function prepareMessage(row: MessageForDelivery, deps: MessagePreparerDependencies): Promise<PreparedMessage> {
@@ -64,10 +46,10 @@ export async function prepareMessage(row: MessageForDelivery, deps: MessagePrepa
   // The From identity's owner signs and gives the MAIL FROM domain (another account's, for delegated sending).
   const identityAccountId = row.metadata.identityAccountId ?? row.accountId;
 
+  // Signed when it was accepted (submission/acceptance-signature.ts), or by an earlier attempt.
   let signature = row.dkimSignature;
   if (signature === null) {
-    const signers = [...(domain === null ? [] : await deps.settings.dkimSigners(identityAccountId, domain)), ...(deps.gatewaySigner ? [deps.gatewaySigner] : [])];
-    signature = Buffer.from(await signMessage(messageStream(deps.spool, row, Buffer.alloc(0)), signers), 'latin1');
+    signature = Buffer.from(await signMessage(messageStream(deps.spool, row, Buffer.alloc(0)), await messageSigners(deps, identityAccountId, domain)), 'latin1');
     deps.storeSignature(row.id, signature);
   }
 

@@ -1,8 +1,19 @@
 import { connect as netConnect, type Socket } from 'node:net';
-import { pipeline, type Readable } from 'node:stream';
+import { pipeline, type Readable, type Transform } from 'node:stream';
 import SMTPConnection, { type SMTPConnectionOptions } from 'nodemailer/lib/smtp-connection/index.js';
 import { TransportGuard, UnsendableContentError } from '../message/transport-guard.js';
+import { stuffDots } from './dot-stuffing.js';
 import { GatewayReplies } from './gateway-replies.js';
+
+/** nodemailer's connection with the faster dot-stuffing (delivery/dot-stuffing.ts) on its DATA stream. */
+class FastDataConnection extends SMTPConnection {
+  _createSendStream(callback: (error: Error | null, reply?: string) => void): Transform {
+    // @ts-expect-error nodemailer's types leave its internal methods out
+    const stream = super._createSendStream(callback) as Transform;
+    stream._transform = stuffDots as Transform['_transform'];
+    return stream;
+  }
+}
 
 /**
  * How a connection treats TLS. `opportunistic`: STARTTLS when offered, without checking the certificate (as every MTA
@@ -79,7 +90,7 @@ export class SmtpClient {
       socketCloseTimeout: 1000,
       logger: false,
     };
-    const connection = new SMTPConnection(connectionOptions);
+    const connection = new FastDataConnection(connectionOptions);
     return new Promise((resolve, reject) => {
       let settled = false;
       const fail = (error: SmtpError) => {

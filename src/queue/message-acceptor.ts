@@ -14,13 +14,18 @@ interface PendingCommit {
   alone?: boolean;
 }
 
+/** Makes an accepted message durable: resolves once it is committed, before anyone answers 250. */
+export interface Acceptor {
+  accept(message: QueuedMessage, file: SpoolFile | null): Promise<void>;
+}
+
 /**
  * Makes accepted messages durable before anyone answers 250: a body file is fsynced, then the
  * messages that finished in the same moment share one directory fsync and one SQLite commit
  * (group commit), so concurrent sessions do not pay one fsync each. Inline bodies ride in that commit,
  * and so do the messages' Send events.
  */
-export class MessageAcceptor {
+export class MessageAcceptor implements Acceptor {
   private waiting: PendingCommit[] = [];
   private scheduled = false;
   private committing = false;
@@ -34,8 +39,13 @@ export class MessageAcceptor {
 
   async accept(message: QueuedMessage, file: SpoolFile | null): Promise<void> {
     if (file) await this.spool.sync(file);
-    await new Promise<void>((resolve, reject) => {
-      this.waiting.push({ message, directory: file?.directory ?? null, resolve, reject });
+    await this.commitSynced(message, file?.directory ?? null);
+  }
+
+  /** Commits a message whose body file (in `directory`) is already fsynced: a session worker's (app/workers). */
+  commitSynced(message: QueuedMessage, directory: string | null): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.push({ message, directory, resolve, reject });
       this.schedule();
     });
   }

@@ -45,6 +45,8 @@ export interface QueuedMessage {
   size: number;
   receivedAt: Date;
   metadata: MessageMetadata;
+  /** DKIM-Signature fields made at acceptance (empty: nothing signs); null leaves the signing to the delivery engine. */
+  dkimSignature?: Buffer | null;
 }
 
 /** A delivery's state as an operator reads it: a queued delivery that has been tried is `deferred`. */

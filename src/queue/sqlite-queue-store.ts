@@ -162,8 +162,8 @@ export class SqliteQueueStore implements QueueStore {
     this.health = new SqliteQueueHealth(db);
     this.feedback = new SqliteFeedbackRecords(db, this.events);
     this.insertMessage = db.prepare(
-      `INSERT INTO messages (id, account_id, access_key_id, mail_from, header, body, body_file, size, received_at, metadata)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO messages (id, account_id, access_key_id, mail_from, header, body, body_file, size, received_at, metadata, dkim_signature)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertDelivery = db.prepare('INSERT INTO deliveries (message_id, recipient, domain, next_attempt_at) VALUES (?, ?, ?, ?)');
     this.insertAll = db.transaction((messages: readonly QueuedMessage[], events: readonly MailEvent[]) => {
@@ -181,6 +181,7 @@ export class SqliteQueueStore implements QueueStore {
           message.size,
           receivedAt,
           JSON.stringify(message.metadata),
+          message.dkimSignature ?? null,
         );
         for (const recipient of message.recipients) this.insertDelivery.run(message.id, recipient, domainOf(recipient), receivedAt);
       }

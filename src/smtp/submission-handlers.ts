@@ -4,23 +4,23 @@ import type { AuthenticatedUser, SmtpAuthenticator } from '../auth/smtp-authenti
 import { SmtpReply } from '../common/smtp-reply.js';
 import { submitMessage, type SubmissionServices } from '../submission/submit-message.js';
 import { asciiAddress, recipientKey } from './ascii-address.js';
-import type { AuthThrottle } from './auth-throttle.js';
 import { envelopeCommandVerdict } from './envelope-command.js';
 import { Replies } from './replies.js';
+import type { SessionGate } from './session-gate.js';
 import { SessionLimits } from './session-limits.js';
 import { closeSession, type CommandVerdict } from './smtp-server-compat.js';
 
 export interface SubmissionDependencies extends SubmissionServices {
   plaintextNetworks: BlockList;
   authenticator: SmtpAuthenticator;
-  throttle: AuthThrottle;
+  gate: SessionGate;
 }
 
 type Handlers = Required<Pick<SMTPServerOptions, 'onConnect' | 'onSecure' | 'onAuth' | 'onMailFrom' | 'onRcptTo' | 'onData' | 'onClose' | 'commandGuard'>>;
 
 const family = (address: string) => (address.includes(':') ? 'ipv6' : 'ipv4');
 
-/** A connection counted against the limits: its client address (the per-address count) and its session limits. */
+/** An admitted connection: its client address (counted by the gate) and its session limits. */
 interface OpenSession {
   address: string;
   limits: SessionLimits;
@@ -33,7 +33,6 @@ const clientLeft = (error: unknown): boolean => ['ECONNECTION', 'ERR_STREAM_PREM
 export function createSubmissionHandlers(deps: SubmissionDependencies): Handlers {
   const { smtp, log } = deps;
   const sessions = new Map<string, OpenSession>();
-  const connectionsPerAddress = new Map<string, number>();
   const plaintextAllowed = (address: string) => deps.plaintextNetworks.check(address, family(address));
 
   const commandGuard = (line: string, session: SMTPServerSession, secure: boolean): CommandVerdict => {
@@ -82,21 +81,27 @@ export function createSubmissionHandlers(deps: SubmissionDependencies): Handlers
 
     onConnect(session, callback) {
       const address = session.remoteAddress;
-      if (sessions.size >= smtp.maxConnections) return callback(Replies.tooManyConnections());
-      const fromAddress = connectionsPerAddress.get(address) ?? 0;
-      if (fromAddress >= smtp.maxConnectionsPerAddress) {
-        log.info({ session: session.id, remoteAddress: address, connections: fromAddress }, 'connection refused: too many from this address');
-        return callback(Replies.tooManyConnectionsFromAddress());
-      }
-      connectionsPerAddress.set(address, fromAddress + 1);
-      const limits = new SessionLimits(smtp, (reply, limit, afterMessage) => {
-        log.info({ session: session.id, remoteAddress: address, limit }, 'session closed: limit reached');
-        closeSession(session, reply, afterMessage);
-      });
-      sessions.set(session.id, { address, limits });
-      // RFC 4954: do not offer AUTH where it may not be used; onSecure lifts this after STARTTLS.
-      if (!session.secure && !plaintextAllowed(session.remoteAddress)) session.disabledCommands = ['AUTH'];
-      callback();
+      deps.gate.admit(address).then(
+        (refusal) => {
+          if (refusal === 'node') return callback(Replies.tooManyConnections());
+          if (refusal === 'address') {
+            log.info({ session: session.id, remoteAddress: address }, 'connection refused: too many from this address');
+            return callback(Replies.tooManyConnectionsFromAddress());
+          }
+          const limits = new SessionLimits(smtp, (reply, limit, afterMessage) => {
+            log.info({ session: session.id, remoteAddress: address, limit }, 'session closed: limit reached');
+            closeSession(session, reply, afterMessage);
+          });
+          sessions.set(session.id, { address, limits });
+          // RFC 4954: do not offer AUTH where it may not be used; onSecure lifts this after STARTTLS.
+          if (!session.secure && !plaintextAllowed(session.remoteAddress)) session.disabledCommands = ['AUTH'];
+          callback();
+        },
+        (error: unknown) => {
+          log.error({ err: error, session: session.id }, 'connection admission failed');
+          callback(Replies.temporaryServiceFailure());
+        },
+      );
     },
 
     onSecure(_socket, session, callback) {
@@ -107,30 +112,29 @@ export function createSubmissionHandlers(deps: SubmissionDependencies): Handlers
     onAuth(auth: SMTPServerAuthentication, session, callback) {
       const address = session.remoteAddress;
       const userName = auth.username ?? '';
-      const block = deps.throttle.blocked(userName, address);
-      if (block) {
-        log.warn({ session: session.id, remoteAddress: address, accessKeyId: userName, block }, 'authentication refused: blocked after repeated failures');
-        return callback(Replies.authBlocked());
-      }
-      deps.authenticator.authenticate(userName, auth.password ?? '').then(
-        (result) => {
-          if (!result) {
-            const { delayMs, blocked } = deps.throttle.recordFailure(userName, address);
-            log.warn({ session: session.id, remoteAddress: address, accessKeyId: userName, method: auth.method, blocked }, 'authentication failed');
-            setTimeout(() => callback(Replies.authenticationInvalid()), delayMs);
-            return;
-          }
-          deps.throttle.recordSuccess(userName, address);
-          sessions.get(session.id)?.limits.authenticated();
-          const user: AuthenticatedUser = { accessKeyId: result.credential.accessKeyId, accountId: result.account.id, userName: result.credential.userName };
-          log.info({ session: session.id, remoteAddress: address, accessKeyId: user.accessKeyId, account: user.accountId }, 'authenticated');
-          callback(null, { user });
-        },
-        (error: unknown) => {
-          log.error({ err: error, session: session.id }, 'credential lookup failed');
-          callback(new SmtpReply(454, 'Temporary authentication failure'));
-        },
-      );
+      const authenticate = async (): Promise<void> => {
+        const block = await deps.gate.authBlocked(userName, address);
+        if (block) {
+          log.warn({ session: session.id, remoteAddress: address, accessKeyId: userName, block }, 'authentication refused: blocked after repeated failures');
+          return callback(Replies.authBlocked());
+        }
+        const result = await deps.authenticator.authenticate(userName, auth.password ?? '');
+        if (!result) {
+          const { delayMs, blocked } = await deps.gate.authFailed(userName, address);
+          log.warn({ session: session.id, remoteAddress: address, accessKeyId: userName, method: auth.method, blocked }, 'authentication failed');
+          setTimeout(() => callback(Replies.authenticationInvalid()), delayMs);
+          return;
+        }
+        deps.gate.authSucceeded(userName, address);
+        sessions.get(session.id)?.limits.authenticated();
+        const user: AuthenticatedUser = { accessKeyId: result.credential.accessKeyId, accountId: result.account.id, userName: result.credential.userName };
+        log.info({ session: session.id, remoteAddress: address, accessKeyId: user.accessKeyId, account: user.accountId }, 'authenticated');
+        callback(null, { user });
+      };
+      authenticate().catch((error: unknown) => {
+        log.error({ err: error, session: session.id }, 'credential lookup failed');
+        callback(new SmtpReply(454, 'Temporary authentication failure'));
+      });
     },
 
     onMailFrom(address: SMTPServerAddress, _session, callback) {
@@ -162,9 +166,7 @@ export function createSubmissionHandlers(deps: SubmissionDependencies): Handlers
       if (!open) return;
       open.limits.stop();
       sessions.delete(session.id);
-      const fromAddress = (connectionsPerAddress.get(open.address) ?? 1) - 1;
-      if (fromAddress > 0) connectionsPerAddress.set(open.address, fromAddress);
-      else connectionsPerAddress.delete(open.address);
+      deps.gate.release(open.address);
     },
   };
 }

@@ -12,7 +12,8 @@ import { readSesControlHeaders, type SesControlHeaders } from '../message/ses-he
 import { composeStoredHeader } from '../message/stored-header.js';
 import type { SendPolicy } from '../policy/send-policy.js';
 import { BodySink } from '../queue/body-sink.js';
-import type { MessageAcceptor } from '../queue/message-acceptor.js';
+import { acceptanceSignature, type DkimSignersFor } from './acceptance-signature.js';
+import type { Acceptor } from '../queue/message-acceptor.js';
 import type { Spool } from '../queue/spool.js';
 import { openReceived, transportEncoded } from './received-message.js';
 
@@ -21,10 +22,12 @@ export interface SubmissionServices {
   smtp: SmtpConfig;
   policy: SendPolicy;
   spool: Spool;
-  acceptor: MessageAcceptor;
+  acceptor: Acceptor;
   log: Logger;
   /** Told every decision (the metrics count them). */
   observe?: SubmissionObserver;
+  /** The DKIM keys that sign accepted messages (signed at acceptance); absent, the delivery engine signs. */
+  dkimSigners?: DkimSignersFor;
 }
 
 export interface SubmissionOutcome {
@@ -143,6 +146,8 @@ async function decideAndStore(
     }
     const original = originalHeaders(message.headers);
     const header = Buffer.from(composeStoredHeader(message.headers, `<${messageId}@${smtp.messageIdDomain}>`, formatRfc5322Date(receivedAt)), 'latin1');
+    const content = { header, body: body.inline, bodyFile: body.file?.name ?? '' };
+    const dkimSignature = services.dkimSigners ? await acceptanceSignature(services.dkimSigners, { ...content, identityAccountId: decision.identityAccountId }, spool, log) : null;
     await services.acceptor.accept(
       {
         id: messageId,
@@ -150,9 +155,7 @@ async function decideAndStore(
         accessKeyId: user.accessKeyId,
         mailFrom,
         recipients,
-        header,
-        body: body.inline,
-        bodyFile: body.file?.name ?? '',
+        ...content,
         size: header.length + 2 + message.bodyBytes,
         receivedAt,
         metadata: {
@@ -169,6 +172,7 @@ async function decideAndStore(
           recipients,
           identityAccountId: decision.identityAccountId,
         },
+        dkimSignature,
       },
       body.file,
     );

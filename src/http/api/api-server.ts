@@ -4,11 +4,15 @@ import { createServer as createHttpsServer } from 'node:https';
 import { formatHttpListener, type HttpListenerConfig } from '../../config/http-options.js';
 import type { SigV4Failure, SigV4Verifier } from '../../auth/sigv4-verifier.js';
 import { tlsServerOptions, type TlsMaterial } from '../../smtp/tls-material.js';
-import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { ApiError, badRequest, type ApiDialect } from './api-error.js';
 import { Params, type ApiRequest, type ApiServices } from './api-context.js';
 import { queryError, runQueryAction } from './ses-query-api.js';
 import { SESV2_ROUTES } from './sesv2-api.js';
+
+/** Counts the API's requests by operation and HTTP status (the metrics' relaygate_http_requests_total). */
+export interface ApiRequestCounter {
+  inc(labels: { operation: string; status: string }): void;
+}
 
 export interface RunningHttpListener {
   config: HttpListenerConfig;
@@ -56,7 +60,7 @@ export class ApiServer {
   constructor(
     private readonly services: ApiServices,
     private readonly verifier: SigV4Verifier,
-    private readonly metrics: GatewayMetrics | null,
+    private readonly requests: ApiRequestCounter | null,
   ) {
     // A raw message travels base64-encoded (and form-encoded in v1): room for that on top of smtp.maxMessageBytes.
     this.maxBodyBytes = Math.ceil(services.config.smtp.maxMessageBytes * 1.5) + 1024 * 1024;
@@ -175,7 +179,7 @@ export class ApiServer {
   }
 
   private answer(response: ServerResponse, status: number, type: string, text: string, requestId: string, operation: string): void {
-    this.metrics?.httpRequests.inc({ operation, status: String(status) });
+    this.requests?.inc({ operation, status: String(status) });
     response.writeHead(status, { 'Content-Type': type, 'x-amzn-RequestId': requestId, 'Content-Length': Buffer.byteLength(text) });
     response.end(text);
   }

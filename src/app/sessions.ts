@@ -1,0 +1,120 @@
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { SecretBox } from '../auth/secret-box.js';
+import { SigV4Verifier } from '../auth/sigv4-verifier.js';
+import { SmtpAuthenticator } from '../auth/smtp-authenticator.js';
+import { plaintextBlockList } from '../config/load.js';
+import type { GatewayConfig } from '../config/schema.js';
+import { DeadLetterFolder } from '../feedback/intake/dead-letter-folder.js';
+import { FeedbackDomains } from '../feedback/intake/feedback-domains.js';
+import { FeedbackIntake } from '../feedback/intake/feedback-intake.js';
+import { FeedbackParserPool } from '../feedback/intake/feedback-parser-pool.js';
+import { ApiServer, type ApiRequestCounter, type RunningHttpListener } from '../http/api/api-server.js';
+import { loadGatewaySigner } from '../delivery/delivery-engine.js';
+import { messageSigners } from '../delivery/prepared-message.js';
+import { buildSendPolicy } from '../policy/build-send-policy.js';
+import { controlStoreDeliverySettings } from './control-store-delivery-settings.js';
+import type { Acceptor } from '../queue/message-acceptor.js';
+import type { Spool } from '../queue/spool.js';
+import type { SqliteQueueStore } from '../queue/sqlite-queue-store.js';
+import type { SendLimiter } from '../ratelimit/index.js';
+import { createIntakeHandlers } from '../smtp/feedback-intake-handlers.js';
+import { reloadTls, startListeners, stopListeners, type RunningListener } from '../smtp/listeners.js';
+import type { SessionGate } from '../smtp/session-gate.js';
+import { createSubmissionHandlers } from '../smtp/submission-handlers.js';
+import type { TlsMaterial } from '../smtp/tls-material.js';
+import type { ControlStore } from '../store/control-store.js';
+import type { SubmissionObserver } from '../submission/submit-message.js';
+
+/** The stores and services the sessions use: the process's own, or the primary's through a worker's calls. */
+export interface SessionStores {
+  store: ControlStore;
+  queue: SqliteQueueStore;
+  limiter: SendLimiter;
+  spool: Spool;
+  acceptor: Acceptor;
+}
+
+/** How the sessions report to the rest of the node (the metrics) and what they share with it. */
+export interface SessionHooks {
+  gate: SessionGate;
+  observe?: SubmissionObserver;
+  apiRequests?: ApiRequestCounter;
+  /** Threads that parse incoming bounces and complaints; 0 parses on the session's thread. */
+  feedbackParserThreads: number;
+}
+
+/** The SMTP and HTTP API listeners of one process, and how to reload and stop them. */
+export interface RunningSessions {
+  listeners: RunningListener[];
+  apiListeners: RunningHttpListener[];
+  reloadTls(tls: TlsMaterial): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * Everything that talks to clients: the SMTP listeners (submission and feedback intake) and the SES HTTP API, with the
+ * send path up to the durable commit. It runs in the gateway's process, or in each session worker (app/workers).
+ */
+export async function startSessions(config: GatewayConfig, stores: SessionStores, hooks: SessionHooks, tls: TlsMaterial, log: Logger): Promise<RunningSessions> {
+  const { store, queue, limiter, spool, acceptor } = stores;
+  // The same keys the delivery engine would use; signing here spreads the work over the session workers.
+  const signing = { settings: controlStoreDeliverySettings(store), gatewaySigner: loadGatewaySigner(config.delivery.dkim) };
+  const submission = {
+    smtp: config.smtp,
+    policy: buildSendPolicy(store, limiter, config.region),
+    spool,
+    acceptor,
+    log,
+    dkimSigners: (identityAccountId: string, domain: string | null) => messageSigners(signing, identityAccountId, domain),
+    ...(hooks.observe ? { observe: hooks.observe } : {}),
+  };
+  const handlers = createSubmissionHandlers({
+    ...submission,
+    plaintextNetworks: plaintextBlockList(config.smtp.plaintextNetworks),
+    authenticator: new SmtpAuthenticator(store, config.region),
+    gate: hooks.gate,
+  });
+  // Parser threads start on first use.
+  const feedbackParsers = new FeedbackParserPool(hooks.feedbackParserThreads, log);
+  const intake = new FeedbackIntake({
+    records: queue.feedback,
+    returnPathKey: queue.returnPathKey(),
+    domains: new FeedbackDomains(config.delivery.feedbackDomain, async () => (await store.identities.list()).flatMap((identity) => (identity.mailFrom ? [identity.mailFrom.domain] : []))),
+    deadLetters: new DeadLetterFolder(join(config.dataDir, 'dead-letter')),
+    messageIdDomain: config.smtp.messageIdDomain,
+    log,
+    ...(hooks.feedbackParserThreads > 0 ? { read: (raw: Buffer) => feedbackParsers.read(raw) } : {}),
+  });
+  const intakeHandlers = createIntakeHandlers(handlers, { intake, maxMessageBytes: config.smtp.maxMessageBytes, log });
+
+  const api =
+    config.http.listeners.length > 0
+      ? new ApiServer(
+          { config, store, limiter, statistics: queue.statistics, submission, log },
+          new SigV4Verifier(store, SecretBox.open(config.http.secretKeyFile), config.region),
+          hooks.apiRequests ?? null,
+        )
+      : null;
+  let listeners: RunningListener[] = [];
+  try {
+    listeners = await startListeners(config.listeners, config.defaultListeners, config.smtp, tls, { submission: handlers, intake: intakeHandlers }, log);
+    const apiListeners = api ? await api.start(config.http.listeners, tls) : [];
+    return {
+      listeners,
+      apiListeners,
+      reloadTls(material) {
+        reloadTls(listeners, material);
+        api?.reloadTls(material);
+      },
+      async stop() {
+        await Promise.all([stopListeners(listeners), api?.stop()]);
+        await feedbackParsers.close();
+      },
+    };
+  } catch (error) {
+    await stopListeners(listeners);
+    await feedbackParsers.close();
+    throw error;
+  }
+}

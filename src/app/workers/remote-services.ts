@@ -1,0 +1,60 @@
+import type { Acceptor } from '../../queue/message-acceptor.js';
+import type { QueuedMessage } from '../../queue/queued-message.js';
+import type { Spool, SpoolFile } from '../../queue/spool.js';
+import type { AcquireRequest, AcquireResult, SendLimiter } from '../../ratelimit/send-limiter.js';
+import type { AuthBlock } from '../../smtp/auth-throttle.js';
+import type { ConnectionRefusal, SessionGate } from '../../smtp/session-gate.js';
+import type { PrimaryChannel } from './primary-channel.js';
+
+/** A session worker's view of the primary's LocalSessionGate. */
+export class RemoteSessionGate implements SessionGate {
+  constructor(private readonly primary: PrimaryChannel) {}
+
+  admit(address: string): Promise<ConnectionRefusal | null> {
+    return this.primary.call('gate.admit', address);
+  }
+
+  release(address: string): void {
+    this.primary.tell('gate.release', address);
+  }
+
+  authBlocked(userName: string, address: string): Promise<AuthBlock | null> {
+    return this.primary.call('gate.authBlocked', userName, address);
+  }
+
+  authFailed(userName: string, address: string): Promise<{ delayMs: number; blocked: AuthBlock | null }> {
+    return this.primary.call('gate.authFailed', userName, address);
+  }
+
+  authSucceeded(userName: string, address: string): void {
+    this.primary.tell('gate.authSucceeded', userName, address);
+  }
+}
+
+/** The worker fsyncs the body file it wrote; the primary commits the message in its group commit. */
+export class RemoteAcceptor implements Acceptor {
+  constructor(
+    private readonly spool: Spool,
+    private readonly primary: PrimaryChannel,
+  ) {}
+
+  async accept(message: QueuedMessage, file: SpoolFile | null): Promise<void> {
+    if (file) await this.spool.sync(file);
+    await this.primary.call('acceptor.commit', message, file?.directory ?? null);
+  }
+}
+
+/** The node's send limiter, kept by the primary. */
+export class RemoteSendLimiter implements SendLimiter {
+  constructor(private readonly primary: PrimaryChannel) {}
+
+  acquire(request: AcquireRequest): Promise<AcquireResult> {
+    return this.primary.call('limiter.acquire', request);
+  }
+
+  sentLast24Hours(key: string, now?: number): Promise<number> {
+    return this.primary.call('limiter.sentLast24Hours', key, now);
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,121 @@
+/**
+ * A session worker: one of the processes (smtp.workers) that run the SMTP and HTTP API sessions — TLS, SMTP parsing,
+ * body streaming, DKIM hashing, the send policy and the durable commit — so that they use every core. The listening
+ * sockets belong to the primary (node:cluster hands each worker its connections); the primary runs delivery and the
+ * event consumers and keeps what sessions share (connection counts, the AUTH throttle).
+ */
+import cluster from 'node:cluster';
+import type { Logger } from 'pino';
+import type { GatewayConfig } from '../../config/schema.js';
+import { createLogger } from '../../log/logger.js';
+import { Spool } from '../../queue/spool.js';
+import { SqliteQueueStore } from '../../queue/sqlite-queue-store.js';
+import { loadTlsMaterial } from '../../smtp/tls-material.js';
+import { SqliteControlStore } from '../../store/sqlite/sqlite-control-store.js';
+import type { SubmissionOutcome } from '../../submission/submit-message.js';
+import { installFaultHandlers } from '../fault-handlers.js';
+import { startSessions, type RunningSessions } from '../sessions.js';
+import { PrimaryChannel } from './primary-channel.js';
+import { RemoteAcceptor, RemoteSendLimiter, RemoteSessionGate } from './remote-services.js';
+import { workerError, type FromWorker, type ToWorker } from './worker-messages.js';
+
+/** How often a worker passes its counts to the primary's metrics. */
+const METRICS_FLUSH_MS = 500;
+
+const send = (message: FromWorker) => {
+  if (process.connected) process.send?.(message);
+};
+
+const primary = new PrimaryChannel(send);
+let running: { sessions: RunningSessions; config: GatewayConfig; log: Logger; close(): Promise<void> } | null = null;
+
+// The primary orchestrates shutdown (SIGTERM to the whole process group, Ctrl-C) through 'stop' messages.
+process.on('SIGTERM', () => undefined);
+process.on('SIGINT', () => undefined);
+// The primary died (SIGKILL, crash): nothing may be committed after a new primary starts and cleans up the spool.
+process.on('disconnect', () => {
+  primary.abandon();
+  process.exit(1);
+});
+
+process.on('message', (message: ToWorker) => {
+  switch (message.kind) {
+    case 'start':
+      start(message.config).catch((error: unknown) => {
+        send({ kind: 'failed', error: workerError(error) });
+        process.exit(1);
+      });
+      break;
+    case 'answer':
+      primary.answered(message.id, message.value, message.error);
+      break;
+    case 'reload-tls':
+      if (running) reload(running);
+      break;
+    case 'stop':
+      void stop();
+      break;
+  }
+});
+// Messages that arrive before a listener is installed are lost: the primary sends 'start' only after this.
+send({ kind: 'ready' });
+
+async function start(config: GatewayConfig): Promise<void> {
+  const log = createLogger(config.log).child({ worker: cluster.worker?.id });
+  installFaultHandlers(log);
+  const store = SqliteControlStore.open(config.dataDir);
+  // Read here; queue.db and limits.db are written by the primary only (app/workers/primary-calls.ts), bounces and
+  // complaints received on intake listeners aside.
+  const queue = SqliteQueueStore.open(config.dataDir);
+  const close = async () => {
+    queue.close();
+    await store.close();
+  };
+  const submissions: SubmissionOutcome[] = [];
+  const apiRequests: Array<{ operation: string; status: string }> = [];
+  const flush = () => {
+    if (submissions.length === 0 && apiRequests.length === 0) return;
+    send({ kind: 'metrics', submissions: submissions.splice(0), apiRequests: apiRequests.splice(0) });
+  };
+  setInterval(flush, METRICS_FLUSH_MS).unref();
+  try {
+    // The primary has loaded the same files and warned about what needs warning.
+    const tls = await loadTlsMaterial(config.tls, config.dataDir, config.smtp.hostname, log.child({}, { level: 'error' }));
+    const spool = new Spool(config.dataDir);
+    const sessions = await startSessions(
+      config,
+      { store, queue, limiter: new RemoteSendLimiter(primary), spool, acceptor: new RemoteAcceptor(spool, primary) },
+      {
+        gate: new RemoteSessionGate(primary),
+        ...(config.http.metricsListen ? { observe: (outcome) => submissions.push(outcome), apiRequests: { inc: (labels) => apiRequests.push(labels) } } : {}),
+        feedbackParserThreads: 0,
+      },
+      tls,
+      log,
+    );
+    running = { sessions, config, log, close: async () => (flush(), close()) };
+    send({
+      kind: 'listening',
+      smtp: sessions.listeners.map(({ config: listener, port }) => ({ config: listener, port })),
+      api: sessions.apiListeners.map(({ config: listener, port }) => ({ config: listener, port })),
+    });
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+function reload({ sessions, config, log }: NonNullable<typeof running>): void {
+  loadTlsMaterial(config.tls, config.dataDir, config.smtp.hostname, log).then(
+    (material) => sessions.reloadTls(material),
+    (error: unknown) => log.error({ err: error }, 'TLS reload failed in a session worker; keeping the previous certificates'),
+  );
+}
+
+async function stop(): Promise<void> {
+  if (running) {
+    await running.sessions.stop();
+    await running.close();
+  }
+  process.exit(0);
+}

@@ -1,0 +1,52 @@
+import type { HttpListenerConfig } from '../../config/http-options.js';
+import type { GatewayConfig, ListenerConfig } from '../../config/schema.js';
+import type { SubmissionOutcome } from '../../submission/submit-message.js';
+
+/** What the primary tells a session worker. */
+export type ToWorker = { kind: 'start'; config: GatewayConfig } | { kind: 'reload-tls' } | { kind: 'stop' } | { kind: 'answer'; id: number; value: unknown; error?: string };
+
+/**
+ * The primary's services a worker calls (see app/workers/primary-calls.ts): the session gate, the group commit and the
+ * send limiter, each kept once per node. An id of -1 asks for no answer.
+ */
+export interface PrimaryCall {
+  kind: 'call';
+  id: number;
+  name: string;
+  args: unknown[];
+}
+
+/** The fields of an error that survive the trip to the primary (system errors keep their code, syscall and path). */
+export interface WorkerError {
+  message: string;
+  code?: string;
+  syscall?: string;
+  path?: string;
+  address?: string;
+  port?: number;
+}
+
+/** What a session worker tells the primary. */
+export type FromWorker =
+  | { kind: 'ready' }
+  | { kind: 'listening'; smtp: Array<{ config: ListenerConfig; port: number }>; api: Array<{ config: HttpListenerConfig; port: number }> }
+  | { kind: 'failed'; error: WorkerError }
+  | PrimaryCall
+  | { kind: 'metrics'; submissions: SubmissionOutcome[]; apiRequests: Array<{ operation: string; status: string }> };
+
+export function workerError(error: unknown): WorkerError {
+  const fields = error as Partial<WorkerError>;
+  return {
+    message: error instanceof Error ? error.message : String(error),
+    ...(typeof fields.code === 'string' ? { code: fields.code } : {}),
+    ...(typeof fields.syscall === 'string' ? { syscall: fields.syscall } : {}),
+    ...(typeof fields.path === 'string' ? { path: fields.path } : {}),
+    ...(typeof fields.address === 'string' ? { address: fields.address } : {}),
+    ...(typeof fields.port === 'number' ? { port: fields.port } : {}),
+  };
+}
+
+/** The worker's error as an Error of the primary, so the CLI reports it as it would its own. */
+export function rebuildError({ message, ...fields }: WorkerError): Error {
+  return Object.assign(new Error(message), fields);
+}

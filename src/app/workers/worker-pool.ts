@@ -1,0 +1,140 @@
+import cluster, { type Worker } from 'node:cluster';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import type { GatewayConfig } from '../../config/schema.js';
+import type { ApiRequestCounter } from '../../http/api/api-server.js';
+import type { SubmissionObserver } from '../../submission/submit-message.js';
+import type { PrimaryCalls } from './primary-calls.js';
+import { rebuildError, type FromWorker, type PrimaryCall, type ToWorker } from './worker-messages.js';
+
+const WORKER_SCRIPT = fileURLToPath(new URL('./session-worker.js', import.meta.url));
+/** A worker that died is replaced after this long, doubling while replacements keep dying young, up to the maximum. */
+const RESTART_DELAY_MS = 500;
+const MAX_RESTART_DELAY_MS = 30_000;
+/** A worker that served this long is considered healthy again: the next restart starts from RESTART_DELAY_MS. */
+const HEALTHY_AFTER_MS = 60_000;
+
+export interface WorkerPoolHooks {
+  calls: PrimaryCalls;
+  observe?: SubmissionObserver;
+  apiRequests?: ApiRequestCounter;
+}
+
+type Listening = Extract<FromWorker, { kind: 'listening' }>;
+
+/**
+ * The primary's side of the session workers: forks smtp.workers processes that all listen on the configured ports,
+ * answers their calls, counts their metrics, replaces a worker that dies, and stops them.
+ */
+export class WorkerPool {
+  private readonly workers = new Set<Worker>();
+  private stopping = false;
+  private restartDelayMs = RESTART_DELAY_MS;
+
+  constructor(
+    private readonly config: GatewayConfig,
+    private readonly hooks: WorkerPoolHooks,
+    private readonly log: Logger,
+  ) {}
+
+  /** Starts every worker; resolves with the first one's listeners (all listen on the same ports) or fails with the first failure. */
+  async start(): Promise<Listening> {
+    cluster.setupPrimary({ exec: WORKER_SCRIPT, args: [], serialization: 'advanced' });
+    const started = await Promise.allSettled(Array.from({ length: this.config.smtp.workers }, () => this.fork()));
+    const failed = started.find((result) => result.status === 'rejected');
+    if (failed) {
+      await this.stop();
+      throw failed.reason;
+    }
+    return (started[0] as PromiseFulfilledResult<Listening>).value;
+  }
+
+  /** Each worker reloads the certificates from the files (the primary has checked they load). */
+  reloadTls(): void {
+    for (const worker of this.workers) this.send(worker, { kind: 'reload-tls' });
+  }
+
+  /** Asks every worker to close its sessions as the listeners' stop does, and waits for them to exit. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const deadlineMs = (this.config.smtp.shutdownTimeoutSeconds + 5) * 1000;
+    await Promise.all(
+      [...this.workers].map(
+        (worker) =>
+          new Promise<void>((resolve) => {
+            if (worker.isDead()) return resolve();
+            const timer = setTimeout(() => worker.process.kill('SIGKILL'), deadlineMs);
+            worker.once('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            this.send(worker, { kind: 'stop' });
+          }),
+      ),
+    );
+  }
+
+  private fork(): Promise<Listening> {
+    const worker = cluster.fork();
+    this.workers.add(worker);
+    const forkedAt = Date.now();
+    return new Promise((resolve, reject) => {
+      let listening = false;
+      worker.on('message', (message: FromWorker) => {
+        if (message.kind === 'ready') this.send(worker, { kind: 'start', config: this.config });
+        else if (message.kind === 'listening') {
+          listening = true;
+          resolve(message);
+        } else if (message.kind === 'failed') reject(rebuildError(message.error));
+        else this.received(worker, message);
+      });
+      // IPC errors (a worker gone mid-send) must not end the primary; 'exit' follows.
+      worker.on('error', (error) => this.log.warn({ err: error, worker: worker.id }, 'session worker channel error'));
+      worker.on('exit', (code, signal) => {
+        this.workers.delete(worker);
+        if (!listening) return reject(new Error(`session worker exited with ${signal ?? `code ${code}`} before listening`));
+        if (this.stopping) return;
+        this.log.error({ worker: worker.id, code, signal }, 'session worker died; starting another (its open sessions were lost, no accepted message was)');
+        this.restartDelayMs = Date.now() - forkedAt > HEALTHY_AFTER_MS ? RESTART_DELAY_MS : Math.min(this.restartDelayMs * 2, MAX_RESTART_DELAY_MS);
+        setTimeout(() => {
+          if (!this.stopping) this.fork().catch((error: unknown) => this.log.error({ err: error }, 'a replacement session worker failed to start'));
+        }, this.restartDelayMs).unref();
+      });
+    });
+  }
+
+  private received(worker: Worker, message: FromWorker): void {
+    switch (message.kind) {
+      case 'metrics':
+        for (const outcome of message.submissions) this.hooks.observe?.(outcome);
+        for (const labels of message.apiRequests) this.hooks.apiRequests?.inc(labels);
+        break;
+      case 'call':
+        this.answer(worker, message);
+        break;
+    }
+  }
+
+  private answer(worker: Worker, { id, name, args }: PrimaryCall): void {
+    const call = (this.hooks.calls as Record<string, ((...args: unknown[]) => unknown) | undefined>)[name];
+    const settled = (value: unknown, error?: string) => {
+      if (id >= 0) this.send(worker, { kind: 'answer', id, value, ...(error !== undefined ? { error } : {}) });
+    };
+    Promise.resolve()
+      .then(() => {
+        if (!call) throw new Error(`no such call: ${name}`);
+        return call(...args);
+      })
+      .then(
+        (value) => settled(value),
+        (error: unknown) => settled(null, (error as Error).message),
+      );
+  }
+
+  private send(worker: Worker, message: ToWorker): void {
+    if (!worker.isConnected()) return;
+    worker.send(message, (error: Error | null) => {
+      if (error) this.log.debug({ err: error, worker: worker.id }, 'message to a session worker not delivered');
+    });
+  }
+}
