@@ -22,6 +22,7 @@ import { MessageAcceptor } from '../queue/message-acceptor.js';
 import { Spool } from '../queue/spool.js';
 import { SqliteQueueStore } from '../queue/sqlite-queue-store.js';
 import { AuthThrottle } from '../smtp/auth-throttle.js';
+import { movedListeners } from '../smtp/listeners.js';
 import { LocalSessionGate } from '../smtp/session-gate.js';
 import { loadTlsMaterial, type TlsMaterial } from '../smtp/tls-material.js';
 import { SqliteControlStore } from '../store/sqlite/sqlite-control-store.js';
@@ -107,6 +108,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     await closeStores();
     throw error;
   }
+  const moved = movedListeners(config.listeners, sessions.listeners);
+  if (moved.length > 0) log.warn({ moved }, `not allowed to bind privileged ports: default listeners moved to unprivileged ports (${moved.join(', ')})`);
   const verifier = new IdentityVerifier(store, createResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeoutMs }), mailFromTargets(config).feedbackHost, config.verification, log);
   verifier.start();
   // Consumers of the event log: each follows new events from its own cursor.

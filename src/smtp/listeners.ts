@@ -77,12 +77,12 @@ export async function startListeners(
 ): Promise<RunningListener[]> {
   installSmtpServerCompat(Replies.idleTimeout, Replies.messageTooLong);
   const running: RunningListener[] = [];
-  const moved: string[] = [];
   const bound = new Set<string>();
   try {
     for (const configured of listeners) {
       let listener = configured;
-      // A moved default listener may already occupy its twin's port (587→2587 and the 2587 default).
+      // A moved default listener may already occupy its twin's port (587→2587 and the 2587 default). The gateway
+      // reports the moves (movedListeners), once however many processes listen.
       if (bound.has(formatListener(listener))) continue;
       let server = new SMTPServer(serverOptions(listener, smtp, tls, handlers));
       let port: number;
@@ -92,7 +92,6 @@ export async function startListeners(
         const twin = UNPRIVILEGED_PORTS[listener.port];
         if (!defaults || (error as NodeJS.ErrnoException).code !== 'EACCES' || twin === undefined) throw error;
         listener = { ...listener, port: twin };
-        moved.push(`${configured.port}→${twin}`);
         if (bound.has(formatListener(listener))) continue;
         server = new SMTPServer(serverOptions(listener, smtp, tls, handlers));
         port = await bind(server, listener);
@@ -105,7 +104,6 @@ export async function startListeners(
     await stopListeners(running);
     throw error;
   }
-  if (moved.length > 0) log.warn({ moved }, `not allowed to bind privileged ports: default listeners moved to unprivileged ports (${moved.join(', ')})`);
   return running;
 }
 
@@ -128,4 +126,11 @@ export async function stopListeners(running: readonly RunningListener[]): Promis
         }),
     ),
   );
+}
+
+/** The configured listeners that run on their unprivileged twin instead, as "25→2525". */
+export function movedListeners(configured: readonly ListenerConfig[], running: ReadonlyArray<{ config: ListenerConfig }>): string[] {
+  return configured
+    .filter((listener) => !running.some(({ config }) => config.host === listener.host && config.port === listener.port))
+    .map((listener) => `${listener.port}→${UNPRIVILEGED_PORTS[listener.port]}`);
 }

@@ -24,7 +24,7 @@ async function sendUntilKilled(port: number, credential: TestCredential, session
     return;
   }
   for (let index = 0; ; index++) {
-    const body = `session ${session} message ${index}\r\n${'x'.repeat(200 + index * 37)}\r\n`;
+    const body = `session ${session} message ${index}\r\n${'x'.repeat(200 + (index % 20) * 37)}\r\n`;
     try {
       dialog.write(`MAIL FROM:<sender@example.com>\r\nRCPT TO:<r${index}@example.org>\r\nDATA\r\n`);
       await dialog.line(2000);

@@ -102,10 +102,14 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
       });
     });
 
-  const listening = await waitForLog('relaygate listening');
+  // The primary and its session workers load the whole program; on a loaded machine that takes a while.
+  const [listening, http] = await Promise.all([waitForLog('relaygate listening', 60_000), waitForLog('http api listening', 60_000)]).catch((error: unknown) => {
+    // A gateway that did not start must not outlive the test (its workers with it).
+    child.kill('SIGKILL');
+    throw error;
+  });
   const listeners = listening.listeners as string[];
   const ports = (mode: string) => listeners.filter((spec) => spec.endsWith(`=${mode}`)).map((spec) => Number(/:(\d+)=/.exec(spec)?.[1]));
-  const http = await waitForLog('http api listening');
   const metrics = http.metrics as string | null;
   return {
     dataDir,

@@ -20,7 +20,7 @@ import { RemoteAcceptor, RemoteSendLimiter, RemoteSessionGate } from './remote-s
 import { workerError, type FromWorker, type ToWorker } from './worker-messages.js';
 
 /** How often a worker passes its counts to the primary's metrics. */
-const METRICS_FLUSH_MS = 500;
+const METRICS_FLUSH_MS = 200;
 
 const send = (message: FromWorker) => {
   if (process.connected) process.send?.(message);
