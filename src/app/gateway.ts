@@ -133,7 +133,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   return {
     listeners,
     async reloadTls() {
-      const material = await loadTlsMaterial(config.tls, config.dataDir, config.smtp.hostname, log);
+      const material = await loadTlsMaterial(config.tls, config.dataDir, config.smtp.hostname, log, tls.ticketKeys);
       reloadTls(listeners, material);
       http.reloadTls(material);
       log.info('TLS certificates reloaded');
