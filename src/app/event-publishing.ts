@@ -5,6 +5,7 @@ import { EventDispatcher } from '../events/dispatch/event-dispatcher.js';
 import { loadSigningMaterial, SnsSigner } from '../events/destinations/sns-signing.js';
 import { startCertificateServer } from '../http/certificate-server.js';
 import type { EventLog } from '../queue/event-log.js';
+import type { CertificateSet } from '../smtp/tls-material.js';
 import type { ControlStore } from '../store/control-store.js';
 import { controlStoreEventSettings } from './control-store-event-settings.js';
 
@@ -29,7 +30,7 @@ export async function startEventPublishing(
   config: GatewayConfig,
   store: ControlStore,
   events: EventLog,
-  tls: { key: string; cert: string },
+  tls: CertificateSet,
   log: Logger,
 ): Promise<EventPublishing> {
   const material = await loadSigningMaterial(config.dataDir, config.smtp.hostname);

@@ -98,7 +98,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     const observers = metrics ? { observe: metrics.submissions, apiRequests: metrics.httpRequests } : {};
     sessions =
       config.smtp.workers > 1
-        ? await startWorkers(config, { calls: primaryCalls(gate, acceptor, limiter), ...observers }, log)
+        ? await startWorkers(config, tls.ticketKeys, { calls: primaryCalls(gate, acceptor, limiter), ...observers }, log)
         : await startInProcess(config, { store, queue, limiter, spool, acceptor }, { gate, ...observers, feedbackParserThreads: availableParallelism() - 1 }, tls, log);
     metricsListener = await startMetricsListener(config, metrics, queue, log);
   } catch (error) {
@@ -131,7 +131,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   return {
     listeners: running.listeners,
     async reloadTls() {
-      const material = await loadTlsMaterial(config.tls, config.dataDir, config.smtp.hostname, log);
+      const material = await loadTlsMaterial(config.tls, config.dataDir, config.smtp.hostname, log, tls.ticketKeys);
       running.reloadTls(material);
       log.info('TLS certificates reloaded');
     },
@@ -157,8 +157,9 @@ async function startInProcess(...args: Parameters<typeof startSessions>): Promis
   };
 }
 
-async function startWorkers(config: GatewayConfig, hooks: ConstructorParameters<typeof WorkerPool>[1], log: Logger): Promise<Sessions> {
-  const pool = new WorkerPool(config, hooks, log);
+async function startWorkers(config: GatewayConfig, ticketKeys: Buffer, hooks: ConstructorParameters<typeof WorkerPool>[2], log: Logger): Promise<Sessions> {
+  // Every worker gets the primary's TLS ticket keys, so a session resumes on whichever worker the client reaches.
+  const pool = new WorkerPool(config, ticketKeys, hooks, log);
   const listening = await pool.start();
   return {
     listeners: listening.smtp,

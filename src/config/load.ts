@@ -13,7 +13,8 @@ import { readReputationConfig } from './reputation-options.js';
 import { readEventsConfig } from './events-options.js';
 import { readHttpConfig } from './http-options.js';
 import { readClusterConfig } from './cluster-options.js';
-import { DEFAULT_LISTENERS, MAX_MESSAGE_BYTES_CEILING, type GatewayConfig, type TlsVersion } from './schema.js';
+import { readTlsConfig } from './tls-options.js';
+import { DEFAULT_LISTENERS, MAX_MESSAGE_BYTES_CEILING, type GatewayConfig } from './schema.js';
 
 /** Command-line values that take precedence over the file. */
 export interface ConfigOverrides {
@@ -26,7 +27,6 @@ export interface ConfigOverrides {
   redis?: string;
 }
 
-const TLS_VERSIONS: readonly TlsVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const REGION_PATTERN = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
 
@@ -70,22 +70,7 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}): Gate
   }
   if (listeners.length === 0) throw new ConfigError('listeners', 'at least one listener is needed');
 
-  const tlsReader = top.child('tls');
-  const tls = {
-    certFile: tlsReader.optionalString('certFile'),
-    keyFile: tlsReader.optionalString('keyFile'),
-    sni: Object.fromEntries(
-      tlsReader.mapping('sni').map(([name, entry]) => {
-        const files = { certFile: entry.string('certFile', ''), keyFile: entry.string('keyFile', '') };
-        if (!files.certFile || !files.keyFile) throw new ConfigError(entry.name('certFile'), 'certFile and keyFile are both required');
-        entry.rejectUnknown();
-        return [name.toLowerCase(), files];
-      }),
-    ),
-    minVersion: tlsReader.oneOf('minVersion', 'TLSv1.2', TLS_VERSIONS),
-  };
-  if ((tls.certFile === null) !== (tls.keyFile === null)) throw new ConfigError('tls.certFile', 'tls.certFile and tls.keyFile must be set together');
-  tlsReader.rejectUnknown();
+  const tls = readTlsConfig(top.child('tls'));
 
   const smtpReader = top.child('smtp');
   const fileHostname = smtpReader.string('hostname', systemHostname());

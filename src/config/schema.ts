@@ -3,6 +3,7 @@ import type { EventsConfig } from './events-options.js';
 import type { VerificationConfig } from './verification-options.js';
 import type { ReputationConfig } from './reputation-options.js';
 import type { HttpConfig } from './http-options.js';
+import type { TlsConfig } from './tls-options.js';
 
 /** The gateway's configuration: one typed object, every option with its default (see config/relaygate.example.yaml). */
 
@@ -14,22 +15,6 @@ export interface ListenerConfig {
   mode: ListenerMode;
   /** Also takes unauthenticated feedback (bounces, complaints, automatic replies) for the gateway's return paths; every port-25 listener does. */
   intake: boolean;
-}
-
-export interface CertificateFiles {
-  certFile: string;
-  keyFile: string;
-}
-
-export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
-
-export interface TlsConfig {
-  /** PEM certificate chain and key; when both are unset a self-signed pair is generated in the data directory. */
-  certFile: string | null;
-  keyFile: string | null;
-  /** Per-hostname certificates chosen by SNI. */
-  sni: Record<string, CertificateFiles>;
-  minVersion: TlsVersion;
 }
 
 export interface SmtpConfig {

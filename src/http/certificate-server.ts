@@ -3,12 +3,13 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/config-error.js';
+import type { CertificateSet } from '../smtp/tls-material.js';
 
 export interface CertificateServerOptions {
   host: string;
   port: number;
   /** Key and certificate to serve over HTTPS; plain HTTP without them. */
-  tls: { key: string; cert: string } | null;
+  tls: CertificateSet | null;
   /** The file name the certificate is served under (`/<name>`). */
   certificateName: string;
   certificatePem: string;

@@ -6,6 +6,7 @@ import { Replies } from './replies.js';
 import { closeSession, installSmtpServerCompat } from './smtp-server-compat.js';
 import type { createSubmissionHandlers } from './submission-handlers.js';
 import { tlsServerOptions, type TlsMaterial } from './tls-material.js';
+import { resumeTlsSessions } from './tls-session-cache.js';
 
 export interface RunningListener {
   config: ListenerConfig;
@@ -97,6 +98,7 @@ export async function startListeners(
         port = await bind(server, listener);
       }
       bound.add(formatListener(listener));
+      resumeTlsSessions(server.server);
       server.on('error', (error: Error) => log.warn({ err: error, listener: formatListener(listener) }, 'smtp connection error'));
       running.push({ config: listener, server, port });
     }

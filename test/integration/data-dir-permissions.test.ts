@@ -44,7 +44,7 @@ test('under umask 022 the data directory and everything in it is private to the 
 
     const found = modes(dataDir);
     const hour = readdirSync(join(dataDir, 'spool'))[0]!;
-    for (const expected of ['control.db', 'control.db-wal', 'control.db-shm', 'queue.db', 'queue.db-wal', 'queue.db-shm', 'limits.db', 'limits.db-wal', 'limits.db-shm', `spool/${hour}/${id}`, 'tls/self-signed.key', 'tls/self-signed.crt']) {
+    for (const expected of ['control.db', 'control.db-wal', 'control.db-shm', 'queue.db', 'queue.db-wal', 'queue.db-shm', 'limits.db', 'limits.db-wal', 'limits.db-shm', `spool/${hour}/${id}`, 'tls/self-signed.key', 'tls/self-signed.crt', 'tls/self-signed-ecdsa.key', 'tls/self-signed-ecdsa.crt']) {
       assert.ok(found.has(expected), `${expected} exists (found: ${[...found.keys()].join(', ')})`);
     }
     const wrong = [...found].filter(([path, mode]) => mode !== (statSync(join(dataDir, path)).isDirectory() ? 0o700 : 0o600));

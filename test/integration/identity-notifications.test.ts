@@ -142,9 +142,9 @@ describe('the certificate over HTTPS', () => {
     await receiver.start();
     await cliJson(dataDir, 'configset', 'update', 'ConfigSet', '--account', OWNER, '--event-destination', `hooks:SEND:${receiver.url('/hooks')}`);
     const gateway = await startGatewayProcess({ dataDir, config: { events: { ...EVENTS_CONFIG, httpTls: true } } });
-    // The gateway's self-signed certificate is the one this subscriber trusts.
+    // The gateway's self-signed certificates (the ECDSA one is presented to this client) are the ones this subscriber trusts.
     const previousCa = https.globalAgent.options.ca;
-    https.globalAgent.options.ca = readFileSync(join(dataDir, 'tls', 'self-signed.crt'));
+    https.globalAgent.options.ca = ['self-signed-ecdsa.crt', 'self-signed.crt'].map((name) => readFileSync(join(dataDir, 'tls', name)));
     try {
       const send = sendEvent(testMessage('20', OWNER), Date.now());
       appendEvents(dataDir, [send]);

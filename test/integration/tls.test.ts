@@ -77,13 +77,13 @@ describe('certificates from files, SNI, reload on SIGHUP, minimum TLS version', 
   });
 });
 
-test('without certificate files: a self-signed certificate is generated into the data directory, with a loud warning', async () => {
+test('without certificate files: self-signed certificates are generated into the data directory, with a loud warning', async () => {
   const gateway = await startGatewayProcess({ listen: ['127.0.0.1:0=tls'] });
   try {
     const warning = gateway.logs.find((record) => String(record.msg).startsWith('NO TLS CERTIFICATE CONFIGURED'));
     assert.ok(warning);
     assert.equal(warning.level, 40);
-    const pem = readFileSync(join(gateway.dataDir, 'tls', 'self-signed.crt'), 'utf8');
+    const pem = readFileSync(join(gateway.dataDir, 'tls', 'self-signed-ecdsa.crt'), 'utf8');
     const dialog = await SmtpDialog.open({ port: gateway.tlsPorts[0]!, tls: true });
     assert.equal(dialog.peerCertificateFingerprint, fingerprint(pem));
     dialog.close();

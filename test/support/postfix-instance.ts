@@ -13,9 +13,9 @@ export interface PostfixInstance {
 
 /**
  * A private Postfix instance (its own config and queue directories, no listener on port 25) that
- * relays everything to relaygate with the SES guide's relayhost settings.
+ * relays everything to relaygate with the SES guide's relayhost settings, and `settings` (main.cf lines) on top.
  */
-export async function startPostfixRelayClient(workDir: string, relayPort: number, user: string, password: string): Promise<PostfixInstance> {
+export async function startPostfixRelayClient(workDir: string, relayPort: number, user: string, password: string, settings: string[] = []): Promise<PostfixInstance> {
   const configDir = join(workDir, 'postfix-etc');
   const queueDir = join(workDir, 'postfix-queue');
   const dataDir = join(workDir, 'postfix-data');
@@ -47,6 +47,7 @@ export async function startPostfixRelayClient(workDir: string, relayPort: number
       'smtp_use_tls = yes',
       'smtp_tls_security_level = encrypt',
       'smtp_tls_note_starttls_offer = yes',
+      ...settings,
       '',
     ].join('\n'),
   );

@@ -27,7 +27,7 @@ const send = (message: FromWorker) => {
 };
 
 const primary = new PrimaryChannel(send);
-let running: { sessions: RunningSessions; config: GatewayConfig; log: Logger; close(): Promise<void> } | null = null;
+let running: { sessions: RunningSessions; config: GatewayConfig; ticketKeys: Buffer; log: Logger; close(): Promise<void> } | null = null;
 
 // The primary orchestrates shutdown (SIGTERM to the whole process group, Ctrl-C) through 'stop' messages.
 process.on('SIGTERM', () => undefined);
@@ -41,7 +41,7 @@ process.on('disconnect', () => {
 process.on('message', (message: ToWorker) => {
   switch (message.kind) {
     case 'start':
-      start(message.config).catch((error: unknown) => {
+      start(message.config, Buffer.from(message.ticketKeys)).catch((error: unknown) => {
         send({ kind: 'failed', error: workerError(error) });
         process.exit(1);
       });
@@ -60,7 +60,7 @@ process.on('message', (message: ToWorker) => {
 // Messages that arrive before a listener is installed are lost: the primary sends 'start' only after this.
 send({ kind: 'ready' });
 
-async function start(config: GatewayConfig): Promise<void> {
+async function start(config: GatewayConfig, ticketKeys: Buffer): Promise<void> {
   const log = createLogger(config.log).child({ worker: cluster.worker?.id });
   installFaultHandlers(log);
   const store = SqliteControlStore.open(config.dataDir);
@@ -80,7 +80,7 @@ async function start(config: GatewayConfig): Promise<void> {
   setInterval(flush, METRICS_FLUSH_MS).unref();
   try {
     // The primary has loaded the same files and warned about what needs warning.
-    const tls = await loadTlsMaterial(config.tls, config.dataDir, config.smtp.hostname, log.child({}, { level: 'error' }));
+    const tls = await loadTlsMaterial(config.tls, config.dataDir, config.smtp.hostname, log.child({}, { level: 'error' }), ticketKeys);
     const spool = new Spool(config.dataDir);
     const sessions = await startSessions(
       config,
@@ -93,7 +93,7 @@ async function start(config: GatewayConfig): Promise<void> {
       tls,
       log,
     );
-    running = { sessions, config, log, close: async () => (flush(), close()) };
+    running = { sessions, config, ticketKeys, log, close: async () => (flush(), close()) };
     send({
       kind: 'listening',
       smtp: sessions.listeners.map(({ config: listener, port }) => ({ config: listener, port })),
@@ -105,8 +105,8 @@ async function start(config: GatewayConfig): Promise<void> {
   }
 }
 
-function reload({ sessions, config, log }: NonNullable<typeof running>): void {
-  loadTlsMaterial(config.tls, config.dataDir, config.smtp.hostname, log).then(
+function reload({ sessions, config, ticketKeys, log }: NonNullable<typeof running>): void {
+  loadTlsMaterial(config.tls, config.dataDir, config.smtp.hostname, log, ticketKeys).then(
     (material) => sessions.reloadTls(material),
     (error: unknown) => log.error({ err: error }, 'TLS reload failed in a session worker; keeping the previous certificates'),
   );

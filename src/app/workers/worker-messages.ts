@@ -3,7 +3,7 @@ import type { GatewayConfig, ListenerConfig } from '../../config/schema.js';
 import type { SubmissionOutcome } from '../../submission/submit-message.js';
 
 /** What the primary tells a session worker. */
-export type ToWorker = { kind: 'start'; config: GatewayConfig } | { kind: 'reload-tls' } | { kind: 'stop' } | { kind: 'answer'; id: number; value: unknown; error?: string };
+export type ToWorker = { kind: 'start'; config: GatewayConfig; ticketKeys: Buffer } | { kind: 'reload-tls' } | { kind: 'stop' } | { kind: 'answer'; id: number; value: unknown; error?: string };
 
 /**
  * The primary's services a worker calls (see app/workers/primary-calls.ts): the session gate, the group commit and the

@@ -33,6 +33,7 @@ export class WorkerPool {
 
   constructor(
     private readonly config: GatewayConfig,
+    private readonly ticketKeys: Buffer,
     private readonly hooks: WorkerPoolHooks,
     private readonly log: Logger,
   ) {}
@@ -81,7 +82,7 @@ export class WorkerPool {
     return new Promise((resolve, reject) => {
       let listening = false;
       worker.on('message', (message: FromWorker) => {
-        if (message.kind === 'ready') this.send(worker, { kind: 'start', config: this.config });
+        if (message.kind === 'ready') this.send(worker, { kind: 'start', config: this.config, ticketKeys: this.ticketKeys });
         else if (message.kind === 'listening') {
           listening = true;
           resolve(message);

@@ -4,6 +4,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { formatHttpListener, type HttpListenerConfig } from '../../config/http-options.js';
 import type { SigV4Failure, SigV4Verifier } from '../../auth/sigv4-verifier.js';
 import { tlsServerOptions, type TlsMaterial } from '../../smtp/tls-material.js';
+import { resumeTlsSessions } from '../../smtp/tls-session-cache.js';
 import { ApiError, badRequest, type ApiDialect } from './api-error.js';
 import { Params, type ApiRequest, type ApiServices } from './api-context.js';
 import { queryError, runQueryAction } from './ses-query-api.js';
@@ -72,6 +73,7 @@ export class ApiServer {
         const handler = (request: IncomingMessage, response: ServerResponse) => void this.handle(request, response, listener.tls);
         const server = listener.tls ? createHttpsServer(tlsServerOptions(tls), handler) : createHttpServer(handler);
         server.keepAliveTimeout = 65_000;
+        if (listener.tls) resumeTlsSessions(server);
         const port = await new Promise<number>((resolve, reject) => {
           server.once('error', reject);
           server.listen(listener.port, listener.host, () => {
