@@ -8,6 +8,9 @@ export interface BenchMessage {
   chunks(index: number): Buffer[];
 }
 
+/** The header that names a message within the whole bench: "<run tag> <index>", so the sink can count each one. */
+export const TOKEN_HEADER = 'X-Bench-Token';
+
 const BODY_LINE = 'relaygate benchmark body text, long enough to look like a real line of mail.';
 /** Wide enough for any message count, so every message has the same size. */
 const INDEX_DIGITS = 9;
@@ -15,8 +18,9 @@ const INDEX_DIGITS = 9;
 /**
  * Messages of exactly `size` bytes (headers included, end-of-data line excluded). Only the headers differ from one
  * message to the next, so the shared body is built once; no line starts with a dot, so no dot-stuffing is needed.
+ * `runTag` (no spaces) makes the Message-ID and the token unique to one run.
  */
-export function benchMessage(size: number, senderDomain: string, recipientDomain: string, runId: string): BenchMessage {
+export function benchMessage(size: number, senderDomain: string, recipientDomain: string, runTag: string): BenchMessage {
   const mailFrom = `sender@${senderDomain}`;
   const number = (index: number) => String(index).padStart(INDEX_DIGITS, '0');
   const recipient = (index: number) => `rcpt-${number(index)}@${recipientDomain}`;
@@ -28,7 +32,8 @@ export function benchMessage(size: number, senderDomain: string, recipientDomain
         `To: <${recipient(index)}>`,
         `Subject: relaygate benchmark message ${number(index)}`,
         `Date: ${date}`,
-        `Message-ID: <${number(index)}.${runId}@${senderDomain}>`,
+        `Message-ID: <${number(index)}.${runTag}@${senderDomain}>`,
+        `${TOKEN_HEADER}: ${runTag} ${number(index)}`,
         'MIME-Version: 1.0',
         'Content-Type: text/plain; charset=us-ascii',
         '',

@@ -1,34 +1,31 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../src/cli/cli-context.js';
 import { createResolver } from '../src/delivery/mx/index.js';
 import { startDnsServer } from '../test/support/dns-server.js';
-import { startSinkMx } from '../test/support/sink-mx.js';
 import { parseBenchOptions, USAGE, type BenchOptions } from './bench-options.js';
 import { benchMessage } from './bench-message.js';
-import { deliveredRatio, formatReport, type BenchReport } from './bench-report.js';
-import { checkDkim, type DkimProbe } from './dkim-probe.js';
-import { measureMta, type MtaResult, type Workload } from './measure-mta.js';
+import { formatReport, problemsOf, ratio, summarise, targetRows, type BenchReport, type WorkloadReport } from './bench-report.js';
+import { WORKLOADS, type OpenLoopRate, type WorkloadShape } from './bench-workloads.js';
+import { startEventReceiver, type EventReceiver } from './event-receiver.js';
+import { measureIdleSessions } from './idle-sessions.js';
+import { measureRun, type RunResult } from './measure-mta.js';
 import type { MtaUnderTest } from './mta-under-test.js';
-import { startPostfixTarget } from './postfix-target.js';
-import { startEventReceiver } from './event-receiver.js';
+import { POSTFIX_DKIM_DOMAIN, postfixReference } from './postfix-reference.js';
 import { startRelaygate } from './relaygate-target.js';
-import { planTools } from './required-tools.js';
-import { startSmtpSink } from './smtp-sink-process.js';
+import { planPostfix } from './required-tools.js';
 import { Teardown } from './teardown.js';
+import { startTokenSink } from './token-sink-process.js';
 
-/** Sender and recipient domain: relaygate finds the sink as its MX, Postfix has the sink as relayhost. */
-const DOMAIN = 'bench.example';
-/** Any 127.0.0.x is loopback on Linux; a second address keeps the sink apart from the MTAs' own listeners. */
-const SINK_HOST = '127.0.0.2';
-const DKIM_SELECTOR = 'bench';
-/** The DKIM probe's recipient domain, whose MX (and Postfix transport) is a recording sink. */
-const PROBE_DOMAIN = `probe.${DOMAIN}`;
-const PROBE_HOST = '127.0.0.3';
-const PROBE_TIMEOUT_MS = 30_000;
-/** Records per webhook envelope in the --events run: one signature per batch, as a high-volume destination would use. */
+/** Recipient domain: relaygate finds the sink as its MX; the reference Postfix relays everything to the sink anyway. */
+const RECIPIENT_DOMAIN = 'bench.example';
+/** The From domain: the reference Postfix's OpenDKIM signs only for it, and relaygate has it as a verified identity. */
+const SENDER_DOMAIN = POSTFIX_DKIM_DOMAIN;
+/** The reference script relays to [127.0.0.1]:PF_SINK_PORT. */
+const SINK_HOST = '127.0.0.1';
+/** Records per webhook envelope in the --events runs: one signature per batch, as a high-volume destination would use. */
 const EVENTS_BATCH_SIZE = 100;
 
 const progress = (line: string) => process.stderr.write(`bench: ${line}\n`);
@@ -59,7 +56,8 @@ async function main(argv: string[]): Promise<number> {
   try {
     const report = await Promise.race([runBench(options, teardown), deadline, interrupted]);
     process.stdout.write(`${options.json ? JSON.stringify(report, null, 2) : formatReport(report)}\n`);
-    return 0;
+    if (report.problems.length > 0) progress(`failed: ${report.problems.length} problem(s), listed in the report`);
+    return report.problems.length > 0 ? 1 : 0;
   } catch (error) {
     progress(`failed: ${(error as Error).message}`);
     return 1;
@@ -71,90 +69,131 @@ async function main(argv: string[]): Promise<number> {
 
 async function runBench(options: BenchOptions, teardown: Teardown): Promise<BenchReport> {
   const runId = randomBytes(4).toString('hex');
-  const workload: Workload = {
-    messages: options.messages,
-    size: options.size,
-    connections: options.connections,
-    newConnectionPerMessage: options.newConnectionPerMessage,
-    message: benchMessage(options.size, DOMAIN, DOMAIN, runId),
-    drainTimeoutSeconds: options.drainTimeoutSeconds,
-  };
-  const postfixSkipped = await planTools(options, progress);
+  const postfixSkipped = await planPostfix(options, progress);
   if (postfixSkipped) progress(`Postfix comparison skipped: ${postfixSkipped}`);
 
   const workDir = mkdtempSync(join(tmpdir(), 'relaygate-bench-'));
   teardown.add(`remove ${workDir}`, () => rmSync(workDir, { recursive: true, force: true }));
-  // Postfix's daemons run as the postfix user and must reach their directories inside.
-  chmodSync(workDir, 0o755);
   const dns = await startDnsServer({
-    [DOMAIN]: { MX: [{ exchange: `mx.${DOMAIN}`, priority: 10 }] },
-    [`mx.${DOMAIN}`]: { A: [SINK_HOST] },
-    [PROBE_DOMAIN]: { MX: [{ exchange: `mx.${PROBE_DOMAIN}`, priority: 10 }] },
-    [`mx.${PROBE_DOMAIN}`]: { A: [PROBE_HOST] },
+    [RECIPIENT_DOMAIN]: { MX: [{ exchange: `mx.${RECIPIENT_DOMAIN}`, priority: 10 }] },
+    [`mx.${RECIPIENT_DOMAIN}`]: { A: [SINK_HOST] },
   });
   teardown.add('stop the DNS server', () => dns.close());
-  const sink = await startSmtpSink(SINK_HOST);
-  teardown.add('stop smtp-sink', () => sink.stop());
-  // relaygate's MX port is one setting for all destinations, so the probe's MX listens on the sink's port number.
-  const probeSink = await startSinkMx({ host: PROBE_HOST, port: sink.port, starttls: false });
-  teardown.add('stop the DKIM probe MX', () => probeSink.close());
-  const probe: DkimProbe = {
-    sink: probeSink,
-    message: benchMessage(options.size, DOMAIN, PROBE_DOMAIN, runId),
-    resolver: createResolver({ servers: [dns.address] }),
-    signingDomain: DOMAIN,
-    timeoutMs: PROBE_TIMEOUT_MS,
-  };
-  const measure = async (mta: MtaUnderTest) => {
-    for (const record of mta.dkimRecords) dns.setRecords(record.name, 'TXT', [record.value]);
-    progress(`${mta.name}: sending a DKIM probe message`);
-    mta.notes.push(await checkDkim(mta, probe));
-    return measureMta(mta, sink, workload, progress);
-  };
+  const sink = await startTokenSink(SINK_HOST);
+  teardown.add('stop the token sink', () => sink.stop());
+  const sinkAtStart = await sink.usage();
+  const resolver = createResolver({ servers: [dns.address] });
 
-  const results: MtaResult[] = [];
-
+  const mtas: MtaUnderTest[] = [];
   progress('starting relaygate');
-  const relaygate = await startRelaygate(workDir, { dnsServer: dns.address, mxPort: sink.port, senderDomain: DOMAIN });
+  const relaygateSetup = { dnsServer: dns.address, mxPort: sink.port, senderDomain: SENDER_DOMAIN, workers: options.workers ?? undefined };
+  const relaygate = await startRelaygate(workDir, relaygateSetup);
   teardown.add('stop relaygate', () => relaygate.stop());
-  results.push(await measure(relaygate));
-  // Stopped before Postfix runs, so none of its late deliveries can be counted as Postfix's.
-  await relaygate.stop();
-
-  let events: BenchReport['events'] = null;
+  mtas.push(relaygate);
+  let receiver: EventReceiver | null = null;
+  let withEvents: MtaUnderTest | null = null;
   if (options.events) {
-    const receiver = await startEventReceiver(EVENTS_BATCH_SIZE);
-    teardown.add('stop the events webhook', () => receiver.close());
+    receiver = await startEventReceiver(EVENTS_BATCH_SIZE);
+    teardown.add('stop the events webhook', () => receiver?.close());
     progress('starting relaygate with a webhook event destination (Send, Delivery)');
-    const withEvents = await startRelaygate(workDir, { dnsServer: dns.address, mxPort: sink.port, senderDomain: DOMAIN, eventsWebhook: receiver.url });
-    teardown.add('stop relaygate with events', () => withEvents.stop());
-    const result = await measure(withEvents);
-    results.push(result);
-    // Send + Delivery for every accepted message and the DKIM probe, unless no record came for 3 s.
-    await waitForRecords(receiver, 2 * (result.accepted + 1), 3000);
-    await withEvents.stop();
-    events = { records: receiver.byType(), ratio: deliveredRatio(result, results[0]) };
+    withEvents = await startRelaygate(workDir, { ...relaygateSetup, eventsWebhook: receiver.url });
+    teardown.add('stop relaygate with events', () => withEvents?.stop());
+    mtas.push(withEvents);
   }
-
   if (!postfixSkipped) {
-    progress('starting Postfix and OpenDKIM');
-    const postfix = await startPostfixTarget(workDir, { host: SINK_HOST, port: sink.port }, { [PROBE_DOMAIN]: `[${PROBE_HOST}]:${sink.port}` }, { domain: DOMAIN, selector: DKIM_SELECTOR });
-    teardown.add('stop Postfix and OpenDKIM', () => postfix.stop());
-    results.push(await measure(postfix));
-    await postfix.stop();
+    progress(`starting the reference Postfix (${options.postfixScript})`);
+    const postfix = postfixReference(options.postfixScript, sink.port);
+    teardown.add('stop the reference Postfix', () => postfix.stop());
+    mtas.push(await postfix.start());
+  }
+  for (const mta of mtas) for (const record of mta.dkimRecords) dns.setRecords(record.name, 'TXT', [record.value]);
+
+  let sequence = 0;
+  /** Runs of one workload, interleaved: each MTA once, then each MTA again, … */
+  const runWorkload = async (workload: WorkloadShape, openLoop: { describe: string; perSecond: (mta: MtaUnderTest) => number } | null): Promise<WorkloadReport> => {
+    const runs: RunResult[] = [];
+    for (let run = 1; run <= options.runs; run++) {
+      for (const mta of mtas) {
+        const tag = `${runId}.${++sequence}`;
+        const rate = openLoop?.perSecond(mta);
+        progress(`${workload.name}${rate === undefined ? '' : ` in an open loop at ${rate.toFixed(0)} msg/s`}, run ${run} of ${options.runs}: ${mta.name}`);
+        const recordsBefore = receiver?.records() ?? 0;
+        const result = await measureRun(mta, sink, {
+          workload,
+          run,
+          tag,
+          message: benchMessage(workload.size, SENDER_DOMAIN, RECIPIENT_DOMAIN, tag),
+          openLoopPerSecond: rate,
+          drainTimeoutSeconds: options.drainTimeoutSeconds,
+          dkimSamples: options.dkimSamples,
+          dkim: { domain: SENDER_DOMAIN, resolver },
+        });
+        // Send + Delivery for every accepted message, unless no record came for 3 s.
+        if (receiver && mta === withEvents) await waitForRecords(receiver, recordsBefore + 2 * result.accepted, 3000);
+        progress(`  ${describeRun(result)}`);
+        runs.push(result);
+      }
+    }
+    return { workload, title: WORKLOADS[workload.name].title, openLoop: openLoop?.describe ?? null, runs, summaries: summarise(runs) };
+  };
+
+  const workloads: WorkloadReport[] = [];
+  for (const workload of options.workloads) workloads.push(await runWorkload(workload, null));
+  const openLoop = options.openLoop && (await runWorkload(options.openLoop.workload, openLoopPlan(options.openLoop.rate, workloads)));
+  let idleSessions = null;
+  if (options.idleSessions > 0) {
+    progress(`opening ${options.idleSessions} idle sessions to ${relaygate.name}`);
+    idleSessions = await measureIdleSessions(relaygate, options.idleSessions);
   }
 
+  const sinkNow = await sink.usage();
+  const sinkMessages = sinkNow.messages - sinkAtStart.messages;
+  const allRuns = [...workloads, ...(openLoop ? [openLoop] : [])].flatMap((report) => report.runs);
   return {
-    workload: { messages: options.messages, size: options.size, connections: options.connections, newConnectionPerMessage: options.newConnectionPerMessage },
-    sink: `smtp-sink on ${SINK_HOST}:${sink.port}, the MX of ${DOMAIN} in a DNS server on ${dns.address} for relaygate, the relayhost for Postfix`,
-    results,
+    mtas: mtas.map((mta) => mta.name),
+    runsPerMta: options.runs,
+    sink: `bench/token-sink.ts on ${SINK_HOST}:${sink.port}, the MX of ${RECIPIENT_DOMAIN} (DNS server on ${dns.address}) for relaygate, the relayhost for Postfix`,
+    workloads,
+    openLoop,
+    idleSessions,
     postfixSkipped,
-    ratio: deliveredRatio(results[0], results.find((result) => !result.mta.startsWith('relaygate'))),
-    events,
+    events: receiver && {
+      records: receiver.byType(),
+      ratios: Object.fromEntries(
+        workloads.map((report) => {
+          const median = (mta: MtaUnderTest | null) => report.summaries.find((summary) => summary.mta === mta?.name)?.deliveredPerSecond;
+          return [report.workload.name, ratio(median(withEvents), median(relaygate))];
+        }),
+      ),
+    },
+    sinkUsage: { messages: sinkMessages, cpuMsPerMessage: sinkMessages > 0 ? (sinkNow.cpuMs - sinkAtStart.cpuMs) / sinkMessages : null, strays: sinkNow.strays },
+    notes: mtas.flatMap((mta) => mta.notes.map((note) => `${mta.name}: ${note}`)),
+    targets: targetRows(workloads, openLoop, idleSessions),
+    problems: problemsOf(allRuns),
   };
 }
 
-async function waitForRecords(receiver: { records(): number }, expected: number, quietMs: number): Promise<void> {
+/** The open loop's rate for each MTA: fixed, or a share of that MTA's own median accepted msg/s in the reuse workload. */
+function openLoopPlan(rate: OpenLoopRate, workloads: WorkloadReport[]): { describe: string; perSecond: (mta: MtaUnderTest) => number } {
+  if ('perSecond' in rate) return { describe: `${rate.perSecond} msg/s`, perSecond: () => rate.perSecond };
+  const reuse = workloads.find((report) => report.workload.name === 'reuse');
+  return {
+    describe: `${rate.percentOfPeak} % of each MTA's median accepted msg/s in the reuse workload`,
+    perSecond(mta) {
+      const peak = reuse?.summaries.find((summary) => summary.mta === mta.name)?.acceptedPerSecond;
+      if (!peak) throw new Error(`no accepted msg/s of ${mta.name} in the reuse workload to take ${rate.percentOfPeak} % of`);
+      return (peak * rate.percentOfPeak) / 100;
+    },
+  };
+}
+
+function describeRun(result: RunResult): string {
+  const delivered = result.deliveredPerSecond === null ? 'n/a' : result.deliveredPerSecond.toFixed(0);
+  const cpu = result.cpuMsPerMessage === null ? 'n/a' : result.cpuMsPerMessage.toFixed(2);
+  return `${result.accepted} accepted (${result.acceptedPerSecond.toFixed(0)}/s), delivered ${delivered}/s, p99 ${result.p99Ms?.toFixed(1) ?? 'n/a'} ms, CPU ${cpu} ms/msg, lost ${result.lost}, duplicated ${result.duplicated}, DKIM failures ${result.dkim.failures.length} of ${result.dkim.checked}`;
+}
+
+async function waitForRecords(receiver: EventReceiver, expected: number, quietMs: number): Promise<void> {
   let last = receiver.records();
   let lastChange = Date.now();
   while (receiver.records() < expected && Date.now() - lastChange < quietMs) {

@@ -28,7 +28,7 @@ async function main(): Promise<void> {
       message,
       messages,
       connections: CLIENTS,
-      newConnectionPerMessage: false,
+      messagesPerConnection: Infinity,
     });
     const smtpRate = smtp.accepted / ((smtp.lastAcceptedAt - smtp.startedAt) / 1000);
 

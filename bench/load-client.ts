@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchMessage } from './bench-message.js';
 import { SmtpClientSession, UnexpectedReply, type SessionTarget, type SmtpReply } from './smtp-client-session.js';
 
@@ -7,55 +8,88 @@ export interface LoadOptions {
   message: BenchMessage;
   messages: number;
   connections: number;
-  newConnectionPerMessage: boolean;
+  /** Messages a session sends before QUIT; the next message opens a new session (1: a session per message). */
+  messagesPerConnection: number;
+  /**
+   * Open loop: the interval between messages' scheduled times (1000 / rate). The sessions are opened first; then
+   * message i is due `i × interval` after that, and is sent at its time or, when no session is free then, as soon as
+   * one is, whatever the replies to earlier messages; its time to 250 runs from the time it was due. A session
+   * reconnects as soon as it has sent its share, so a handshake delays a message only when no other session is free.
+   * Without it (closed loop) each session sends its next message after the reply to the last.
+   */
+  openLoopIntervalMs?: number;
 }
 
 export interface LoadResult {
-  /** performance.now() when the sessions started connecting. */
+  /** performance.now() when the sessions started connecting (open loop: when they were all open). */
   startedAt: number;
   /** performance.now() of the last 250 that accepted a message (startedAt when none did). */
   lastAcceptedAt: number;
   accepted: number;
+  /** Indexes of the accepted messages. */
+  acceptedIndexes: Uint32Array;
   /** Time to 250 of each accepted message in ms, in no particular order. */
   latenciesMs: Float64Array;
   /** Messages that were not accepted, counted by the reply or error that stopped them. */
   failures: Map<string, number>;
-  /** Sessions that did not end with 221 after QUIT (their messages were accepted before). */
+  /** Sessions that could not be opened ahead of a message (open loop) or did not end with 221 after QUIT. */
   sessionErrors: Map<string, number>;
 }
 
 /**
  * Submits `messages` messages over `connections` concurrent sessions. Each session takes the next message number
- * until none is left, so a slow session does not hold back the others. The time to 250 runs from the MAIL command
- * (from the TCP connect when each message has its own connection, since the handshake is then part of sending it)
- * to the reply to the end of data.
+ * until none is left, so a slow session does not hold back the others. In the closed loop the time to 250 runs from
+ * the MAIL command (from the TCP connect when each message has its own connection, since the handshake is then part
+ * of sending it) to the reply to the end of data.
  */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const latencies = new Float64Array(options.messages);
+  const acceptedIndexes = new Uint32Array(options.messages);
   const result: LoadResult = {
-    startedAt: performance.now(),
+    startedAt: 0,
     lastAcceptedAt: 0,
     accepted: 0,
+    acceptedIndexes,
     latenciesMs: latencies,
     failures: new Map(),
     sessionErrors: new Map(),
   };
-  result.lastAcceptedAt = result.startedAt;
   let next = 0;
   const take = () => (next < options.messages ? next++ : -1);
+  const interval = options.openLoopIntervalMs;
+  const open = () => SmtpClientSession.open(options.target);
+  /** Opens a session ahead of the next message; a failure is counted, and the message will try again. */
+  const openAhead = async () => {
+    try {
+      return await open();
+    } catch (error) {
+      count(result.sessionErrors, describe(error));
+      return null;
+    }
+  };
+  const ready = interval === undefined ? [] : await Promise.all(Array.from({ length: options.connections }, openAhead));
+  // The open loop's clock starts once its sessions are ready.
+  result.startedAt = result.lastAcceptedAt = performance.now();
 
-  const worker = async () => {
-    let session: SmtpClientSession | null = null;
-    for (let index = take(); index >= 0; index = take()) {
+  const worker = async (first: SmtpClientSession | null = null) => {
+    let session = first;
+    let sent = 0;
+    for (;;) {
+      if (interval !== undefined && !session) session = await openAhead();
+      const index = take();
+      if (index < 0) break;
+      const due = interval === undefined ? undefined : result.startedAt + index * interval;
+      if (due !== undefined && due > performance.now()) await sleep(due - performance.now());
       const connectStart = performance.now();
       try {
-        session ??= await SmtpClientSession.open(options.target);
-        const start = options.newConnectionPerMessage ? connectStart : performance.now();
+        session ??= await open();
+        const start = due ?? (options.messagesPerConnection === 1 ? connectStart : performance.now());
         const refusal = await sendOne(session, options.message, index);
         if (refusal) count(result.failures, refusal);
         else {
           const now = performance.now();
-          latencies[result.accepted++] = now - start;
+          latencies[result.accepted] = now - start;
+          acceptedIndexes[result.accepted++] = index;
           result.lastAcceptedAt = now;
         }
       } catch (error) {
@@ -63,14 +97,19 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         count(result.failures, describe(error));
         session?.destroy();
         session = null;
+        sent = 0;
         continue;
       }
-      if (options.newConnectionPerMessage) session = await quit(session, result);
+      if (++sent >= options.messagesPerConnection) {
+        session = await quit(session, result);
+        sent = 0;
+      }
     }
     if (session) await quit(session, result);
   };
-  await Promise.all(Array.from({ length: options.connections }, worker));
+  await Promise.all(Array.from({ length: options.connections }, (_, slot) => worker(ready[slot])));
   result.latenciesMs = latencies.subarray(0, result.accepted);
+  result.acceptedIndexes = acceptedIndexes.subarray(0, result.accepted);
   return result;
 }
 

@@ -1,71 +1,125 @@
+import type { promises as dns } from 'node:dns';
+import { performance } from 'node:perf_hooks';
 import type { BenchMessage } from './bench-message.js';
+import type { WorkloadShape } from './bench-workloads.js';
+import { dkimFailure } from './dkim-check.js';
 import { runLoad } from './load-client.js';
 import { submissionTarget, type MtaUnderTest } from './mta-under-test.js';
-import type { SmtpSink } from './smtp-sink-process.js';
+import { treeCpuSeconds } from './process-cpu.js';
+import { TreeMemorySampler } from './process-memory.js';
+import type { TokenSink } from './token-sink-process.js';
 
-export interface Workload {
-  messages: number;
-  size: number;
-  connections: number;
-  newConnectionPerMessage: boolean;
+export interface RunSpec {
+  workload: WorkloadShape;
+  /** 1, 2, … within the workload. */
+  run: number;
+  /** Names the run in every message's token, unique within the bench. */
+  tag: string;
   message: BenchMessage;
+  /** Open loop at this many messages per second; absent: closed loop. */
+  openLoopPerSecond?: number;
   drainTimeoutSeconds: number;
+  /** Delivered messages to verify the DKIM signature of (spread over the run). */
+  dkimSamples: number;
+  /** The domain whose signature must pass, and the resolver that has its public keys. */
+  dkim: { domain: string; resolver: dns.Resolver };
 }
 
-export interface MtaResult {
+export interface RunResult {
   mta: string;
-  notes: string[];
+  kind: MtaUnderTest['kind'];
+  workload: WorkloadShape['name'];
+  run: number;
+  /** Open loop: the scheduled rate; null in the closed loop. */
+  offeredPerSecond: number | null;
   submitted: number;
   accepted: number;
-  /** Accepted messages per second, from the first connection to the last 250. */
+  /** Accepted messages per second, from the first connection (open loop: the first scheduled time) to the last 250. */
   acceptedPerSecond: number;
-  /** Messages that reached the sink. */
+  /** Accepted messages that reached the sink (each counted once). */
   delivered: number;
-  /** Delivered messages per second, from the first connection until the sink had every accepted message; null when it never did. */
+  /** Accepted messages per second, from the start until the sink had every one of them; null when it never did. */
   deliveredPerSecond: number | null;
   p50Ms: number | null;
   p99Ms: number | null;
-  peakRssMiB: number | null;
+  /** CPU time of the relay's processes (all of them, exited children included) per delivered message. */
+  cpuMsPerMessage: number | null;
+  /** The largest total Pss of the relay's processes, sampled every 500 ms during the run. */
+  peakPssMiB: number;
   /** Accepted but not at the sink when delivery stopped making progress. */
   lost: number;
+  /** Copies at the sink beyond the first, over the run's messages. */
+  duplicated: number;
+  /** At the sink although the client saw no 250 (its connection failed after the MTA had taken the message). */
+  deliveredUnacknowledged: number;
   /** Messages not accepted, by the reply or error that stopped them. */
   refusals: Record<string, number>;
   sessionErrors: Record<string, number>;
+  /** Delivered messages whose DKIM signature was verified, and what was wrong with those that did not pass. */
+  dkim: { checked: number; failures: string[] };
 }
 
-/** Sends the workload through one MTA and waits until the sink has every accepted message or delivery stalls. */
-export async function measureMta(mta: MtaUnderTest, sink: SmtpSink, workload: Workload, progress: (line: string) => void): Promise<MtaResult> {
-  const before = sink.arrivals().count;
-  const memory = mta.watchMemory();
-  progress(`${mta.name}: submitting ${workload.messages} messages of ${workload.size} bytes over ${workload.connections} connections`);
+const epoch = (performanceTime: number) => performance.timeOrigin + performanceTime;
+
+/** Sends one run of a workload through one MTA and waits until the sink has every accepted message or delivery stalls. */
+export async function measureRun(mta: MtaUnderTest, sink: TokenSink, spec: RunSpec): Promise<RunResult> {
+  const { workload } = spec;
+  await sink.expect(spec.tag, Math.max(1, Math.ceil(workload.messages / spec.dkimSamples)));
+  const roots = mta.processRoots();
+  const memory = new TreeMemorySampler(roots);
+  const cpuBefore = treeCpuSeconds(roots);
   const load = await runLoad({
     target: submissionTarget(mta),
-    message: workload.message,
+    message: spec.message,
     messages: workload.messages,
     connections: workload.connections,
-    newConnectionPerMessage: workload.newConnectionPerMessage,
+    messagesPerConnection: workload.messagesPerConnection,
+    openLoopIntervalMs: spec.openLoopPerSecond === undefined ? undefined : 1000 / spec.openLoopPerSecond,
   });
-  progress(`${mta.name}: ${load.accepted} accepted; waiting for the sink (giving up after ${workload.drainTimeoutSeconds} s without a delivery)`);
-  const drained = await sink.waitForCount(before + load.accepted, workload.drainTimeoutSeconds * 1000);
-  const peakRssMiB = memory();
-  const delivered = drained.count - before;
-  const seconds = (end: number) => (end - load.startedAt) / 1000;
+  const idleMs = spec.drainTimeoutSeconds * 1000;
+  const accepted = new Set(load.acceptedIndexes);
+  let drained = await sink.waitFor(spec.tag, accepted.size, idleMs);
+  let arrivals = await sink.result(spec.tag);
+  let missing = [...accepted].filter((index) => !arrivals.received.has(index)).length;
+  if (missing > 0 && drained.reachedAt !== null) {
+    // The count was reached with messages the client saw no 250 for; wait for the acknowledged ones still missing.
+    drained = await sink.waitFor(spec.tag, arrivals.received.size + missing, idleMs);
+    arrivals = await sink.result(spec.tag);
+    missing = [...accepted].filter((index) => !arrivals.received.has(index)).length;
+  }
+  const cpuSeconds = treeCpuSeconds(roots) - cpuBefore;
+  const peakPssMiB = memory.stop();
+  const delivered = accepted.size - missing;
+
+  const failures: string[] = [];
+  for (const [index, raw] of arrivals.samples) {
+    const failure = await dkimFailure(raw, spec.dkim.domain, spec.dkim.resolver);
+    if (failure) failures.push(`message ${index}: ${failure}`);
+  }
+  const seconds = (end: number) => (end - epoch(load.startedAt)) / 1000;
   // A typed array sorts numerically.
   const latencies = load.latenciesMs.slice().sort();
   return {
     mta: mta.name,
-    notes: mta.notes,
+    kind: mta.kind,
+    workload: workload.name,
+    run: spec.run,
+    offeredPerSecond: spec.openLoopPerSecond ?? null,
     submitted: workload.messages,
     accepted: load.accepted,
-    acceptedPerSecond: load.accepted > 0 ? load.accepted / seconds(load.lastAcceptedAt) : 0,
+    acceptedPerSecond: load.accepted > 0 ? load.accepted / ((load.lastAcceptedAt - load.startedAt) / 1000) : 0,
     delivered,
-    deliveredPerSecond: load.accepted > 0 && drained.reachedAt !== null ? delivered / seconds(drained.reachedAt) : null,
+    deliveredPerSecond: load.accepted > 0 && missing === 0 && drained.reachedAt !== null ? delivered / seconds(drained.reachedAt) : null,
     p50Ms: percentile(latencies, 0.5),
     p99Ms: percentile(latencies, 0.99),
-    peakRssMiB,
-    lost: Math.max(0, load.accepted - delivered),
+    cpuMsPerMessage: delivered > 0 ? (cpuSeconds * 1000) / delivered : null,
+    peakPssMiB,
+    lost: missing,
+    duplicated: arrivals.duplicates,
+    deliveredUnacknowledged: [...arrivals.received].filter((index) => !accepted.has(index)).length,
     refusals: Object.fromEntries(load.failures),
     sessionErrors: Object.fromEntries(load.sessionErrors),
+    dkim: { checked: arrivals.samples.size, failures },
   };
 }
 

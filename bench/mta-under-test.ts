@@ -7,8 +7,10 @@ export interface DnsTxtRecord {
 
 /** A running MTA the workload is sent through: a STARTTLS submission port on 127.0.0.1 with AUTH PLAIN. */
 export interface MtaUnderTest {
-  /** Name and version, as the result table shows it. */
+  /** Name and version, as the result tables show it. */
   name: string;
+  /** relaygate or Postfix: ratios are relaygate's figures over Postfix's. */
+  kind: 'relaygate' | 'postfix';
   port: number;
   user: string;
   password: string;
@@ -16,8 +18,8 @@ export interface MtaUnderTest {
   dkimRecords: DnsTxtRecord[];
   /** What a reader of the figures must know about this setup. */
   notes: string[];
-  /** Starts watching memory; the returned function ends it and gives the peak in MiB. */
-  watchMemory(): () => number | null;
+  /** The processes whose trees do the relay's work; their CPU time and memory are the relay's. */
+  processRoots(): number[];
   /** Idempotent, so a normal stop and the teardown after an error can both call it. */
   stop(): Promise<void>;
 }

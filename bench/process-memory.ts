@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { processTree } from './process-tree.js';
 
 /** A process's resident set now (VmRSS), in MiB; null once the process is gone. */
 export function rssMiB(pid: number): number | null {
@@ -11,18 +12,32 @@ export function peakRssMiB(pid: number): number | null {
 }
 
 /**
- * Samples the memory of a group of processes that changes while it is watched (Postfix forks and reaps its
- * daemons) and keeps the largest total. Each process counts with its proportional set size (Pss): shared pages
- * (libc, libssl, the program text) split between the processes that map them, so the total is what the group
- * really occupies rather than the same libraries counted forty times.
+ * What the processes under `roots` occupy now, in MiB: the sum of their proportional set sizes (Pss), so shared
+ * pages (libc, libssl, the program text, memory shared with forked children) are split between the processes that
+ * map them rather than counted once per process.
  */
-export class GroupMemorySampler {
+export function treePssMiB(roots: number[]): number {
+  let total = 0;
+  for (const pid of processTree(...roots)) total += statusField(`/proc/${pid}/smaps_rollup`, 'Pss') ?? 0;
+  return total;
+}
+
+/** The sum of the high-water marks of the resident sets (VmHWM) of the processes under `roots` now, in MiB. */
+export function treePeakRssMiB(roots: number[]): number {
+  return processTree(...roots).reduce((total, pid) => total + (peakRssMiB(pid) ?? 0), 0);
+}
+
+/**
+ * Samples the memory of a group of processes that changes while it is watched (Postfix forks and reaps its
+ * daemons, relaygate may fork workers) and keeps the largest total Pss (see treePssMiB).
+ */
+export class TreeMemorySampler {
   private peakMiB = 0;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
-    private readonly members: () => number[],
-    intervalMs = 250,
+    private readonly roots: number[],
+    intervalMs = 500,
   ) {
     this.timer = setInterval(() => this.sample(), intervalMs);
     this.sample();
@@ -36,34 +51,8 @@ export class GroupMemorySampler {
   }
 
   private sample(): void {
-    let total = 0;
-    for (const pid of this.members()) total += statusField(`/proc/${pid}/smaps_rollup`, 'Pss') ?? 0;
-    this.peakMiB = Math.max(this.peakMiB, total);
+    this.peakMiB = Math.max(this.peakMiB, treePssMiB(this.roots));
   }
-}
-
-/** The process and all its descendants, found through the parent ids in /proc. */
-export function processTree(rootPid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
-    } catch {
-      continue; // it exited while the list was read
-    }
-    // The command name in parentheses may contain spaces; the parent id is the second field after it.
-    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
-  }
-  const tree: number[] = [];
-  for (let queue = [rootPid]; queue.length > 0; ) {
-    const pid = queue.shift() as number;
-    tree.push(pid);
-    queue = queue.concat(children.get(pid) ?? []);
-  }
-  return tree;
 }
 
 /** A "Name:   1234 kB" field of a /proc file, in MiB. */

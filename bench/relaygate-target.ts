@@ -2,7 +2,6 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RELAYGATE_BIN, REPO_ROOT, startGatewayProcess } from '../test/support/gateway-process.js';
 import type { MtaUnderTest } from './mta-under-test.js';
-import { peakRssMiB } from './process-memory.js';
 import { runChecked } from './run-checked.js';
 
 export interface RelaygateSetup {
@@ -14,6 +13,8 @@ export interface RelaygateSetup {
   senderDomain: string;
   /** A webhook for a configuration-set event destination taking Send and Delivery events of every message (the identity's default set). */
   eventsWebhook?: string;
+  /** smtp.workers; absent, the key is left out of the configuration and relaygate's default holds. */
+  workers?: number;
 }
 
 /**
@@ -42,8 +43,8 @@ export async function startRelaygate(workDir: string, setup: RelaygateSetup): Pr
     SmtpPassword: string;
   };
   const config = {
-    // The whole load comes from one address, so the per-address connection limit must not cap it.
-    smtp: { hostname: 'relaygate.bench.test', maxConnectionsPerAddress: 100_000 },
+    // The whole load comes from one address, and --idle-sessions holds a thousand sessions open: no connection limit may cap it.
+    smtp: { hostname: 'relaygate.bench.test', maxConnections: 100_000, maxConnectionsPerAddress: 100_000, ...(setup.workers === undefined ? {} : { workers: setup.workers }) },
     dns: { servers: [setup.dnsServer] },
     delivery: { port: setup.mxPort, allowPrivateAddresses: true },
   };
@@ -51,7 +52,8 @@ export async function startRelaygate(workDir: string, setup: RelaygateSetup): Pr
   const pid = gateway.child.pid as number;
   const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
   return {
-    name: `relaygate ${version}${setup.eventsWebhook ? ' + events webhook' : ''}`,
+    name: `relaygate ${version}${setup.workers === undefined ? '' : ` (smtp.workers ${setup.workers})`}${setup.eventsWebhook ? ' + events webhook' : ''}`,
+    kind: 'relaygate',
     port: gateway.starttlsPorts[0] as number,
     user: credential.SmtpUserName,
     password: credential.SmtpPassword,
@@ -61,8 +63,8 @@ export async function startRelaygate(workDir: string, setup: RelaygateSetup): Pr
         ? `DKIM: verified identity ${setup.senderDomain} with key ${identity.DkimSelectors.join(', ')}`
         : `DKIM: verified identity ${setup.senderDomain}, but its DKIM signing is off`,
     ],
-    // One process: the kernel keeps its peak resident set, so nothing needs sampling.
-    watchMemory: () => () => peakRssMiB(pid),
+    // `relaygate serve` itself; the workers it may fork are its descendants.
+    processRoots: () => [pid],
     async stop() {
       const stopped = gateway.stop();
       const timer = setTimeout(() => void gateway.kill(), 15_000);

@@ -1,34 +1,38 @@
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { run } from '../test/support/external-tools.js';
 import { runChecked } from './run-checked.js';
 
 export interface Tool {
-  command: string;
+  /** What is needed, in words (a command name, mostly). */
+  name: string;
   /** The Debian package that has it. */
   package: string;
+  present(): boolean;
 }
 
-/** The sink both MTAs deliver to. */
-export const SINK_TOOLS: readonly Tool[] = [{ command: 'smtp-sink', package: 'postfix' }];
+const command = (name: string, debianPackage: string): Tool => ({ name, package: debianPackage, present: () => findExecutable(name) !== null });
 
-/** The SES-like Postfix: the MTA, its SASL password database tool and the DKIM milter. */
+/** What the reference Postfix script needs (its header): the MTA, Cyrus SASL with the PLAIN plugin, OpenDKIM, openssl. */
 export const POSTFIX_TOOLS: readonly Tool[] = [
-  { command: 'postfix', package: 'postfix' },
-  { command: 'saslpasswd2', package: 'sasl2-bin' },
-  { command: 'opendkim', package: 'opendkim' },
+  command('postfix', 'postfix'),
+  command('saslpasswd2', 'sasl2-bin'),
+  { name: 'the Cyrus SASL PLAIN plugin', package: 'libsasl2-modules', present: saslPlainPluginPresent },
+  command('opendkim', 'opendkim'),
+  command('opendkim-genkey', 'opendkim-tools'),
+  command('openssl', 'openssl'),
 ];
 
 /** Daemons live in sbin, which a non-root PATH often lacks. */
 const SBIN = ['/usr/sbin', '/usr/local/sbin', '/sbin'];
 
 export function missingTools(tools: readonly Tool[]): Tool[] {
-  return tools.filter((tool) => findExecutable(tool.command) === null);
+  return tools.filter((tool) => !tool.present());
 }
 
-export function findExecutable(command: string): string | null {
+export function findExecutable(name: string): string | null {
   for (const directory of [...(process.env.PATH ?? '').split(delimiter), ...SBIN]) {
-    const path = join(directory, command);
+    const path = join(directory, name);
     try {
       accessSync(path, constants.X_OK);
       return path;
@@ -37,6 +41,12 @@ export function findExecutable(command: string): string | null {
     }
   }
   return null;
+}
+
+/** Cyrus SASL looks for its plugins in /usr/lib/sasl2 or, on Debian, /usr/lib/<multiarch triplet>/sasl2. */
+function saslPlainPluginPresent(): boolean {
+  const directories = ['/usr/lib/sasl2', ...readdirSync('/usr/lib').map((entry) => join('/usr/lib', entry, 'sasl2'))];
+  return directories.some((directory) => existsSync(join(directory, 'libplain.so')) || existsSync(join(directory, 'libplain.so.2')));
 }
 
 export function installCommand(tools: readonly Tool[]): string {
@@ -68,30 +78,29 @@ export async function installTools(tools: readonly Tool[], progress: (line: stri
     await runChecked('apt-get', ['install', '-y', '--no-install-recommends', ...packages], { env, timeoutMs: 300_000 });
   }
   const still = missingTools(tools);
-  if (still.length > 0) throw new Error(`still missing after installing: ${still.map((tool) => tool.command).join(', ')}`);
+  if (still.length > 0) throw new Error(`still missing after installing: ${still.map((tool) => tool.name).join(', ')}`);
 }
 
 /**
- * Makes sure the sink is there and decides whether the Postfix comparison runs: returns why it is skipped, or null
- * when it runs. With `install`, what is missing is installed; a comparison asked for explicitly that cannot run is
- * an error.
+ * Decides whether the Postfix comparison runs: returns why it is skipped, or null when it runs. With `install`, what
+ * is missing is installed; a comparison asked for explicitly that cannot run is an error.
  */
-export async function planTools(options: { comparePostfix: boolean | null; install: boolean }, progress: (line: string) => void): Promise<string | null> {
+export async function planPostfix(options: { comparePostfix: boolean | null; install: boolean; postfixScript: string }, progress: (line: string) => void): Promise<string | null> {
   let skip =
     options.comparePostfix === false
       ? 'not asked for (--no-compare-postfix)'
       : process.getuid?.() !== 0
-        ? 'it needs root (the private Postfix instance is started with `postfix start`)'
-        : null;
-  let missing = missingTools(skip === null ? [...SINK_TOOLS, ...POSTFIX_TOOLS] : SINK_TOOLS);
-  if (missing.length > 0 && options.install) {
-    await installTools(missing, progress);
-    missing = [];
-  }
-  const sinkMissing = missing.filter((tool) => SINK_TOOLS.includes(tool));
-  if (sinkMissing.length > 0) throw new Error(`smtp-sink is needed as the MX both MTAs deliver to; install it with: ${installCommand(sinkMissing)} (or run the bench with --install)`);
-  if (skip === null && missing.length > 0) {
-    skip = `${missing.map((tool) => tool.command).join(', ')} not installed (install with: ${installCommand(missing)}, or run the bench with --install)`;
+        ? 'it needs root (the reference script starts a private Postfix instance and OpenDKIM)'
+        : !existsSync(options.postfixScript)
+          ? `the reference script ${options.postfixScript} does not exist (point --postfix-script or RELAYGATE_POSTFIX_REFERENCE at ../shared/bench/postfix-reference.sh)`
+          : null;
+  if (skip === null) {
+    let missing = missingTools(POSTFIX_TOOLS);
+    if (missing.length > 0 && options.install) {
+      await installTools(missing, progress);
+      missing = [];
+    }
+    if (missing.length > 0) skip = `${missing.map((tool) => tool.name).join(', ')} not installed (install with: ${installCommand(missing)}, or run the bench with --install)`;
   }
   if (skip !== null && options.comparePostfix === true) throw new Error(`--compare-postfix: ${skip}`);
   return skip;
