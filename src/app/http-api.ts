@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { openReplayGuard } from '../auth/open-replay-guard.js';
 import { SecretBox } from '../auth/secret-box.js';
 import { SigV4Verifier } from '../auth/sigv4-verifier.js';
 import { formatHttpListener } from '../config/http-options.js';
@@ -41,20 +42,22 @@ export interface HttpApiOptions {
 /** Starts the SES API listeners (http.listeners) and the metrics/health listener (http.metricsListen). */
 export async function startHttpApi(options: HttpApiOptions): Promise<{ reloadTls(tls: TlsMaterial): void; stop(): Promise<void> }> {
   const { config, log } = options;
-  const api =
-    config.http.listeners.length > 0
-      ? new ApiServer(
-          { config, store: options.store, limiter: options.limiter, statistics: options.queue.statistics, submission: options.submission, log },
-          new SigV4Verifier(options.store, SecretBox.open(config.http.secretKeyFile), config.region),
-          options.metrics,
-        )
-      : null;
-  const running = api ? await api.start(config.http.listeners, options.tls) : [];
+  const replays = config.http.listeners.length > 0 ? openReplayGuard(config.dataDir) : null;
+  const api = replays
+    ? new ApiServer(
+        { config, store: options.store, limiter: options.limiter, statistics: options.queue.statistics, submission: options.submission, log },
+        new SigV4Verifier(options.store, SecretBox.open(config.http.secretKeyFile), config.region, replays),
+        options.metrics,
+      )
+    : null;
   let metricsServer: RunningMetricsServer | null = null;
+  let running: Awaited<ReturnType<ApiServer['start']>> = [];
   try {
+    running = api ? await api.start(config.http.listeners, options.tls) : [];
     if (options.metrics && config.http.metricsListen) metricsServer = await startMetricsServer(config.http.metricsListen, options.metrics, () => options.queue.health.checkWritable(), log);
   } catch (error) {
     await api?.stop();
+    replays?.close();
     throw error;
   }
   log.info(
@@ -68,6 +71,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<{ reloadTls
     reloadTls: (tls) => api?.reloadTls(tls),
     async stop() {
       await Promise.all([api?.stop(), metricsServer?.stop()]);
+      replays?.close();
     },
   };
 }

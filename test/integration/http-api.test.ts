@@ -76,7 +76,8 @@ describe('the SES HTTP API', () => {
     endpoint = `http://127.0.0.1:${gateway.httpPorts[0]}`;
     await cli('account', 'create', '--id', ACCOUNT);
     await cli('account', 'update', ACCOUNT, '--sandbox', 'false');
-    const created = JSON.parse(await cli('credentials', 'create', '--account', ACCOUNT, '--user-name', 'api', '--json')) as { AccessKeyId: string; SecretAccessKey: string };
+    // Management calls need more than the default sending policy (AmazonSesSendingAccess), as in SES.
+    const created = JSON.parse(await cli('credentials', 'create', '--account', ACCOUNT, '--user-name', 'api', '--policy', 'full-access', '--json')) as { AccessKeyId: string; SecretAccessKey: string };
     keys = { accessKeyId: created.AccessKeyId, secretAccessKey: created.SecretAccessKey };
     const identity = JSON.parse(await cli('identity', 'create', 'api.test', '--account', ACCOUNT, '--verified', '--json')) as { DnsRecords: Array<{ Name: string; Value: string }> };
     for (const record of identity.DnsRecords.filter((entry) => entry.Name.includes('._domainkey.'))) dns.setRecords(record.Name, 'TXT', [record.Value]);
