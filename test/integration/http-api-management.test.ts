@@ -26,6 +26,7 @@ import {
 } from '@aws-sdk/client-sesv2';
 import { GetSendQuotaCommand, SESClient } from '@aws-sdk/client-ses';
 import { run } from '../support/external-tools.js';
+import { sdkRejection } from '../support/sdk-rejection.js';
 import { RELAYGATE_BIN, startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js';
 import { presignUrl } from '../support/sigv4-presign.js';
 import { SnsReceiver } from '../support/sns-receiver.js';
@@ -59,16 +60,6 @@ describe('the SES HTTP API: management calls', () => {
   };
   const v2 = (keys: Keys = admin, target = endpoint) => new SESv2Client({ region: REGION, endpoint: target, credentials: keys, maxAttempts: 1 });
   const v1 = (keys: Keys) => new SESClient({ region: REGION, endpoint, credentials: keys, maxAttempts: 1 });
-
-  async function rejected(promise: Promise<unknown>): Promise<{ name: string; status: number | undefined; message: string }> {
-    try {
-      await promise;
-    } catch (error) {
-      const failure = error as Error & { $metadata?: { httpStatusCode?: number } };
-      return { name: failure.name, status: failure.$metadata?.httpStatusCode, message: failure.message };
-    }
-    throw new Error('the request succeeded');
-  }
 
   const simple = (extra: Partial<SendEmailCommandInput> = {}): SendEmailCommandInput => ({
     FromEmailAddress: 'news@api.test',
@@ -134,7 +125,7 @@ describe('the SES HTTP API: management calls', () => {
     assert.deepEqual((await v2().send(new GetConfigurationSetEventDestinationsCommand({ ConfigurationSetName: 'Api-Events' }))).EventDestinations?.map((destination) => destination.Name), ['to-topic']);
 
     const create = (name: string, definition: Record<string, unknown>, set = 'Api-Events') =>
-      rejected(v2().send(new CreateConfigurationSetEventDestinationCommand({ ConfigurationSetName: set, EventDestinationName: name, EventDestination: { Enabled: true, MatchingEventTypes: ['SEND'], ...definition } })));
+      sdkRejection(v2().send(new CreateConfigurationSetEventDestinationCommand({ ConfigurationSetName: set, EventDestinationName: name, EventDestination: { Enabled: true, MatchingEventTypes: ['SEND'], ...definition } })));
     assert.deepEqual(await create('cw', { CloudWatchDestination: { DimensionConfigurations: [{ DimensionName: 'd', DimensionValueSource: 'MESSAGE_TAG', DefaultDimensionValue: 'x' }] } }), {
       name: 'BadRequestException',
       status: 400,
@@ -152,7 +143,7 @@ describe('the SES HTTP API: management calls', () => {
     assert.deepEqual(await create('to-topic', { SnsDestination: { TopicArn: TOPIC_ARN } }), { name: 'AlreadyExistsException', status: 400, message: 'Event destination to-topic already exists in configuration set <Api-Events>.' });
     assert.deepEqual((await create('x', { SnsDestination: { TopicArn: TOPIC_ARN } }, 'NoSuchSet')).name, 'NotFoundException');
     assert.deepEqual((await create('x', { SnsDestination: { TopicArn: TOPIC_ARN }, MatchingEventTypes: ['OPENED'] })).message, 'Invalid MatchingEventTypes: OPENED; use SEND, REJECT, BOUNCE, COMPLAINT, DELIVERY, OPEN, CLICK, RENDERING_FAILURE, DELIVERY_DELAY, SUBSCRIPTION');
-    const gone = await rejected(v2().send(new DeleteConfigurationSetEventDestinationCommand({ ConfigurationSetName: 'Api-Events', EventDestinationName: 'to-webhook' })));
+    const gone = await sdkRejection(v2().send(new DeleteConfigurationSetEventDestinationCommand({ ConfigurationSetName: 'Api-Events', EventDestinationName: 'to-webhook' })));
     assert.deepEqual([gone.name, gone.status], ['NotFoundException', 404]);
   });
 
@@ -167,7 +158,7 @@ describe('the SES HTTP API: management calls', () => {
   test('configuration set options: sending, suppression, delivery and reputation', async () => {
     await v2().send(new CreateConfigurationSetCommand({ ConfigurationSetName: 'Options' }));
     await v2().send(new PutConfigurationSetSendingOptionsCommand({ ConfigurationSetName: 'Options', SendingEnabled: false }));
-    const paused = await rejected(v2().send(new SendEmailCommand(simple({ ConfigurationSetName: 'Options' }))));
+    const paused = await sdkRejection(v2().send(new SendEmailCommand(simple({ ConfigurationSetName: 'Options' }))));
     assert.deepEqual([paused.name, paused.status], ['SendingPausedException', 400]);
     await v2().send(new PutConfigurationSetSendingOptionsCommand({ ConfigurationSetName: 'Options', SendingEnabled: true }));
     await v2().send(new PutConfigurationSetSuppressionOptionsCommand({ ConfigurationSetName: 'Options', SuppressedReasons: ['BOUNCE'] }));
@@ -179,11 +170,11 @@ describe('the SES HTTP API: management calls', () => {
       { delivery: { TlsPolicy: 'REQUIRE' }, sending: { SendingEnabled: true }, suppression: { SuppressedReasons: ['BOUNCE'] }, reputation: { ReputationMetricsEnabled: false } },
     );
     assert.match((await v2().send(new SendEmailCommand(simple({ ConfigurationSetName: 'Options' })))).MessageId!, /-000000$/);
-    const pool = await rejected(v2().send(new PutConfigurationSetDeliveryOptionsCommand({ ConfigurationSetName: 'Options', SendingPoolName: 'no-such-pool' })));
+    const pool = await sdkRejection(v2().send(new PutConfigurationSetDeliveryOptionsCommand({ ConfigurationSetName: 'Options', SendingPoolName: 'no-such-pool' })));
     assert.deepEqual(pool, { name: 'NotFoundException', status: 404, message: 'Dedicated IP pool no-such-pool does not exist.' });
-    const reputation = await rejected(v2().send(new PutConfigurationSetReputationOptionsCommand({ ConfigurationSetName: 'Options', ReputationMetricsEnabled: true })));
+    const reputation = await sdkRejection(v2().send(new PutConfigurationSetReputationOptionsCommand({ ConfigurationSetName: 'Options', ReputationMetricsEnabled: true })));
     assert.deepEqual([reputation.name, reputation.status], ['BadRequestException', 400]);
-    const missing = await rejected(v2().send(new PutConfigurationSetSendingOptionsCommand({ ConfigurationSetName: 'Missing', SendingEnabled: true })));
+    const missing = await sdkRejection(v2().send(new PutConfigurationSetSendingOptionsCommand({ ConfigurationSetName: 'Missing', SendingEnabled: true })));
     assert.deepEqual(missing, { name: 'NotFoundException', status: 404, message: 'Configuration set <Missing> does not exist.' });
   });
 
@@ -192,7 +183,7 @@ describe('the SES HTTP API: management calls', () => {
     const allow = (principal: string) =>
       JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: principal }, Action: 'ses:SendRawEmail', Resource: identityArn }] });
     const partnerSend = () => v2(partner).send(new SendEmailCommand(simple({ FromEmailAddressIdentityArn: identityArn })));
-    const refusedBefore = await rejected(partnerSend());
+    const refusedBefore = await sdkRejection(partnerSend());
     assert.deepEqual([refusedBefore.name, refusedBefore.status], ['AccessDeniedException', 403]);
 
     await v2().send(new CreateEmailIdentityPolicyCommand({ EmailIdentity: 'api.test', PolicyName: 'Partner', Policy: allow(PARTNER) }));
@@ -203,33 +194,33 @@ describe('the SES HTTP API: management calls', () => {
     assert.match((await partnerSend()).MessageId!, /-000000$/);
 
     await v2().send(new UpdateEmailIdentityPolicyCommand({ EmailIdentity: 'api.test', PolicyName: 'Partner', Policy: allow('666666666666') }));
-    assert.equal((await rejected(partnerSend())).name, 'AccessDeniedException');
+    assert.equal((await sdkRejection(partnerSend())).name, 'AccessDeniedException');
     await v2().send(new DeleteEmailIdentityPolicyCommand({ EmailIdentity: 'api.test', PolicyName: 'Partner' }));
     assert.deepEqual((await v2().send(new GetEmailIdentityPoliciesCommand({ EmailIdentity: 'api.test' }))).Policies, {});
 
-    const invalid = await rejected(v2().send(new CreateEmailIdentityPolicyCommand({ EmailIdentity: 'api.test', PolicyName: 'Bad', Policy: '{"Statement": []}' })));
+    const invalid = await sdkRejection(v2().send(new CreateEmailIdentityPolicyCommand({ EmailIdentity: 'api.test', PolicyName: 'Bad', Policy: '{"Statement": []}' })));
     assert.deepEqual([invalid.name, invalid.status], ['BadRequestException', 400]);
     assert.match(invalid.message, /^Invalid policy: /);
     await v2().send(new CreateEmailIdentityPolicyCommand({ EmailIdentity: 'api.test', PolicyName: 'Twice', Policy: allow(PARTNER) }));
-    const twice = await rejected(v2().send(new CreateEmailIdentityPolicyCommand({ EmailIdentity: 'api.test', PolicyName: 'Twice', Policy: allow(PARTNER) })));
+    const twice = await sdkRejection(v2().send(new CreateEmailIdentityPolicyCommand({ EmailIdentity: 'api.test', PolicyName: 'Twice', Policy: allow(PARTNER) })));
     assert.deepEqual(twice, { name: 'AlreadyExistsException', status: 400, message: 'Policy Twice already exists for identity api.test.' });
-    const update = await rejected(v2().send(new UpdateEmailIdentityPolicyCommand({ EmailIdentity: 'api.test', PolicyName: 'Missing', Policy: allow(PARTNER) })));
+    const update = await sdkRejection(v2().send(new UpdateEmailIdentityPolicyCommand({ EmailIdentity: 'api.test', PolicyName: 'Missing', Policy: allow(PARTNER) })));
     assert.deepEqual([update.name, update.status], ['NotFoundException', 404]);
-    const identity = await rejected(v2().send(new GetEmailIdentityPoliciesCommand({ EmailIdentity: 'unknown.test' })));
+    const identity = await sdkRejection(v2().send(new GetEmailIdentityPoliciesCommand({ EmailIdentity: 'unknown.test' })));
     assert.deepEqual(identity, { name: 'NotFoundException', status: 404, message: 'Email identity unknown.test does not exist.' });
   });
 
   test('IAM: the default sending policy sends but does not manage; user policies decide per action and resource', async () => {
     assert.match((await v2(sender).send(new SendEmailCommand(simple()))).MessageId!, /-000000$/);
-    const account = await rejected(v2(sender).send(new GetAccountCommand({})));
+    const account = await sdkRejection(v2(sender).send(new GetAccountCommand({})));
     assert.deepEqual(account, {
       name: 'AccessDeniedException',
       status: 403,
       message: `User: arn:aws:iam::${ACCOUNT}:user/sender is not authorized to perform: ses:GetAccount on resource: * because no identity-based policy allows the ses:GetAccount action`,
     });
-    const create = await rejected(v2(sender).send(new CreateEmailIdentityCommand({ EmailIdentity: 'new.test' })));
+    const create = await sdkRejection(v2(sender).send(new CreateEmailIdentityCommand({ EmailIdentity: 'new.test' })));
     assert.equal(create.message, `User: arn:aws:iam::${ACCOUNT}:user/sender is not authorized to perform: ses:CreateEmailIdentity on resource: arn:aws:ses:${REGION}:${ACCOUNT}:identity/new.test because no identity-based policy allows the ses:CreateEmailIdentity action`);
-    const quota = await rejected(v1(sender).send(new GetSendQuotaCommand({})));
+    const quota = await sdkRejection(v1(sender).send(new GetSendQuotaCommand({})));
     assert.deepEqual([quota.name, quota.status], ['AccessDenied', 403]);
     const env = { ...process.env, AWS_ACCESS_KEY_ID: sender.accessKeyId, AWS_SECRET_ACCESS_KEY: sender.secretAccessKey, AWS_DEFAULT_REGION: REGION, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' };
     const cliRefused = await run('aws', ['sesv2', 'get-account', '--endpoint-url', endpoint], { env });
@@ -250,9 +241,9 @@ describe('the SES HTTP API: management calls', () => {
       input: JSON.stringify(policy),
     }).then((result) => assert.equal(result.code, 0, result.stderr));
     assert.equal((await v2(sender).send(new GetEmailIdentityCommand({ EmailIdentity: 'api.test' }))).VerifiedForSendingStatus, true);
-    const other = await rejected(v2(sender).send(new GetEmailIdentityCommand({ EmailIdentity: 'other.test' })));
+    const other = await sdkRejection(v2(sender).send(new GetEmailIdentityCommand({ EmailIdentity: 'other.test' })));
     assert.equal(other.message, `User: arn:aws:iam::${ACCOUNT}:user/sender is not authorized to perform: ses:GetEmailIdentity on resource: arn:aws:ses:${REGION}:${ACCOUNT}:identity/other.test with an explicit deny in an identity-based policy`);
-    const denied = await rejected(v2(sender).send(new GetAccountCommand({})));
+    const denied = await sdkRejection(v2(sender).send(new GetAccountCommand({})));
     assert.equal(denied.message, `User: arn:aws:iam::${ACCOUNT}:user/sender is not authorized to perform: ses:GetAccount on resource: * with an explicit deny in an identity-based policy`);
   });
 
