@@ -58,7 +58,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const queue = SqliteQueueStore.open(config.dataDir);
   const limiter = openSendLimiter(config.dataDir);
   const spool = new Spool(config.dataDir);
-  const exposed = openToOthers([config.dataDir, spool.root, ...['control.db', 'queue.db', 'limits.db'].map((name) => join(config.dataDir, name))]);
+  const exposed = openToOthers([config.dataDir, spool.root, ...['control.db', 'queue.db', 'limits.db', 'replay-guard.db'].map((name) => join(config.dataDir, name))]);
   if (exposed.length > 0) log.warn({ paths: exposed }, 'data readable by other users (made before relaygate created its files private, or by hand): chmod 700 the directories and 600 the files');
   const acceptor = new MessageAcceptor(spool, queue, log);
   // Before any session starts: no other process may be writing a message whose body would look orphaned.

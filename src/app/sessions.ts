@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { openReplayGuard } from '../auth/open-replay-guard.js';
 import { SecretBox } from '../auth/secret-box.js';
 import { SigV4Verifier } from '../auth/sigv4-verifier.js';
 import { SmtpAuthenticator } from '../auth/smtp-authenticator.js';
@@ -88,14 +89,15 @@ export async function startSessions(config: GatewayConfig, stores: SessionStores
   });
   const intakeHandlers = createIntakeHandlers(handlers, { intake, maxMessageBytes: config.smtp.maxMessageBytes, log });
 
-  const api =
-    config.http.listeners.length > 0
-      ? new ApiServer(
-          { config, store, limiter, statistics: queue.statistics, submission, log },
-          new SigV4Verifier(store, SecretBox.open(config.http.secretKeyFile), config.region),
-          hooks.apiRequests ?? null,
-        )
-      : null;
+  // Replayed signatures are refused across processes: the guard lives in <dataDir>/replay-guard.db.
+  const replays = config.http.listeners.length > 0 ? openReplayGuard(config.dataDir) : null;
+  const api = replays
+    ? new ApiServer(
+        { config, store, limiter, statistics: queue.statistics, submission, log },
+        new SigV4Verifier(store, SecretBox.open(config.http.secretKeyFile), config.region, replays),
+        hooks.apiRequests ?? null,
+      )
+    : null;
   let listeners: RunningListener[] = [];
   try {
     listeners = await startListeners(config.listeners, config.defaultListeners, config.smtp, tls, { submission: handlers, intake: intakeHandlers }, log);
@@ -110,11 +112,13 @@ export async function startSessions(config: GatewayConfig, stores: SessionStores
       async stop() {
         await Promise.all([stopListeners(listeners), api?.stop()]);
         await feedbackParsers.close();
+        replays?.close();
       },
     };
   } catch (error) {
-    await stopListeners(listeners);
+    await Promise.all([stopListeners(listeners), api?.stop()]);
     await feedbackParsers.close();
+    replays?.close();
     throw error;
   }
 }

@@ -1,9 +1,14 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import type { Account, ControlStore, Credential } from '../store/control-store.js';
+import { timingSafeEqual } from 'node:crypto';
+import type { ControlStore, Credential } from '../store/control-store.js';
+import type { ReplayGuard } from './replay-guard.js';
 import type { SecretBox } from './secret-box.js';
+import { canonicalHeaders, canonicalPath, canonicalQuery, headerValue, hmac, queryParameters, sha256Hex } from './sigv4-canonical.js';
+import { SigningKeys } from './sigv4-signing-keys.js';
 
 /** AWS allows a request time this far from the server's clock, either way. */
 export const MAX_CLOCK_SKEW_MS = 15 * 60_000;
+/** The longest X-Amz-Expires of a presigned URL (seven days), as AWS allows. */
+export const MAX_PRESIGNED_EXPIRY_SECONDS = 604_800;
 
 export interface SignedRequest {
   method: string;
@@ -20,72 +25,35 @@ export type SigV4Failure =
   | { code: 'InvalidClientTokenId'; message: string }
   | { code: 'SignatureDoesNotMatch'; message: string }
   | { code: 'RequestTimeTooSkewed'; message: string }
+  | { code: 'RequestExpired'; message: string }
   | { code: 'InvalidSignatureException'; message: string };
 
-export type SigV4Result = { ok: true; credential: Credential; account: Account } | { ok: false; failure: SigV4Failure };
+export type SigV4Result = { ok: true; credential: Credential } | { ok: false; failure: SigV4Failure };
+
+/** What the signature covers and claims, from the Authorization header or from a presigned URL's query. */
+interface SignatureFields {
+  accessKeyId: string;
+  scope: { date: string; region: string; service: string };
+  signedHeaders: string;
+  signature: string;
+  /** X-Amz-Date as written (the string to sign repeats it). */
+  amzDate: string;
+  requestTime: Date;
+  /** A presigned URL's X-Amz-Expires in ms; undefined for the header form. */
+  expiresMs: number | undefined;
+  canonicalQuery: string;
+}
 
 const AUTHORIZATION = /^AWS4-HMAC-SHA256\s+Credential=([^,\s]+)\s*,\s*SignedHeaders=([^,\s]+)\s*,\s*Signature=([0-9a-f]{64})\s*$/;
 const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
-
-const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
-const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data, 'utf8').digest();
-
-/** RFC 3986 encoding as SigV4 wants it: everything but unreserved characters. */
-const uriEncode = (text: string) => encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-
-function safeDecode(text: string): string {
-  try {
-    return decodeURIComponent(text.replace(/\+/g, '%20'));
-  } catch {
-    return text;
-  }
-}
-
-/** Non-S3 services sign the path as sent, each segment encoded once more (botocore and the JS SDK both do). */
-function canonicalPath(path: string): string {
-  return (path || '/').split('/').map(uriEncode).join('/');
-}
-
-function canonicalQuery(query: string): string {
-  if (!query) return '';
-  return query
-    .split('&')
-    .filter((pair) => pair !== '')
-    .map((pair) => {
-      const equals = pair.indexOf('=');
-      const key = equals === -1 ? pair : pair.slice(0, equals);
-      const value = equals === -1 ? '' : pair.slice(equals + 1);
-      return [uriEncode(safeDecode(key)), uriEncode(safeDecode(value))] as const;
-    })
-    .sort(([a, av], [b, bv]) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0))
-    .map(([key, value]) => `${key}=${value}`)
-    .join('&');
-}
-
-function headerValue(headers: SignedRequest['headers'], name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value.join(',') : value;
-}
+const ALGORITHM = 'AWS4-HMAC-SHA256';
+const PRESIGNED_PARAMETERS = ['X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Signature'] as const;
 
 function parseAmzDate(text: string): Date | null {
   const match = AMZ_DATE.exec(text);
   if (!match) return null;
   const [, y, mo, d, h, mi, s] = match.map(Number) as number[];
   return new Date(Date.UTC(y as number, (mo as number) - 1, d, h, mi, s));
-}
-
-/** Remembers signatures seen within the skew window, so a captured request cannot be sent again. */
-class ReplayGuard {
-  private readonly seen = new Map<string, number>();
-
-  /** True the first time a signature is presented. */
-  firstUse(signature: string, now: number): boolean {
-    if (this.seen.size > 10_000) for (const [key, expires] of this.seen) if (expires < now) this.seen.delete(key);
-    const expires = this.seen.get(signature);
-    if (expires !== undefined && expires >= now) return false;
-    this.seen.set(signature, now + 2 * MAX_CLOCK_SKEW_MS);
-    return true;
-  }
 }
 
 const compactTime = (date: Date) => date.toISOString().replace(/[-:]|\.\d{3}/g, '');
@@ -99,60 +67,119 @@ function skewMessage(requestTime: Date, now: Date): string | undefined {
   return undefined;
 }
 
-const fail = (code: SigV4Failure['code'], message: string): SigV4Result => ({ ok: false, failure: { code, message } as SigV4Failure });
+const failure = (code: SigV4Failure['code'], message: string): SigV4Failure => ({ code, message }) as SigV4Failure;
+const fail = (code: SigV4Failure['code'], message: string): SigV4Result => ({ ok: false, failure: failure(code, message) });
+
+/** `KEY/DATE/REGION/SERVICE/aws4_request`, or null when it is not that. */
+function parseCredential(text: string): Pick<SignatureFields, 'accessKeyId' | 'scope'> | null {
+  const [accessKeyId, date, region, service, terminal, ...rest] = text.split('/');
+  if (!accessKeyId || !date || !region || !service || terminal !== 'aws4_request' || rest.length > 0) return null;
+  return { accessKeyId, scope: { date, region, service } };
+}
+
+function headerFields(request: SignedRequest, authorization: string, parameters: Array<[string, string]>): SignatureFields | SigV4Failure {
+  const match = AUTHORIZATION.exec(authorization);
+  if (!match) return failure('IncompleteSignature', `Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters with algorithm AWS4-HMAC-SHA256. Authorization=${authorization.split(/\s/)[0]}`);
+  const [, credentialText, signedHeaders, signature] = match as unknown as [string, string, string, string];
+  const credential = parseCredential(credentialText);
+  if (!credential) return failure('IncompleteSignature', `Credential should be scoped to a valid region, not '${credentialText.split('/')[2] ?? ''}'.`);
+  const amzDate = headerValue(request.headers, 'x-amz-date') ?? '';
+  const dateHeader = headerValue(request.headers, 'date');
+  const requestTime = parseAmzDate(amzDate) ?? (dateHeader ? new Date(dateHeader) : null);
+  if (!requestTime || Number.isNaN(requestTime.getTime())) return failure('IncompleteSignature', "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
+  return { ...credential, signedHeaders, signature, amzDate: amzDate || compactTime(requestTime), requestTime, expiresMs: undefined, canonicalQuery: canonicalQuery(parameters) };
+}
+
+/** A presigned URL: the signature and its parameters in the query (X-Amz-Algorithm, -Credential, -Date, -Expires, -SignedHeaders, -Signature). */
+function queryFields(parameters: Array<[string, string]>): SignatureFields | SigV4Failure {
+  const get = (name: string) => parameters.find(([key]) => key === name)?.[1];
+  const algorithm = get('X-Amz-Algorithm');
+  if (algorithm !== ALGORITHM) return failure('IncompleteSignature', `X-Amz-Algorithm only supports '${ALGORITHM}', not '${algorithm}'.`);
+  if (PRESIGNED_PARAMETERS.some((name) => !get(name))) {
+    return failure('IncompleteSignature', `AWS query-string parameters must include 'X-Amz-Algorithm', ${PRESIGNED_PARAMETERS.map((name) => `'${name}'`).join(', ')}. Re-examine the query-string parameters.`);
+  }
+  const credentialText = get('X-Amz-Credential') as string;
+  const credential = parseCredential(credentialText);
+  if (!credential) return failure('IncompleteSignature', `X-Amz-Credential should be scoped to a valid region, not '${credentialText.split('/')[2] ?? ''}'.`);
+  const amzDate = get('X-Amz-Date') as string;
+  const requestTime = parseAmzDate(amzDate);
+  if (!requestTime) return failure('IncompleteSignature', `X-Amz-Date must be in the ISO8601 basic format (yyyyMMddTHHmmssZ), not '${amzDate}'.`);
+  const expires = Number(get('X-Amz-Expires'));
+  if (!Number.isInteger(expires) || expires < 1 || expires > MAX_PRESIGNED_EXPIRY_SECONDS) {
+    return failure('IncompleteSignature', `X-Amz-Expires must be a whole number of seconds from 1 to ${MAX_PRESIGNED_EXPIRY_SECONDS} (seven days).`);
+  }
+  const signature = get('X-Amz-Signature') as string;
+  if (!/^[0-9a-f]{64}$/.test(signature)) return failure('IncompleteSignature', 'X-Amz-Signature must be 64 lower-case hexadecimal digits.');
+  return {
+    ...credential,
+    signedHeaders: get('X-Amz-SignedHeaders') as string,
+    signature,
+    amzDate,
+    requestTime,
+    expiresMs: expires * 1000,
+    canonicalQuery: canonicalQuery(parameters, 'X-Amz-Signature'),
+  };
+}
+
+/** Why the request time is not acceptable now, or undefined when it is. */
+function timeFailure(fields: SignatureFields, now: Date): SigV4Failure | undefined {
+  if (fields.expiresMs === undefined) {
+    const skew = skewMessage(fields.requestTime, now);
+    return skew ? failure('RequestTimeTooSkewed', skew) : undefined;
+  }
+  // A presigned URL may be used from its X-Amz-Date (give or take the clock skew) until X-Amz-Expires seconds later.
+  if (fields.requestTime.getTime() > now.getTime() + MAX_CLOCK_SKEW_MS) return failure('RequestTimeTooSkewed', skewMessage(fields.requestTime, now) as string);
+  const expiry = new Date(fields.requestTime.getTime() + fields.expiresMs);
+  if (now > expiry) return failure('RequestExpired', `Request has expired: signed at ${fields.amzDate} for ${fields.expiresMs / 1000} seconds, it expired at ${compactTime(expiry)} (now ${compactTime(now)}).`);
+  return undefined;
+}
 
 /**
- * Checks AWS Signature Version 4 (header form) against the gateway's credentials: the scope's region and service
- * must be this gateway's and `ses`, the request time within 15 minutes, and the signature unused so far.
+ * Checks AWS Signature Version 4, in the Authorization header or in a presigned URL's query, against the gateway's
+ * credentials: the scope's region and service must be this gateway's and `ses`; the request time within 15 minutes
+ * (a presigned URL: not yet expired); and the signature unused so far, in any process of the node (the replay guard).
  */
 export class SigV4Verifier {
-  private readonly replays = new ReplayGuard();
+  private readonly signingKeys = new SigningKeys();
 
   constructor(
     private readonly store: ControlStore,
     private readonly box: SecretBox,
     private readonly region: string,
+    private readonly replays: ReplayGuard,
   ) {}
 
   async verify(request: SignedRequest, now = new Date()): Promise<SigV4Result> {
+    const question = request.url.indexOf('?');
+    const path = question === -1 ? request.url : request.url.slice(0, question);
+    const parameters = question === -1 ? [] : queryParameters(request.url.slice(question + 1));
     const authorization = headerValue(request.headers, 'authorization');
-    if (!authorization) return fail('MissingAuthenticationToken', 'Request is missing Authentication Token');
-    const match = AUTHORIZATION.exec(authorization);
-    if (!match) return fail('IncompleteSignature', `Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters with algorithm AWS4-HMAC-SHA256. Authorization=${authorization.split(/\s/)[0]}`);
-    const [, credentialText, signedHeaderText, signature] = match as unknown as [string, string, string, string];
-    const [accessKeyId, scopeDate, scopeRegion, scopeService, terminal] = credentialText.split('/');
-    if (!accessKeyId || !scopeDate || !scopeRegion || !scopeService || terminal !== 'aws4_request') {
-      return fail('IncompleteSignature', `Credential should be scoped to a valid region, not '${scopeRegion ?? ''}'.`);
-    }
-    const amzDate = headerValue(request.headers, 'x-amz-date') ?? '';
-    const requestTime = parseAmzDate(amzDate) ?? (headerValue(request.headers, 'date') ? new Date(headerValue(request.headers, 'date') as string) : null);
-    if (!requestTime || Number.isNaN(requestTime.getTime())) return fail('IncompleteSignature', 'Authorization header requires existence of either a \'X-Amz-Date\' or a \'Date\' header.');
+    let fields: SignatureFields | SigV4Failure;
+    if (authorization) fields = headerFields(request, authorization, parameters);
+    else if (parameters.some(([key]) => key === 'X-Amz-Algorithm')) fields = queryFields(parameters);
+    else return fail('MissingAuthenticationToken', 'Request is missing Authentication Token');
+    if ('code' in fields) return { ok: false, failure: fields };
+    const { scope } = fields;
 
-    const credential = await this.store.credentials.get(accessKeyId);
+    const credential = await this.store.credentials.get(fields.accessKeyId);
     if (!credential || credential.revokedAt) return fail('InvalidClientTokenId', 'The security token included in the request is invalid.');
-    if (scopeService !== 'ses') return fail('SignatureDoesNotMatch', `Credential should be scoped to correct service: 'ses'.`);
-    if (scopeRegion !== this.region) return fail('SignatureDoesNotMatch', `Credential should be scoped to a valid region, not '${scopeRegion}'.`);
-    const skew = skewMessage(requestTime, now);
-    if (skew) return fail('RequestTimeTooSkewed', skew);
-    const secret = credential.sealedSecret ? this.box.open(credential.sealedSecret, credential.accessKeyId) : null;
-    if (!secret) return fail('InvalidClientTokenId', 'The security token included in the request is invalid: this credential was imported with its SMTP password only; import it with --secret-access-key to use the HTTP API.');
+    if (scope.service !== 'ses') return fail('SignatureDoesNotMatch', `Credential should be scoped to correct service: 'ses'.`);
+    if (scope.region !== this.region) return fail('SignatureDoesNotMatch', `Credential should be scoped to a valid region, not '${scope.region}'.`);
+    const late = timeFailure(fields, now);
+    if (late) return { ok: false, failure: late };
+    const sealedSecret = credential.sealedSecret;
+    const key = sealedSecret ? this.signingKeys.get({ accessKeyId: credential.accessKeyId, sealedSecret }, scope, () => this.box.open(sealedSecret, credential.accessKeyId)) : null;
+    if (!key) return fail('InvalidClientTokenId', 'The security token included in the request is invalid: this credential was imported with its SMTP password only; import it with --secret-access-key to use the HTTP API.');
 
-    const signedHeaders = signedHeaderText.split(';');
+    const signedHeaders = fields.signedHeaders.split(';');
     if (!signedHeaders.includes('host')) return fail('SignatureDoesNotMatch', "'Host' must be a signed header.");
-    const [path = '', query = ''] = request.url.split(/\?(.*)/s);
-    const canonicalHeaders = signedHeaders.map((name) => `${name}:${(headerValue(request.headers, name) ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
-    const canonicalRequest = [request.method, canonicalPath(path), canonicalQuery(query), canonicalHeaders, signedHeaderText, sha256(request.body)].join('\n');
-    const scope = `${scopeDate}/${scopeRegion}/${scopeService}/aws4_request`;
-    const stringToSign = ['AWS4-HMAC-SHA256', amzDate || compactTime(requestTime), scope, sha256(canonicalRequest)].join('\n');
-    let key = hmac(`AWS4${secret}`, scopeDate);
-    for (const part of [scopeRegion, scopeService, 'aws4_request']) key = hmac(key, part);
-    const expected = hmac(key, stringToSign);
-    if (!timingSafeEqual(expected, Buffer.from(signature, 'hex'))) {
+    const canonicalRequest = `${request.method}\n${canonicalPath(path)}\n${fields.canonicalQuery}\n${canonicalHeaders(request.headers, signedHeaders)}\n${fields.signedHeaders}\n${sha256Hex(request.body)}`;
+    const stringToSign = `${ALGORITHM}\n${fields.amzDate}\n${scope.date}/${scope.region}/${scope.service}/aws4_request\n${sha256Hex(canonicalRequest)}`;
+    if (!timingSafeEqual(hmac(key, stringToSign), Buffer.from(fields.signature, 'hex'))) {
       return fail('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.');
     }
-    if (!this.replays.firstUse(signature, now.getTime())) return fail('InvalidSignatureException', 'Signature has already been used: a request cannot be sent twice.');
-    const account = await this.store.accounts.get(credential.accountId);
-    if (!account) return fail('InvalidClientTokenId', 'The security token included in the request is invalid.');
-    return { ok: true, credential, account };
+    const validUntil = fields.requestTime.getTime() + (fields.expiresMs ?? MAX_CLOCK_SKEW_MS);
+    if (!(await this.replays.firstUse(fields.signature, validUntil, now.getTime()))) return fail('InvalidSignatureException', 'Signature has already been used: a request cannot be sent twice.');
+    return { ok: true, credential };
   }
 }

@@ -17,6 +17,25 @@ export interface HttpConfig {
   secretKeyFile: string;
   /** Where /metrics, /healthz and /readyz are served, without authentication; null turns it off. */
   metricsListen: { host: string; port: number } | null;
+  /**
+   * SNS topic ARNs that API callers may name as an event destination's SnsDestination.TopicArn, each with the event
+   * target it stands for (https://…, file:…, amqp://…, redis://…?stream=…). Default: none.
+   */
+  snsTopics: Record<string, string>;
+}
+
+const SNS_TOPIC_ARN = /^arn:aws:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+
+function readSnsTopics(reader: OptionReader): Record<string, string> {
+  const value = reader.raw('snsTopics');
+  if (value === undefined || value === null) return {};
+  const option = reader.name('snsTopics');
+  if (typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(option, 'must be a mapping of SNS topic ARN to event target');
+  for (const [arn, target] of Object.entries(value)) {
+    if (!SNS_TOPIC_ARN.test(arn)) throw new ConfigError(option, `"${arn}" is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)`);
+    if (typeof target !== 'string' || target.trim() === '') throw new ConfigError(`${option}.${arn}`, 'must be an event target (https://…, file:…, amqp://… or redis://…)');
+  }
+  return value as Record<string, string>;
 }
 
 const HOST_PORT = /^(?:\[([^\]]+)\]|([^:=\s]+)):(\d{1,5})$/;
@@ -50,6 +69,7 @@ export function readHttpConfig(reader: OptionReader, dataDir: string): HttpConfi
   if (metrics === null || metrics === false) metricsListen = null;
   else if (typeof metrics === 'string') metricsListen = parseHostPort(metrics, reader.name('metricsListen'));
   else if (metrics !== undefined) throw new ConfigError(reader.name('metricsListen'), 'must be HOST:PORT, or null to turn it off');
+  const snsTopics = readSnsTopics(reader);
   reader.rejectUnknown();
-  return { listeners, secretKeyFile: secretKeyFile ? resolve(secretKeyFile) : join(dataDir, 'secret.key'), metricsListen };
+  return { listeners, secretKeyFile: secretKeyFile ? resolve(secretKeyFile) : join(dataDir, 'secret.key'), metricsListen, snsTopics };
 }

@@ -3,6 +3,13 @@
 export type TlsPolicy = 'Require' | 'Optional';
 export type SuppressionReason = 'BOUNCE' | 'COMPLAINT';
 
+/** Names of configuration sets and of their event destinations: 1-64 letters, digits, '-' and '_'. */
+export const CONFIGURATION_SET_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+/** SES's event types, as event destinations list them (MatchingEventTypes). */
+export const EVENT_DESTINATION_TYPES: readonly string[] = ['SEND', 'REJECT', 'BOUNCE', 'COMPLAINT', 'DELIVERY', 'OPEN', 'CLICK', 'RENDERING_FAILURE', 'DELIVERY_DELAY', 'SUBSCRIPTION'];
+/** SES allows this many event destinations in one configuration set. */
+export const MAX_EVENT_DESTINATIONS = 10;
+
 export interface EventDestination {
   name: string;
   enabled: boolean;

@@ -1,5 +1,10 @@
 /** Named IAM-style policies attached to a user (IAM policies) or to an identity (sending authorization). */
 
+/** SES's limits on sending authorization policies: their names, their size, and how many one identity may have. */
+export const POLICY_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+export const MAX_POLICY_BYTES = 4096;
+export const MAX_POLICIES_PER_IDENTITY = 20;
+
 export type PolicyTarget = { kind: 'user'; accountId: string; userName: string } | { kind: 'identity'; accountId: string; identity: string };
 
 export interface StoredPolicy {

@@ -20,6 +20,7 @@ import nodemailer from 'nodemailer';
 import { createResolver } from '../../src/delivery/mx/index.js';
 import { startDnsServer, type TestDnsServer } from '../support/dns-server.js';
 import { run } from '../support/external-tools.js';
+import { sdkRejection } from '../support/sdk-rejection.js';
 import { RELAYGATE_BIN, startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js';
 import type { SinkMx } from '../support/sink-mx.js';
 import { startSinks, testDeliveryConfig, waitForFinal } from '../support/delivery-fixture.js';
@@ -52,16 +53,6 @@ describe('the SES HTTP API', () => {
     return { raw: received.raw.toString('latin1'), mailFrom: received.mailFrom, signatures: dkim.results.map((result) => [result.signingDomain, result.status.result]) };
   }
 
-  async function rejected(promise: Promise<unknown>): Promise<{ name: string; status: number | undefined; message: string }> {
-    try {
-      await promise;
-    } catch (error) {
-      const failure = error as Error & { $metadata?: { httpStatusCode?: number } };
-      return { name: failure.name, status: failure.$metadata?.httpStatusCode, message: failure.message };
-    }
-    throw new Error('the request succeeded');
-  }
-
   const simple = (from: string, to: string, extra: Partial<SendEmailCommandInput> = {}): SendEmailCommandInput => ({
     FromEmailAddress: from,
     Destination: { ToAddresses: [to] },
@@ -76,7 +67,8 @@ describe('the SES HTTP API', () => {
     endpoint = `http://127.0.0.1:${gateway.httpPorts[0]}`;
     await cli('account', 'create', '--id', ACCOUNT);
     await cli('account', 'update', ACCOUNT, '--sandbox', 'false');
-    const created = JSON.parse(await cli('credentials', 'create', '--account', ACCOUNT, '--user-name', 'api', '--json')) as { AccessKeyId: string; SecretAccessKey: string };
+    // Management calls need more than the default sending policy (AmazonSesSendingAccess), as in SES.
+    const created = JSON.parse(await cli('credentials', 'create', '--account', ACCOUNT, '--user-name', 'api', '--policy', 'full-access', '--json')) as { AccessKeyId: string; SecretAccessKey: string };
     keys = { accessKeyId: created.AccessKeyId, secretAccessKey: created.SecretAccessKey };
     const identity = JSON.parse(await cli('identity', 'create', 'api.test', '--account', ACCOUNT, '--verified', '--json')) as { DnsRecords: Array<{ Name: string; Value: string }> };
     for (const record of identity.DnsRecords.filter((entry) => entry.Name.includes('._domainkey.'))) dns.setRecords(record.Name, 'TXT', [record.Value]);
@@ -150,10 +142,10 @@ describe('the SES HTTP API', () => {
     assert.deepEqual(got.DkimAttributes?.Tokens, created.DkimAttributes?.Tokens);
     const listed = await v2().send(new ListEmailIdentitiesCommand({}));
     assert.deepEqual(listed.EmailIdentities?.map((entry) => entry.IdentityName).sort(), ['api.test', 'new.example.test']);
-    const again = await rejected(v2().send(new CreateEmailIdentityCommand({ EmailIdentity: 'new.example.test' })));
+    const again = await sdkRejection(v2().send(new CreateEmailIdentityCommand({ EmailIdentity: 'new.example.test' })));
     assert.deepEqual([again.name, again.status], ['AlreadyExistsException', 400]);
     await v2().send(new DeleteEmailIdentityCommand({ EmailIdentity: 'new.example.test' }));
-    const gone = await rejected(v2().send(new GetEmailIdentityCommand({ EmailIdentity: 'new.example.test' })));
+    const gone = await sdkRejection(v2().send(new GetEmailIdentityCommand({ EmailIdentity: 'new.example.test' })));
     assert.deepEqual(gone, { name: 'NotFoundException', status: 404, message: 'Email identity new.example.test does not exist.' });
     const token = await v1().send(new VerifyDomainIdentityCommand({ Domain: 'v1.example.test' }));
     assert.match(token.VerificationToken!, /^[0-9a-f]{32}$/);
@@ -161,22 +153,22 @@ describe('the SES HTTP API', () => {
   });
 
   test('send refusals come back as the typed errors of the SDKs', async () => {
-    const unverified = await rejected(v2().send(new SendEmailCommand(simple('someone@unverified.test', 'x@inbox.test'))));
+    const unverified = await sdkRejection(v2().send(new SendEmailCommand(simple('someone@unverified.test', 'x@inbox.test'))));
     assert.deepEqual(unverified, {
       name: 'MessageRejected',
       status: 400,
       message: 'Email address is not verified. The following identities failed the check in region us-east-1: someone@unverified.test',
     });
-    const v1Unverified = await rejected(v1().send(new SendEmailV1Command({ Source: 'someone@unverified.test', Destination: { ToAddresses: ['x@inbox.test'] }, Message: { Subject: { Data: 's' }, Body: { Text: { Data: 't' } } } })));
+    const v1Unverified = await sdkRejection(v1().send(new SendEmailV1Command({ Source: 'someone@unverified.test', Destination: { ToAddresses: ['x@inbox.test'] }, Message: { Subject: { Data: 's' }, Body: { Text: { Data: 't' } } } })));
     assert.equal(v1Unverified.name, 'MessageRejected');
-    const missingSet = await rejected(v2().send(new SendEmailCommand(simple('news@api.test', 'x@inbox.test', { ConfigurationSetName: 'NoSuchSet' }))));
+    const missingSet = await sdkRejection(v2().send(new SendEmailCommand(simple('news@api.test', 'x@inbox.test', { ConfigurationSetName: 'NoSuchSet' }))));
     assert.deepEqual([missingSet.name, missingSet.status], ['NotFoundException', 404]);
-    const template = await rejected(v2().send(new SendEmailCommand({ FromEmailAddress: 'news@api.test', Destination: { ToAddresses: ['x@inbox.test'] }, Content: { Template: { TemplateName: 'Welcome', TemplateData: '{}' } } })));
+    const template = await sdkRejection(v2().send(new SendEmailCommand({ FromEmailAddress: 'news@api.test', Destination: { ToAddresses: ['x@inbox.test'] }, Content: { Template: { TemplateName: 'Welcome', TemplateData: '{}' } } })));
     assert.deepEqual([template.name, template.status], ['NotFoundException', 404]);
     await v2().send(new PutAccountSendingAttributesCommand({ SendingEnabled: false }));
     try {
       assert.equal((await v2().send(new GetAccountCommand({}))).SendingEnabled, false);
-      const paused = await rejected(v2().send(new SendEmailCommand(simple('news@api.test', 'x@inbox.test'))));
+      const paused = await sdkRejection(v2().send(new SendEmailCommand(simple('news@api.test', 'x@inbox.test'))));
       assert.deepEqual([paused.name, paused.status], ['SendingPausedException', 400]);
     } finally {
       await v2().send(new PutAccountSendingAttributesCommand({ SendingEnabled: true }));
@@ -189,18 +181,18 @@ describe('the SES HTTP API', () => {
     assert.equal(entry.SuppressedDestination?.EmailAddress, 'gone@inbox.test');
     assert.equal(entry.SuppressedDestination?.Reason, 'BOUNCE');
     assert.ok(entry.SuppressedDestination?.LastUpdateTime instanceof Date);
-    const missing = await rejected(v2().send(new GetSuppressedDestinationCommand({ EmailAddress: 'nobody@inbox.test' })));
+    const missing = await sdkRejection(v2().send(new GetSuppressedDestinationCommand({ EmailAddress: 'nobody@inbox.test' })));
     assert.deepEqual([missing.name, missing.status], ['NotFoundException', 404]);
   });
 
   test('authentication: wrong secret, unknown key, skewed clock, replay and no signature are refused with SES error codes', async () => {
-    const wrong = await rejected(v2({ credentials: { ...keys, secretAccessKey: 'wrong' } }).send(new GetAccountCommand({})));
+    const wrong = await sdkRejection(v2({ credentials: { ...keys, secretAccessKey: 'wrong' } }).send(new GetAccountCommand({})));
     assert.deepEqual([wrong.name, wrong.status], ['SignatureDoesNotMatch', 403]);
-    const unknown = await rejected(v2({ credentials: { accessKeyId: 'AKIAUNKNOWNUNKNOWN00', secretAccessKey: 'x' } }).send(new GetAccountCommand({})));
+    const unknown = await sdkRejection(v2({ credentials: { accessKeyId: 'AKIAUNKNOWNUNKNOWN00', secretAccessKey: 'x' } }).send(new GetAccountCommand({})));
     assert.deepEqual([unknown.name, unknown.status], ['UnrecognizedClientException', 403]);
-    const v1Unknown = await rejected(v1({ credentials: { accessKeyId: 'AKIAUNKNOWNUNKNOWN00', secretAccessKey: 'x' } }).send(new GetSendQuotaCommand({})));
+    const v1Unknown = await sdkRejection(v1({ credentials: { accessKeyId: 'AKIAUNKNOWNUNKNOWN00', secretAccessKey: 'x' } }).send(new GetSendQuotaCommand({})));
     assert.deepEqual([v1Unknown.name, v1Unknown.status], ['InvalidClientTokenId', 403]);
-    const skewed = await rejected(v2({ systemClockOffset: -20 * 60_000 }).send(new GetAccountCommand({})));
+    const skewed = await sdkRejection(v2({ systemClockOffset: -20 * 60_000 }).send(new GetAccountCommand({})));
     assert.equal(skewed.name, 'RequestTimeTooSkewed');
     assert.match(skewed.message, /^Signature expired: \d{8}T\d{6}Z is now earlier than \d{8}T\d{6}Z \(\d{8}T\d{6}Z - 15 min\.\)$/);
 

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import type { GatewayConfig } from '../../config/schema.js';
-import type { ConfigurationSet, EventDestination, TlsPolicy } from '../../store/configuration-sets.js';
+import { CONFIGURATION_SET_NAME, EVENT_DESTINATION_TYPES, type ConfigurationSet, type EventDestination, type TlsPolicy } from '../../store/configuration-sets.js';
 import { NotFoundError } from '../../store/control-store.js';
 import { checkTarget } from '../../events/destinations/create-transport.js';
 import { output, parseBoolean, parseSuppressedReasons, table, UsageError, withControlStore } from '../cli-context.js';
@@ -14,8 +14,6 @@ export function checkOperatorTarget(target: string): void {
   }
 }
 
-const NAME = /^[A-Za-z0-9_-]{1,64}$/;
-const EVENT_TYPES = ['SEND', 'REJECT', 'BOUNCE', 'COMPLAINT', 'DELIVERY', 'OPEN', 'CLICK', 'RENDERING_FAILURE', 'DELIVERY_DELAY', 'SUBSCRIPTION'];
 
 interface SetOptions {
   account: string;
@@ -56,9 +54,9 @@ function parseEventDestination(spec: string): EventDestination {
   const name = spec.slice(0, first);
   const eventTypes = spec.slice(first + 1, second).split(',').map((type) => type.trim().toUpperCase());
   const target = spec.slice(second + 1);
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) throw new UsageError(`event destination name "${name}" may contain only letters, digits, '-' and '_' (64 at most)`);
-  const unknown = eventTypes.filter((type) => !EVENT_TYPES.includes(type));
-  if (unknown.length > 0) throw new UsageError(`unknown event type ${unknown.join(', ')}; use ${EVENT_TYPES.join(', ')}`);
+  if (!CONFIGURATION_SET_NAME.test(name)) throw new UsageError(`event destination name "${name}" may contain only letters, digits, '-' and '_' (64 at most)`);
+  const unknown = eventTypes.filter((type) => !EVENT_DESTINATION_TYPES.includes(type));
+  if (unknown.length > 0) throw new UsageError(`unknown event type ${unknown.join(', ')}; use ${EVENT_DESTINATION_TYPES.join(', ')}`);
   if (!target) throw new UsageError(`event destination ${name} needs a target`);
   checkOperatorTarget(target);
   return { name, enabled: true, eventTypes, target, includeOriginalHeaders: true, createdAt: Date.now() };
@@ -134,7 +132,7 @@ export function configsetCommand(): Command {
 
   withSetOptions(command.command('create').description('create a configuration set').argument('<name>', 'up to 64 letters, digits, - and _')).action(
     async (name: string, options: SetOptions, self: Command) => {
-      if (!NAME.test(name)) throw new UsageError(`configuration set name "${name}" must be 1-64 letters, digits, '-' or '_'`);
+      if (!CONFIGURATION_SET_NAME.test(name)) throw new UsageError(`configuration set name "${name}" must be 1-64 letters, digits, '-' or '_'`);
       const set = await withControlStore(self, async (store, config) => {
         if (!(await store.accounts.get(options.account))) throw new NotFoundError(`account ${options.account}`);
         return store.configurationSets.create({

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { issueCredential } from '../../auth/credential-issuer.js';
+import { issueCredential, USER_POLICY_CHOICES, type UserPolicyChoice } from '../../auth/credential-issuer.js';
 import { generateAccessKeyId, generateSecretAccessKey } from '../../auth/key-generator.js';
 import { SecretBox } from '../../auth/secret-box.js';
 import { deriveSmtpPassword } from '../../auth/smtp-password.js';
@@ -29,19 +29,29 @@ function defaultUserName(now = new Date()): string {
   return `ses-smtp-user.${stamp}`;
 }
 
+const POLICY_HELP =
+  'policy for the user: sending (AmazonSesSendingAccess, ses:SendRawEmail only; the default for a user without policies) or full-access (AmazonSESFullAccess, ses:*: also manages identities, configuration sets and the account through the HTTP API)';
+
+function policyChoice(value: string | undefined): UserPolicyChoice | undefined {
+  if (value === undefined) return undefined;
+  if (!(value in USER_POLICY_CHOICES)) throw new UsageError(`--policy must be ${Object.keys(USER_POLICY_CHOICES).join(' or ')}, got "${value}"`);
+  return value as UserPolicyChoice;
+}
+
 /**
  * Stores the credential (a hash of its password; its secret sealed with http.secretKeyFile when known, for the HTTP API)
- * with SES's default sending policy for a new user.
+ * with the chosen policy, or SES's default sending policy for a new user.
  */
 async function storeCredential(
   store: ControlStore,
   config: GatewayConfig,
-  request: { accountId: string; accessKeyId: string; userName: string; smtpPassword: string; secretAccessKey?: string },
+  request: { accountId: string; accessKeyId: string; userName: string; smtpPassword: string; secretAccessKey?: string; policy?: string },
 ): Promise<Credential> {
   if (!USER_NAME.test(request.userName)) throw new UsageError(`--user-name "${request.userName}" must be 1-64 letters, digits or +=,.@_-`);
-  const { secretAccessKey, ...rest } = request;
+  const { secretAccessKey, policy: policyName, ...rest } = request;
+  const policy = policyChoice(policyName);
   const secret = secretAccessKey === undefined ? undefined : { secretAccessKey, box: SecretBox.open(config.http.secretKeyFile) };
-  return issueCredential(store, { ...rest, region: config.region, ...(secret ? { secret } : {}) });
+  return issueCredential(store, { ...rest, region: config.region, ...(secret ? { secret } : {}), ...(policy ? { policy } : {}) });
 }
 
 export function credentialsCommand(): Command {
@@ -52,13 +62,14 @@ export function credentialsCommand(): Command {
     .description('create a credential; its secret and SMTP password are printed once and never stored')
     .requiredOption('--account <accountId>', 'account the credential sends for')
     .option('--user-name <name>', 'IAM-style user name (default: ses-smtp-user.<timestamp>)')
+    .option('--policy <policy>', POLICY_HELP)
     .option('--json', 'print JSON')
-    .action(async (options: { account: string; userName?: string; json?: boolean }, self: Command) => {
+    .action(async (options: { account: string; userName?: string; policy?: string; json?: boolean }, self: Command) => {
       const accessKeyId = generateAccessKeyId();
       const secretAccessKey = generateSecretAccessKey();
       const result = await withControlStore(self, async (store, config) => {
         const smtpPassword = deriveSmtpPassword(secretAccessKey, config.region);
-        const credential = await storeCredential(store, config, { accountId: options.account, accessKeyId, userName: options.userName ?? defaultUserName(), smtpPassword, secretAccessKey });
+        const credential = await storeCredential(store, config, { accountId: options.account, accessKeyId, userName: options.userName ?? defaultUserName(), smtpPassword, secretAccessKey, ...(options.policy ? { policy: options.policy } : {}) });
         return { credential, smtpPassword };
       });
       const data = { ...credentialJson(result.credential), SecretAccessKey: secretAccessKey, SmtpUserName: accessKeyId, SmtpPassword: result.smtpPassword };
@@ -83,8 +94,9 @@ export function credentialsCommand(): Command {
     .option('--secret-access-key <secret>', 'the IAM secret access key; the SMTP password is derived for the gateway region')
     .option('--smtp-password <password>', 'or the SES SMTP password itself (for credentials created in the SES console)')
     .option('--user-name <name>', 'IAM user name the credential belongs to (default: ses-smtp-user.<timestamp>)')
+    .option('--policy <policy>', POLICY_HELP)
     .option('--json', 'print JSON')
-    .action(async (options: { account: string; accessKeyId: string; secretAccessKey?: string; smtpPassword?: string; userName?: string; json?: boolean }, self: Command) => {
+    .action(async (options: { account: string; accessKeyId: string; secretAccessKey?: string; smtpPassword?: string; userName?: string; policy?: string; json?: boolean }, self: Command) => {
       if ((options.secretAccessKey === undefined) === (options.smtpPassword === undefined)) throw new UsageError('give exactly one of --secret-access-key and --smtp-password');
       if (!ACCESS_KEY_ID.test(options.accessKeyId)) throw new UsageError(`--access-key-id "${options.accessKeyId}" is not an access key id (16-128 upper-case letters and digits)`);
       if (options.accessKeyId.startsWith('ASIA')) throw new UsageError('temporary (ASIA…) credentials cannot be used for SMTP, as in SES');
@@ -98,6 +110,7 @@ export function credentialsCommand(): Command {
           userName: options.userName ?? defaultUserName(),
           smtpPassword: options.smtpPassword ?? deriveSmtpPassword(options.secretAccessKey as string, config.region),
           ...(options.secretAccessKey !== undefined ? { secretAccessKey: options.secretAccessKey } : {}),
+          ...(options.policy ? { policy: options.policy } : {}),
         }),
       );
       const httpNote = credential.sealedSecret ? '' : '; SMTP only: the HTTP API needs the secret access key (import with --secret-access-key)';

@@ -3,12 +3,8 @@ import { Command } from 'commander';
 import { normalizeIdentityName } from '../../identity/identity-name.js';
 import { formatPolicyDocument, identityArn, parsePolicyDocument } from '../../policy/iam/index.js';
 import { NotFoundError } from '../../store/control-store.js';
-import type { PolicyTarget, StoredPolicy } from '../../store/policies.js';
+import { MAX_POLICIES_PER_IDENTITY, MAX_POLICY_BYTES, POLICY_NAME, type PolicyTarget, type StoredPolicy } from '../../store/policies.js';
 import { output, table, UsageError, withControlStore } from '../cli-context.js';
-
-const POLICY_NAME = /^[A-Za-z0-9_-]{1,64}$/;
-const MAX_POLICY_BYTES = 4096;
-const MAX_POLICIES_PER_IDENTITY = 20;
 
 interface TargetOptions {
   account: string;

@@ -4,6 +4,7 @@ import type { SendStatisticsStore } from '../../queue/send-statistics.js';
 import type { SendLimiter } from '../../ratelimit/index.js';
 import type { Account, ControlStore } from '../../store/control-store.js';
 import type { SubmissionServices } from '../../submission/submit-message.js';
+import { ApiError } from './api-error.js';
 import type { ApiCaller } from './api-send.js';
 
 /** What the API operations work with. */
@@ -16,11 +17,18 @@ export interface ApiServices {
   log: Logger;
 }
 
-/** One authenticated request. */
+/** One authenticated request, acting for the credential's account. */
 export interface ApiRequest {
   services: ApiServices;
   caller: ApiCaller;
-  account: Account;
+  accountId: string;
+}
+
+/** The caller's account, for the operations that report or change its settings. */
+export async function accountOf(request: ApiRequest): Promise<Account> {
+  const account = await request.services.store.accounts.get(request.accountId);
+  if (!account) throw new ApiError('UnrecognizedClientException', 403, 'The security token included in the request is invalid.');
+  return account;
 }
 
 /** Reads request parameters (JSON members or Query parameters) with SES's BadRequest for a wrong type. */

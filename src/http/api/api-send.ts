@@ -35,11 +35,15 @@ function apiEnvelope(request: ApiSendRequest, maxRecipients: number, headers: He
     headerMailboxes(headers, 'Return-Path')[0]?.address ??
     headerMailboxes(headers, 'From')[0]?.address;
   if (!sender) return new SmtpReply(554, "Message rejected: Missing required header 'From'.");
-  const listed = request.destinations ?? ['To', 'Cc', 'Bcc'].flatMap((name) => headers.all(name).flatMap((field) => addressparser(fieldValue(field), { flatten: true })).map((entry) => entry.address));
+  // Given destinations may be written "Name <address>"; the header fields' addresses are parsed already.
+  const listed = request.destinations
+    ? request.destinations.map((entry) => firstAddress(entry) ?? entry)
+    : ['To', 'Cc', 'Bcc'].flatMap((name) => headers.all(name).flatMap((field) => addressparser(fieldValue(field), { flatten: true })).map((entry) => entry.address));
   const recipients = new Map<string, string>();
-  for (const entry of listed) {
-    const address = entry ? (firstAddress(entry) ?? entry) : '';
-    if (address) recipients.set(recipientKey(asciiAddress(address)), asciiAddress(address));
+  for (const address of listed) {
+    if (!address) continue;
+    const ascii = asciiAddress(address);
+    recipients.set(recipientKey(ascii), ascii);
   }
   if (recipients.size === 0) return new SmtpReply(554, 'Message rejected: Missing final destination: the request names no recipients.');
   if (recipients.size > maxRecipients) return new SmtpReply(554, `Message rejected: Recipient count exceeds ${maxRecipients}.`);

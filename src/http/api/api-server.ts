@@ -7,6 +7,7 @@ import { tlsServerOptions, type TlsMaterial } from '../../smtp/tls-material.js';
 import { resumeTlsSessions } from '../../smtp/tls-session-cache.js';
 import { ApiError, badRequest, type ApiDialect } from './api-error.js';
 import { Params, type ApiRequest, type ApiServices } from './api-context.js';
+import { authorize } from './api-authorization.js';
 import { queryError, runQueryAction } from './ses-query-api.js';
 import { SESV2_ROUTES } from './sesv2-api.js';
 
@@ -36,16 +37,29 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
       }
       chunks.push(chunk);
     });
-    request.on('end', () => resolve(Buffer.concat(chunks, size)));
+    // A small request arrives in one chunk: no copy then.
+    request.on('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size)));
     request.on('error', reject);
   });
 }
 
 /** AWS's HTTP status for each authentication failure, and the name JSON (v2) services give InvalidClientTokenId. */
 function authError(failure: SigV4Failure, dialect: ApiDialect): ApiError {
-  const status = failure.code === 'IncompleteSignature' ? 400 : 403;
+  const status = failure.code === 'IncompleteSignature' || failure.code === 'RequestExpired' ? 400 : 403;
   const code = dialect === 'v2' && failure.code === 'InvalidClientTokenId' ? 'UnrecognizedClientException' : failure.code;
   return new ApiError(code, status, failure.message);
+}
+
+function jsonBody(body: Buffer): Record<string, unknown> {
+  if (body.length === 0) return {};
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw badRequest('The request body is not valid JSON.');
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw badRequest('The request body must be a JSON object.');
+  return json as Record<string, unknown>;
 }
 
 const remoteAddress = (request: IncomingMessage) => (request.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
@@ -127,7 +141,7 @@ export class ApiServer {
       } catch (error) {
         if (error instanceof BodyTooLarge) {
           response.setHeader('Connection', 'close');
-          throw new ApiError(dialect === 'v2' ? 'MessageRejected' : 'MessageRejected', 400, `Message length is more than ${this.services.config.smtp.maxMessageBytes} bytes.`);
+          throw new ApiError('MessageRejected', 400, `Message length is more than ${this.services.config.smtp.maxMessageBytes} bytes.`);
         }
         throw error;
       }
@@ -136,43 +150,39 @@ export class ApiServer {
         this.services.log.info({ request: requestId, remoteAddress: remoteAddress(request), code: verified.failure.code }, 'api request refused: authentication');
         throw authError(verified.failure, dialect);
       }
+      const { credential } = verified;
       const context: ApiRequest = {
         services: this.services,
-        account: verified.account,
+        accountId: credential.accountId,
         caller: {
-          user: { accessKeyId: verified.credential.accessKeyId, accountId: verified.account.id, userName: verified.credential.userName },
+          user: { accessKeyId: credential.accessKeyId, accountId: credential.accountId, userName: credential.userName },
           sourceIp: remoteAddress(request),
           secure,
           requestId,
         },
       };
+      const query = url.split(/\?(.*)/s)[1] ?? '';
       if (dialect === 'v1') {
-        if (request.method !== 'POST' || path !== '/') throw new ApiError('InvalidAction', 400, 'SES v1 requests are POST / with form-encoded parameters.');
-        const result = await runQueryAction(context, new URLSearchParams(body.toString('utf8')));
+        // The Query API's parameters: a form-encoded POST body, or the query of a GET (a presigned URL).
+        const form = request.method === 'POST' ? body.toString('utf8') : request.method === 'GET' ? query : null;
+        if (form === null || path !== '/') throw new ApiError('InvalidAction', 400, 'SES v1 requests are POST / with form-encoded parameters, or GET / with them in the query.');
+        const result = await runQueryAction(context, new URLSearchParams(form));
         operation = result.action;
         return this.answer(response, 200, 'text/xml', result.xml, requestId, operation);
       }
-      const query = new URLSearchParams(url.split(/\?(.*)/s)[1] ?? '');
       for (const route of SESV2_ROUTES) {
         const match = route.method === request.method ? route.path.exec(path) : null;
         if (!match) continue;
         operation = route.operation;
-        let json: unknown = {};
-        if (body.length > 0) {
-          try {
-            json = JSON.parse(body.toString('utf8'));
-          } catch {
-            throw badRequest('The request body is not valid JSON.');
-          }
-        }
-        if (typeof json !== 'object' || json === null || Array.isArray(json)) throw badRequest('The request body must be a JSON object.');
         const labels = match.slice(1).map((label) => decodeURIComponent(label));
-        const result = await route.handle(context, labels, new Params(json as Record<string, unknown>, (message) => badRequest(message)), query);
+        const params = new Params(jsonBody(body), (message) => badRequest(message));
+        if (route.resource) await authorize(context, `ses:${route.operation}`, route.resource(context, labels, params), 'v2');
+        const result = await route.handle(context, labels, params, new URLSearchParams(query));
         return this.answer(response, 200, 'application/json', JSON.stringify(result), requestId, operation);
       }
       throw new ApiError('UnknownOperationException', 404, `No operation matches ${request.method} ${path}.`);
     } catch (error) {
-      const apiError = error instanceof ApiError ? error : new ApiError(dialect === 'v2' ? 'InternalFailure' : 'InternalFailure', 500, 'The request processing has failed because of an unknown error.');
+      const apiError = error instanceof ApiError ? error : new ApiError('InternalFailure', 500, 'The request processing has failed because of an unknown error.');
       if (!(error instanceof ApiError)) this.services.log.error({ err: error, request: requestId, operation }, 'api request failed');
       if (dialect === 'v1') return this.answer(response, apiError.status, 'text/xml', queryError(apiError, requestId), requestId, operation);
       response.setHeader('x-amzn-ErrorType', apiError.code);

@@ -4,7 +4,8 @@ import { IdentityNameError, normalizeIdentityName } from '../../identity/identit
 import { sendLimitsInForce } from '../../policy/steps/send-limits.js';
 import type { Identity } from '../../store/identities.js';
 import { ApiError, badRequest } from './api-error.js';
-import type { ApiRequest } from './api-context.js';
+import { accountOf, type ApiRequest } from './api-context.js';
+import { ANY_RESOURCE, authorize } from './api-authorization.js';
 import { apiSend } from './api-send.js';
 import { composeSimpleMessage } from './simple-message.js';
 
@@ -104,14 +105,14 @@ async function sendEmail(request: ApiRequest, form: URLSearchParams) {
 }
 
 async function getSendQuota(request: ApiRequest) {
-  const limits = sendLimitsInForce(request.account);
-  const sent = await request.services.limiter.sentLast24Hours(request.account.id);
+  const limits = sendLimitsInForce(await accountOf(request));
+  const sent = await request.services.limiter.sentLast24Hours(request.accountId);
   return { Max24HourSend: limits.max24HourSend.toFixed(1), MaxSendRate: limits.maxSendRate.toFixed(1), SentLast24Hours: sent.toFixed(1) };
 }
 
 async function getSendStatistics(request: ApiRequest) {
   // SES keeps the last two weeks of 15-minute data points.
-  const points = request.services.statistics.dataPoints(request.account.id, Date.now() - 14 * 86_400_000);
+  const points = request.services.statistics.dataPoints(request.accountId, Date.now() - 14 * 86_400_000);
   return {
     SendDataPoints: points.map((point) => ({
       Timestamp: new Date(point.bucket).toISOString().replace(/\.\d{3}Z$/, 'Z'),
@@ -133,9 +134,9 @@ async function verifyIdentity(request: ApiRequest, name: string, expected: Ident
     throw error;
   }
   if (normalized.type !== expected) throw badRequest(`Invalid ${expected === 'Domain' ? 'domain' : 'email address'}: ${name}`, 'v1');
-  const existing = await request.services.store.identities.get(request.account.id, normalized.name);
+  const existing = await request.services.store.identities.get(request.accountId, normalized.name);
   if (existing) return { identity: existing, created: false };
-  return { identity: await createIdentity(request.services.store, { accountId: request.account.id, name, dkim: false, verified: false }), created: true };
+  return { identity: await createIdentity(request.services.store, { accountId: request.accountId, name, dkim: false, verified: false }), created: true };
 }
 
 async function verifyEmailIdentity(request: ApiRequest, form: URLSearchParams) {
@@ -152,7 +153,7 @@ async function verifyDomainIdentity(request: ApiRequest, form: URLSearchParams) 
 async function listIdentities(request: ApiRequest, form: URLSearchParams) {
   const type = form.get('IdentityType');
   if (type && type !== 'EmailAddress' && type !== 'Domain') throw badRequest(`Invalid IdentityType: ${type}`, 'v1');
-  const identities = (await request.services.store.identities.list(request.account.id)).filter((identity) => !type || identity.type === type);
+  const identities = (await request.services.store.identities.list(request.accountId)).filter((identity) => !type || identity.type === type);
   const start = Number(form.get('NextToken') ?? 0);
   if (!Number.isInteger(start) || start < 0) throw new ApiError('InvalidNextToken', 400, 'Invalid NextToken');
   const max = Math.min(Number(form.get('MaxItems') ?? 1000) || 1000, 1000);
@@ -160,7 +161,12 @@ async function listIdentities(request: ApiRequest, form: URLSearchParams) {
   return { Identities: slice.map((identity) => identity.name), ...(start + max < identities.length ? { NextToken: String(start + max) } : {}) };
 }
 
-const ACTIONS: Record<string, (request: ApiRequest, form: URLSearchParams) => Promise<Record<string, Xml>>> = {
+type Action = (request: ApiRequest, form: URLSearchParams) => Promise<Record<string, Xml>>;
+
+/** The sends, which the send policy checks (ses:SendRawEmail per sending identity) rather than the IAM check of the other actions. */
+const SENDS: ReadonlySet<Action> = new Set([sendRawEmail, sendEmail]);
+
+const ACTIONS: Record<string, Action> = {
   SendRawEmail: sendRawEmail,
   SendEmail: sendEmail,
   GetSendQuota: getSendQuota,
@@ -176,5 +182,7 @@ export async function runQueryAction(request: ApiRequest, form: URLSearchParams)
   const action = form.get('Action') ?? '';
   const handler = ACTIONS[action];
   if (!handler) throw new ApiError('InvalidAction', 400, `The action ${action || '(none)'} is not valid for this web service.`);
+  // None of SES v1's other actions names a resource IAM could check.
+  if (!SENDS.has(handler)) await authorize(request, `ses:${action}`, ANY_RESOURCE, 'v1');
   return { action, xml: queryResponse(action, await handler(request, form), request.caller.requestId) };
 }

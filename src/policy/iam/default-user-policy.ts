@@ -9,3 +9,12 @@ export const DEFAULT_USER_POLICY: PolicyDocument = parsePolicyDocument(
   { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ses:SendRawEmail', Resource: '*' }] },
   { kind: 'user' },
 );
+
+/**
+ * AWS's managed policy AmazonSESFullAccess (ses:* on every resource): what a credential needs to manage identities,
+ * configuration sets and the account through the HTTP API as well as send.
+ */
+export const SES_FULL_ACCESS_POLICY: PolicyDocument = parsePolicyDocument(
+  { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ses:*', Resource: '*' }] },
+  { kind: 'user' },
+);

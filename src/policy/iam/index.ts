@@ -1,7 +1,7 @@
 export { identityArn, InvalidArnError, parseIdentityArn, userArn, type IdentityArnParts } from './arn.js';
 export type { ConditionContext, ConditionValue } from './condition-context.js';
 export { SES_CONDITION_KEYS, type ConditionKeyInfo, type SesConditionKey } from './condition-keys.js';
-export { DEFAULT_USER_POLICY } from './default-user-policy.js';
+export { DEFAULT_USER_POLICY, SES_FULL_ACCESS_POLICY } from './default-user-policy.js';
 export {
   evaluatePolicies,
   type AuthorizationDecision,
