@@ -32,7 +32,7 @@ import { createIntakeHandlers } from '../smtp/feedback-intake-handlers.js';
 import { reloadTls, startListeners, stopListeners, type RunningListener } from '../smtp/listeners.js';
 import { createSubmissionHandlers } from '../smtp/submission-handlers.js';
 import { loadTlsMaterial, type TlsMaterial } from '../smtp/tls-material.js';
-import { SqliteControlStore } from '../store/sqlite/sqlite-control-store.js';
+import { openControlStore } from '../store/open-control-store.js';
 import { createGatewayMetrics, startHttpApi } from './http-api.js';
 
 /** A running gateway: its listeners and what it needs to reload and stop cleanly. */
@@ -44,7 +44,7 @@ export interface Gateway {
 
 /** Wires the layers together from the configuration and starts listening. */
 export async function startGateway(config: GatewayConfig, log: Logger): Promise<Gateway> {
-  const store = SqliteControlStore.open(config.dataDir);
+  const store = await openControlStore(config, log);
   const queue = SqliteQueueStore.open(config.dataDir);
   const limiter = openSendLimiter(config.dataDir);
   const spool = new Spool(config.dataDir);
