@@ -1,21 +1,11 @@
 import type { Redis } from 'ioredis';
+import { urlWithoutPassword } from '../common/url-without-password.js';
 
 /** The cluster's Redis could not be reached (or refused the login): one line for the operator. */
 export class RedisUnavailableError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'RedisUnavailableError';
-  }
-}
-
-/** The URL without its password, for messages and logs. */
-export function redactedRedisUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return 'the configured Redis';
   }
 }
 
@@ -31,7 +21,7 @@ export function redisReady(redis: Redis, url: string, timeoutMs: number): Promis
     };
     const timer = setTimeout(() => {
       settle();
-      reject(new RedisUnavailableError(`cannot reach Redis at ${redactedRedisUrl(url)} within ${timeoutMs / 1000} s${lastError ? `: ${lastError.message}` : ''}`));
+      reject(new RedisUnavailableError(`cannot reach Redis at ${urlWithoutPassword(url)} within ${timeoutMs / 1000} s${lastError ? `: ${lastError.message}` : ''}`));
     }, timeoutMs);
     const settle = () => {
       clearTimeout(timer);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { redactedRedisUrl } from '../../cluster/redis-ready.js';
+import { urlWithoutPassword } from '../../common/url-without-password.js';
 import { openRedisControlStore } from '../../store/open-control-store.js';
 import { copyControlStore, type CopiedCounts } from '../../store/redis/copy-control-store.js';
 import { SqliteControlStore } from '../../store/sqlite/sqlite-control-store.js';
@@ -47,13 +47,13 @@ Example:
         try {
           const replaced = await target.holdsData();
           if (replaced && !options.force) {
-            throw new UsageError(`${redactedRedisUrl(redisUrl)} already holds a control plane under "${keyPrefix}"; nothing was imported (--force replaces it, or choose another cluster.keyPrefix)`);
+            throw new UsageError(`${urlWithoutPassword(redisUrl)} already holds a control plane under "${keyPrefix}"; nothing was imported (--force replaces it, or choose another cluster.keyPrefix)`);
           }
           if (replaced) await target.clear();
           const counts = await copyControlStore(source, target);
-          output(options.json, { Redis: redactedRedisUrl(redisUrl), KeyPrefix: keyPrefix, Replaced: replaced, Imported: counts }, () =>
+          output(options.json, { Redis: urlWithoutPassword(redisUrl), KeyPrefix: keyPrefix, Replaced: replaced, Imported: counts }, () =>
             [
-              `imported ${join(config.dataDir, 'control.db')} into ${redactedRedisUrl(redisUrl)} under "${keyPrefix}"${replaced ? ' (the control plane it held was replaced)' : ''}:`,
+              `imported ${join(config.dataDir, 'control.db')} into ${urlWithoutPassword(redisUrl)} under "${keyPrefix}"${replaced ? ' (the control plane it held was replaced)' : ''}:`,
               table(['KIND', 'COUNT'], Object.entries(counts).map(([kind, count]) => [COUNT_LABELS[kind as keyof CopiedCounts], String(count)])),
             ].join('\n'),
           );
