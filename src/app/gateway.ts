@@ -25,7 +25,7 @@ import { AuthThrottle } from '../smtp/auth-throttle.js';
 import { movedListeners } from '../smtp/listeners.js';
 import { LocalSessionGate } from '../smtp/session-gate.js';
 import { loadTlsMaterial, type TlsMaterial } from '../smtp/tls-material.js';
-import { SqliteControlStore } from '../store/sqlite/sqlite-control-store.js';
+import { openControlStore } from '../store/open-control-store.js';
 import { createGatewayMetrics, startMetricsListener } from './metrics-listener.js';
 import { startSessions } from './sessions.js';
 import { primaryCalls } from './workers/primary-calls.js';
@@ -54,7 +54,7 @@ interface Sessions {
 
 /** Wires the layers together from the configuration and starts listening. */
 export async function startGateway(config: GatewayConfig, log: Logger): Promise<Gateway> {
-  const store = SqliteControlStore.open(config.dataDir);
+  const store = await openControlStore(config, log);
   const queue = SqliteQueueStore.open(config.dataDir);
   const limiter = openSendLimiter(config.dataDir);
   const spool = new Spool(config.dataDir);

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig, type ConfigOverrides } from '../config/load.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { SqliteQueueStore } from '../queue/sqlite-queue-store.js';
-import { SqliteControlStore } from '../store/sqlite/sqlite-control-store.js';
+import { openControlStore } from '../store/open-control-store.js';
 import type { ControlStore } from '../store/control-store.js';
 import type { SuppressionReason } from '../store/configuration-sets.js';
 
@@ -22,10 +22,13 @@ export function commandConfig(command: Command, overrides: ConfigOverrides = {})
   });
 }
 
-/** Runs `action` with the control store of the configured data directory, closing it afterwards. */
+/** For connections a command opens: their failures reach the operator as the command's error, not as log lines. */
+export const SILENT_LOG = { warn: () => undefined };
+
+/** Runs `action` with the control store (the cluster's Redis with cluster.redisUrl or --redis, else the data directory's), closing it afterwards. */
 export async function withControlStore<T>(command: Command, action: (store: ControlStore, config: GatewayConfig) => Promise<T>): Promise<T> {
   const config = commandConfig(command);
-  const store = SqliteControlStore.open(config.dataDir);
+  const store = await openControlStore(config, SILENT_LOG);
   try {
     return await action(store, config);
   } finally {

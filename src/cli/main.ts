@@ -9,6 +9,7 @@ import { InvalidArnError, PolicyValidationError } from '../policy/iam/index.js';
 import { UsageError } from './cli-context.js';
 import { accountCommand } from './commands/account-command.js';
 import { bounceRuleCommand } from './commands/bounce-rule-command.js';
+import { clusterCommand } from './commands/cluster-command.js';
 import { configsetCommand } from './commands/configset-command.js';
 import { credentialsCommand } from './commands/credentials-command.js';
 import { eventsCommand } from './commands/events-command.js';
@@ -20,10 +21,11 @@ import { serveCommand } from './commands/serve-command.js';
 import { smtpPasswordCommand } from './commands/smtp-password-command.js';
 import { suppressionCommand } from './commands/suppression-command.js';
 import { reputationCommand, statsCommand } from './commands/statistics-commands.js';
-import { InvalidNextTokenError } from '../store/sqlite/sqlite-suppression-store.js';
+import { InvalidNextTokenError } from '../store/suppression-page-token.js';
+import { RedisUnavailableError } from '../cluster/redis-ready.js';
 
 /** Errors an operator can act on: printed as one line, no stack trace. So is a failed file-system call (a file given that does not exist, a data directory that is not writable). */
-const OPERATOR_ERRORS = [ConfigError, UsageError, NotFoundError, AlreadyExistsError, IdentityNameError, DkimError, PolicyValidationError, InvalidArnError, DatabaseFileError, InvalidNextTokenError];
+const OPERATOR_ERRORS = [ConfigError, UsageError, NotFoundError, AlreadyExistsError, IdentityNameError, DkimError, PolicyValidationError, InvalidArnError, DatabaseFileError, InvalidNextTokenError, RedisUnavailableError];
 
 export function buildProgram(): Command {
   const program = new Command('relaygate')
@@ -48,6 +50,7 @@ export function buildProgram(): Command {
     statsCommand(),
     reputationCommand(),
     eventsCommand(),
+    clusterCommand(),
   ]) {
     program.addCommand(command.exitOverride());
   }

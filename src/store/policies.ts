@@ -21,4 +21,12 @@ export interface PolicyStore {
   get(target: PolicyTarget, name: string): Promise<StoredPolicy | null>;
   list(target: PolicyTarget): Promise<StoredPolicy[]>;
   delete(target: PolicyTarget, name: string): Promise<boolean>;
+  /** The account's users and identities that have policies: identities first, then users, each by name. */
+  targets(accountId: string): Promise<PolicyTarget[]>;
 }
+
+/** The user name or identity a policy is attached to. */
+export const policyTargetName = (target: PolicyTarget): string => (target.kind === 'user' ? target.userName : target.identity);
+
+export const policyTarget = (accountId: string, kind: PolicyTarget['kind'], name: string): PolicyTarget =>
+  kind === 'user' ? { kind, accountId, userName: name } : { kind, accountId, identity: name };

@@ -4,6 +4,7 @@ import { createAmqpTransport, parseAmqpTarget } from './amqp-transport.js';
 import { createRedisStreamTransport, parseRedisStreamTarget } from './redis-stream-transport.js';
 import type { Transport } from './transport.js';
 import { BATCH_SIZE_PARAMETER, MAX_BATCH_SIZE, WebhookTransport, type WebhookChannel, type WebhookOptions } from './webhook-transport.js';
+import { urlWithoutPassword } from '../../common/url-without-password.js';
 
 /** What the transports need besides the target: the webhook's signer and limits, the file's rotation. */
 export interface TransportContext {
@@ -64,12 +65,4 @@ export function checkTarget(target: string): void {
 }
 
 /** The target as it may appear in logs and listings: without a password. */
-export function describeTarget(target: string): string {
-  try {
-    const url = new URL(target);
-    if (url.password) url.password = '***';
-    return url.toString();
-  } catch {
-    return target.replace(/\/\/[^/@]*@/, '//***@');
-  }
-}
+export const describeTarget = urlWithoutPassword;

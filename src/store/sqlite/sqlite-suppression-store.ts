@@ -7,7 +7,10 @@ import {
   type SuppressionPage,
   type SuppressionStore,
 } from '../suppression.js';
+import { decodePageToken, DEFAULT_PAGE_SIZE, encodePageToken } from '../suppression-page-token.js';
 import { prepared, type SqliteDatabase } from './database.js';
+
+export { InvalidNextTokenError } from '../suppression-page-token.js';
 
 interface SuppressionRow {
   account_id: string;
@@ -18,8 +21,6 @@ interface SuppressionRow {
   feedback_id: string | null;
 }
 
-const DEFAULT_PAGE_SIZE = 1000;
-
 const toEntry = (row: SuppressionRow): SuppressedDestination => ({
   accountId: row.account_id,
   emailAddress: row.email_address,
@@ -29,25 +30,7 @@ const toEntry = (row: SuppressionRow): SuppressedDestination => ({
   feedbackId: row.feedback_id,
 });
 
-/** A page token: the (time, address) of the last entry returned, so pages stay stable while entries are added. */
-const encodeToken = (row: SuppressionRow) => Buffer.from(JSON.stringify([row.last_update_time, row.email_address])).toString('base64url');
-
-function decodeToken(token: string): [number, string] {
-  try {
-    const [time, address] = JSON.parse(Buffer.from(token, 'base64url').toString()) as [unknown, unknown];
-    if (typeof time === 'number' && typeof address === 'string') return [time, address];
-  } catch {
-    // fall through to the error below
-  }
-  throw new InvalidNextTokenError(token);
-}
-
-export class InvalidNextTokenError extends Error {
-  constructor(token: string) {
-    super(`invalid next token "${token}"`);
-    this.name = 'InvalidNextTokenError';
-  }
-}
+const encodeLastToken = (row: SuppressionRow) => encodePageToken(row.last_update_time, row.email_address);
 
 export class SqliteSuppressionStore implements SuppressionStore {
   private readonly upsertAll;
@@ -98,7 +81,7 @@ export class SqliteSuppressionStore implements SuppressionStore {
 
   async list(accountId: string, filter: SuppressionListFilter = {}): Promise<SuppressionPage> {
     const pageSize = filter.pageSize ?? DEFAULT_PAGE_SIZE;
-    const after = filter.nextToken ? decodeToken(filter.nextToken) : null;
+    const after = filter.nextToken ? decodePageToken(filter.nextToken) : null;
     const rows = prepared(
       this.db,
       `SELECT * FROM suppressed_destinations
@@ -117,7 +100,7 @@ export class SqliteSuppressionStore implements SuppressionStore {
       limit: pageSize + 1,
     }) as SuppressionRow[];
     const page = rows.slice(0, pageSize);
-    return { entries: page.map(toEntry), ...(rows.length > pageSize ? { nextToken: encodeToken(page[page.length - 1]!) } : {}) };
+    return { entries: page.map(toEntry), ...(rows.length > pageSize ? { nextToken: encodeLastToken(page[page.length - 1]!) } : {}) };
   }
 
   async suppressed(accountId: string, emailAddresses: readonly string[]): Promise<Set<string>> {
