@@ -46,7 +46,7 @@ export interface Gateway {
 export async function startGateway(config: GatewayConfig, log: Logger): Promise<Gateway> {
   const store = SqliteControlStore.open(config.dataDir);
   const queue = SqliteQueueStore.open(config.dataDir);
-  const limiter = openSendLimiter(config.dataDir);
+  const limiter = openSendLimiter(config, log);
   const spool = new Spool(config.dataDir);
   const exposed = openToOthers([config.dataDir, spool.root, ...['control.db', 'queue.db', 'limits.db'].map((name) => join(config.dataDir, name))]);
   if (exposed.length > 0) log.warn({ paths: exposed }, 'data readable by other users (made before relaygate created its files private, or by hand): chmod 700 the directories and 600 the files');
