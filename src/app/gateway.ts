@@ -10,6 +10,7 @@ import { plaintextBlockList } from '../config/load.js';
 import { formatListener } from '../config/listen-spec.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { DeliveryEngine } from '../delivery/delivery-engine.js';
+import { openFleetShaping } from '../delivery/redis-shaping.js';
 import { EventConsumer } from '../events/event-consumer.js';
 import { suppressionRecorder } from '../feedback/suppression/suppression-recorder.js';
 import { statisticsRecorder } from '../feedback/statistics/statistics-recorder.js';
@@ -53,7 +54,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const acceptor = new MessageAcceptor(spool, queue, log);
   const removed = await acceptor.removeOrphans(await spool.listFiles());
   if (removed > 0) log.warn({ files: removed }, 'removed body files of messages that were never acknowledged (crash before commit)');
-  const delivery = config.delivery.enabled ? new DeliveryEngine({ config, queue, spool, settings: controlStoreDeliverySettings(store), log }) : null;
+  const shaping = openFleetShaping(config, log);
+  const delivery = config.delivery.enabled ? new DeliveryEngine({ config, queue, spool, settings: controlStoreDeliverySettings(store), log, shaping }) : null;
   if (delivery) acceptor.onCommitted(() => delivery.wake());
   const forwarder = new FeedbackForwarder({
     queue,
@@ -90,6 +92,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const closeStores = async () => {
     queue.close();
     await limiter.close();
+    await shaping?.close();
     await store.close();
   };
   let tls: TlsMaterial;
@@ -104,6 +107,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   let http: Awaited<ReturnType<typeof startHttpApi>>;
   try {
     // Before listening: a start-up problem (an unreadable DKIM key, certificate) must stop the start, not a running gateway.
+    await shaping?.start();
     await delivery?.start();
     listeners = await startListeners(config.listeners, config.defaultListeners, config.smtp, tls, { submission: handlers, intake: intakeHandlers }, log);
     http = await startHttpApi({ config, store, limiter, queue, submission, metrics, tls, log });

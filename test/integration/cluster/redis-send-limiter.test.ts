@@ -1,6 +1,7 @@
 import test, { after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { buildConfig } from '../../../src/config/load.js';
 import { LimiterUnavailableError, RedisSendLimiter } from '../../../src/ratelimit/index.js';
 import { openSendLimiter } from '../../../src/ratelimit/open-send-limiter.js';
 import { createLogger } from '../../../src/log/logger.js';
@@ -90,7 +91,8 @@ describe('RedisSendLimiter', () => {
   });
 
   test('the first call of a new connection waits for it instead of failing', async () => {
-    const limiter = openSendLimiter({ dataDir: '/nonexistent', cluster: { redisUrl: TEST_REDIS_URL, keyPrefix: freshPrefix() } }, createLogger({ level: 'silent' }));
+    const config = buildConfig({ cluster: { redisUrl: TEST_REDIS_URL, keyPrefix: freshPrefix() } }, { dataDir: '/nonexistent' });
+    const limiter = openSendLimiter(config, createLogger({ level: 'silent' }));
     try {
       assert.ok(limiter instanceof RedisSendLimiter, 'cluster.redisUrl picks the Redis limiter');
       assert.equal(await limiter.sentLast24Hours('acct'), 0);
