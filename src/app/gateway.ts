@@ -9,6 +9,7 @@ import { formatHttpListener } from '../config/http-options.js';
 import { formatListener } from '../config/listen-spec.js';
 import type { GatewayConfig, ListenerConfig } from '../config/schema.js';
 import { DeliveryEngine } from '../delivery/delivery-engine.js';
+import { openFleetShaping } from '../delivery/redis-shaping.js';
 import { EventConsumer } from '../events/event-consumer.js';
 import { suppressionRecorder } from '../feedback/suppression/suppression-recorder.js';
 import { statisticsRecorder } from '../feedback/statistics/statistics-recorder.js';
@@ -56,7 +57,7 @@ interface Sessions {
 export async function startGateway(config: GatewayConfig, log: Logger): Promise<Gateway> {
   const store = await openControlStore(config, log);
   const queue = SqliteQueueStore.open(config.dataDir);
-  const limiter = openSendLimiter(config.dataDir);
+  const limiter = openSendLimiter(config, log);
   const spool = new Spool(config.dataDir);
   const exposed = openToOthers([config.dataDir, spool.root, ...['control.db', 'queue.db', 'limits.db', 'replay-guard.db'].map((name) => join(config.dataDir, name))]);
   if (exposed.length > 0) log.warn({ paths: exposed }, 'data readable by other users (made before relaygate created its files private, or by hand): chmod 700 the directories and 600 the files');
@@ -64,7 +65,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   // Before any session starts: no other process may be writing a message whose body would look orphaned.
   const removed = await acceptor.removeOrphans(await spool.listFiles());
   if (removed > 0) log.warn({ files: removed }, 'removed body files of messages that were never acknowledged (crash before commit)');
-  const delivery = config.delivery.enabled ? new DeliveryEngine({ config, queue, spool, settings: controlStoreDeliverySettings(store), log }) : null;
+  const shaping = openFleetShaping(config, log);
+  const delivery = config.delivery.enabled ? new DeliveryEngine({ config, queue, spool, settings: controlStoreDeliverySettings(store), log, shaping }) : null;
   if (delivery) acceptor.onCommitted(() => delivery.wake());
   const forwarder = new FeedbackForwarder({
     queue,
@@ -79,6 +81,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const closeStores = async () => {
     queue.close();
     await limiter.close();
+    await shaping?.close();
     await store.close();
   };
   let tls: TlsMaterial;
@@ -94,6 +97,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   let metricsListener: Awaited<ReturnType<typeof startMetricsListener>> | undefined;
   try {
     // Before listening: a start-up problem (an unreadable DKIM key, certificate) must stop the start, not a running gateway.
+    await shaping?.start();
     await delivery?.start();
     const observers = metrics ? { observe: metrics.submissions, apiRequests: metrics.httpRequests } : {};
     sessions =

@@ -7,12 +7,19 @@ export interface ClusterConfig {
   redisUrl: string | null;
   /** Prefix of every key the gateway writes, so that several fleets (or tests) can share one Redis. */
   keyPrefix: string;
+  /**
+   * How long a node's destination connection slots (shaping leases) and its place among the live nodes last without
+   * being renewed; it renews them every third of this. A node that dies frees its slots after at most this long.
+   */
+  leaseSeconds: number;
 }
 
 export function readClusterConfig(reader: OptionReader, redisOverride: string | undefined): ClusterConfig {
-  const redisUrl = redisOverride ?? reader.optionalString('redisUrl');
+  // Read even when --redis overrides it, or the file's option would count as unknown.
+  const fromFile = reader.optionalString('redisUrl');
+  const redisUrl = redisOverride ?? fromFile;
   if (redisUrl !== null && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError(redisOverride !== undefined ? '--redis' : reader.name('redisUrl'), `"${redisUrl}" is not a redis:// or rediss:// URL`);
-  const config = { redisUrl, keyPrefix: reader.string('keyPrefix', 'relaygate:') };
+  const config = { redisUrl, keyPrefix: reader.string('keyPrefix', 'relaygate:'), leaseSeconds: reader.integer('leaseSeconds', 30, 3, 3600) };
   reader.rejectUnknown();
   return config;
 }

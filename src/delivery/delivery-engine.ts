@@ -17,7 +17,7 @@ import { classifiedResult, deliveryResult, type AttemptContext } from './deliver
 import { ACCOUNT_SUPPRESSION } from './account-suppression.js';
 import { simulatedComplaint, simulatedReply } from './simulator/mailbox-simulator.js';
 import type { DeliverySettings } from './delivery-settings.js';
-import { DestinationThrottle } from './destination-throttle.js';
+import { LocalDestinationThrottle, type DestinationThrottle } from './destination-throttle.js';
 import { ExpiringMemo } from './expiring-memo.js';
 import { GatewayReplies } from './gateway-replies.js';
 import { createMtaStsChecker, type MtaStsChecker } from './mta-sts/index.js';
@@ -28,6 +28,7 @@ import { messageStream } from '../queue/message-content.js';
 import { prepareMessage, type PreparedMessage } from './prepared-message.js';
 import { ReadyQueue, type TransactionRunner } from './ready-queue.js';
 import { recipientReplies, errorReply, errorStage } from './recipient-replies.js';
+import type { RedisShaping } from './redis-shaping.js';
 import { ResultRecorder } from './result-recorder.js';
 import { resultEvents, type AttemptEventFacts, type ResultWithReply } from './result-events.js';
 import { retryPolicy, type RetryPolicy } from './retry-schedule.js';
@@ -49,6 +50,8 @@ export interface DeliveryEngineDependencies {
   bounceRules?: readonly BounceRule[];
   /** Extra trust anchors (PEM) for certificates that must be verified (MTA-STS enforce). */
   tlsCa?: string[];
+  /** Cluster mode: destination limits and warm-up counts held by the whole fleet; without it, by this node alone. */
+  shaping?: RedisShaping;
   now?: () => number;
 }
 
@@ -141,7 +144,7 @@ export class DeliveryEngine implements TransactionRunner {
     const recovered = this.deps.queue.leases.recoverLeases(now);
     if (recovered > 0) this.log.warn({ deliveries: recovered }, 'deliveries left in flight by a previous run are queued again');
     this.gatewaySigner = loadGatewaySigner(this.config.dkim);
-    this.sources = new SourceAddresses(this.config, this.deps.config.smtp.hostname, this.deps.queue.sources, this.log, now);
+    this.sources = await SourceAddresses.open(this.config, this.deps.config.smtp.hostname, this.deps.queue.sources, this.log, now, this.deps.shaping?.warmup);
     this.returnPathKey = this.deps.queue.returnPathKey();
     try {
       this.unwatch = watchQueueWakeup(this.deps.config.dataDir, () => this.wake());
@@ -316,15 +319,17 @@ export class DeliveryEngine implements TransactionRunner {
       targets = allowed;
       tls = 'verified';
     }
-    this.enqueue(prepared, domain, deliveries, { targets, tls });
+    await this.enqueue(prepared, domain, deliveries, { targets, tls });
   }
 
   /** Picks the source address and hands the transaction to its destination's ready queue. */
-  private enqueue(message: PreparedMessage, domain: string, deliveries: ClaimedDelivery[], { targets, tls }: Omit<Destination, 'source'>): void {
+  private async enqueue(message: PreparedMessage, domain: string, deliveries: ClaimedDelivery[], { targets, tls }: Omit<Destination, 'source'>): Promise<void> {
     const now = this.now();
     if (this.stopping) return this.release(deliveries, now);
     const previous = deliveries.find((delivery) => delivery.sourceIp !== null)?.sourceIp ?? null;
-    const choice = this.sources.choose(message.pool, previous, deliveries.length, now);
+    const choice = await this.sources.choose(message.pool, previous, deliveries.length, now);
+    // The ready queues may have stopped while a fleet-wide warm-up count was asked for.
+    if (this.stopping) return this.release(deliveries, now);
     if ('waitUntil' in choice) return this.release(deliveries, choice.waitUntil);
     const source = choice.source;
     const mailFrom = message.row.mailFrom === '' ? '' : formatReturnPath(deliveries[0]!.id, message.row.id, message.returnPathDomain, this.returnPathKey);
@@ -337,7 +342,7 @@ export class DeliveryEngine implements TransactionRunner {
       const shaping = shapingFor(domain, hosts, site, this.config.shaping, this.config);
       const throttleKey = `${source.address}|${shaping.key}`;
       let throttle = this.throttles.get(throttleKey);
-      if (!throttle) this.throttles.set(throttleKey, (throttle = new DestinationThrottle(shaping.limits, this.now)));
+      if (!throttle) this.throttles.set(throttleKey, (throttle = this.deps.shaping?.throttle(throttleKey, shaping.limits) ?? new LocalDestinationThrottle(shaping.limits, this.now)));
       const created: ReadyQueue = new ReadyQueue({ targets, source, tls }, throttle, this.connector, this, CONNECTION_IDLE_MS, () => {
         if (this.readyQueues.get(queueKey) === created) this.readyQueues.delete(queueKey);
         if (throttle.idle) this.throttles.delete(throttleKey);
@@ -404,7 +409,7 @@ export class DeliveryEngine implements TransactionRunner {
     if (error instanceof SourceUnavailableError) {
       this.log.warn({ source: transaction.source.address, err: error }, 'source address cannot be used; trying the others of its pool');
       this.sources.markUnusable(transaction.source.address, now);
-      this.enqueue(transaction.message, transaction.domain, transaction.deliveries, destination);
+      this.enqueue(transaction.message, transaction.domain, transaction.deliveries, destination).catch((enqueueError: unknown) => this.giveBack(transaction.message.row.id, transaction.deliveries, enqueueError));
       return;
     }
     if (this.stopping) return this.release(transaction.deliveries, now);

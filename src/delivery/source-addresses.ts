@@ -14,6 +14,23 @@ export interface SourceAddress {
 
 export type SourceChoice = { source: SourceAddress } | { waitUntil: number };
 
+/** A warming address and its limit for the day. */
+export interface WarmupCandidate {
+  address: string;
+  limit: number;
+}
+
+/** Warm-up counts shared by the nodes of a fleet (FleetWarmupCounts, in Redis); without them each node counts alone. */
+export interface SharedWarmupCounts {
+  /** The day each address began warming up, as the fleet agreed: the first day a node proposed. */
+  startDays(proposed: ReadonlyMap<string, string>): Promise<Map<string, string>>;
+  /**
+   * Charges `recipients` on `day` to the first candidate still under its limit and returns its address, or null when
+   * every one is at its limit. `ownCount` is this node's own count, the fallback while the fleet's cannot be read.
+   */
+  takeFirst(candidates: readonly WarmupCandidate[], day: string, recipients: number, ownCount: (address: string) => number): Promise<string | null>;
+}
+
 /** How long an address that could not be bound is left out before it is tried again. */
 const UNUSABLE_MS = 5 * 60_000;
 
@@ -26,6 +43,8 @@ const UNUSABLE_MS = 5 * 60_000;
  * 4. the excess of a pool without warm addresses goes to the default pool's warm addresses (SES sends it from
  *    its shared pool); with none there either, the delivery waits for the next UTC day.
  * Addresses that cannot be bound (not configured on this host) are left out for a while.
+ * In cluster mode the warming addresses' counts and start days are the fleet's (`shared`); the node still keeps
+ * its own counts in queue.db, its fallback while Redis is unreachable.
  */
 export class SourceAddresses {
   private readonly pools = new Map<string, SourceAddress[]>();
@@ -43,6 +62,7 @@ export class SourceAddresses {
     volumes: SourceVolumeStore,
     private readonly log: Logger,
     now: number,
+    private readonly shared?: SharedWarmupCounts,
   ) {
     this.day = utcDay(now);
     const starts = volumes.warmupStarts();
@@ -64,6 +84,13 @@ export class SourceAddresses {
     this.used = volumes.recipientsOn(this.day);
   }
 
+  /** Sources whose warm-up counts and start days are the fleet's (`shared`) once the start days are agreed. */
+  static async open(config: DeliveryConfig, hostname: string, volumes: SourceVolumeStore, log: Logger, now: number, shared?: SharedWarmupCounts): Promise<SourceAddresses> {
+    const sources = new SourceAddresses(config, hostname, volumes, log, now, shared);
+    await sources.agreeStartDays();
+    return sources;
+  }
+
   /** The configured pool of that name; an unknown name (a configuration set naming a pool this node lacks) falls back to the default pool. */
   poolName(name: string | undefined): string {
     if (name === undefined || this.pools.has(name)) return name ?? this.config.defaultPool;
@@ -74,13 +101,13 @@ export class SourceAddresses {
     return this.config.defaultPool;
   }
 
-  choose(poolName: string, previous: string | null, recipients: number, now: number): SourceChoice {
+  async choose(poolName: string, previous: string | null, recipients: number, now: number): Promise<SourceChoice> {
     this.rollOver(now);
     const pool = this.usable(this.pools.get(poolName) ?? [], now);
     const sticky = pool.find((source) => source.address === previous);
-    if (sticky && this.hasRoom(sticky)) return this.take(sticky, recipients);
-    const warming = pool.filter((source) => this.limit(source) !== null && this.hasRoom(source));
-    if (warming.length > 0) return this.take(this.roundRobin(poolName, warming), recipients);
+    if (sticky && this.limit(sticky) === null) return this.take(sticky, recipients);
+    const warming = await this.takeWarming(poolName, pool, sticky, recipients);
+    if (warming) return this.take(warming, recipients);
     const warm = pool.filter((source) => this.limit(source) === null);
     if (warm.length > 0) return this.take(this.roundRobin(poolName, warm), recipients);
     if (poolName !== this.config.defaultPool) {
@@ -106,6 +133,31 @@ export class SourceAddresses {
     return volumes;
   }
 
+  /** A warming address with room under today's cap, the previous attempt's first, the others from the pool's turn. */
+  private async takeWarming(poolName: string, pool: SourceAddress[], sticky: SourceAddress | undefined, recipients: number): Promise<SourceAddress | undefined> {
+    const warming = pool.filter((source) => this.limit(source) !== null);
+    const others = warming.filter((source) => source !== sticky);
+    const turn = this.nextIndex.get(poolName) ?? 0;
+    const shift = others.length > 0 ? turn % others.length : 0;
+    const candidates = [...(sticky && warming.includes(sticky) ? [sticky] : []), ...others.slice(shift), ...others.slice(0, shift)];
+    let chosen = candidates.find((source) => this.hasRoom(source));
+    if (this.shared) {
+      const limits = candidates.map((source) => ({ address: source.address, limit: this.limit(source)! }));
+      const taken = await this.shared.takeFirst(limits, this.day, recipients, (address) => this.used.get(address) ?? 0);
+      chosen = candidates.find((source) => source.address === taken);
+    }
+    if (chosen && chosen !== sticky) this.nextIndex.set(poolName, turn + 1);
+    return chosen;
+  }
+
+  private async agreeStartDays(): Promise<void> {
+    if (!this.shared) return;
+    const configured = new Set(Object.values(this.config.pools).flatMap((pool) => pool.addresses.filter((address) => address.warmup?.startedOn).map((address) => address.address)));
+    const proposed = [...this.pools.values()].flat().filter((source) => source.warmupStartedOn !== null && !configured.has(source.address));
+    const agreed = await this.shared.startDays(new Map(proposed.map((source) => [source.address, source.warmupStartedOn!])));
+    for (const source of proposed) source.warmupStartedOn = agreed.get(source.address) ?? source.warmupStartedOn;
+  }
+
   private usable(pool: SourceAddress[], now: number): SourceAddress[] {
     return pool.filter((source) => (this.unusableUntil.get(source.address) ?? 0) <= now);
   }
@@ -115,7 +167,7 @@ export class SourceAddresses {
     return warmupDailyLimit(daysBetween(source.warmupStartedOn, this.day), this.config.warmup);
   }
 
-  /** A transaction may go while the address is under its cap; it may end slightly over it, by that transaction's size. */
+  /** A transaction may go while the address is under its cap (this node's count); it may end slightly over it, by that transaction's size. */
   private hasRoom(source: SourceAddress): boolean {
     const limit = this.limit(source);
     return limit === null || (this.used.get(source.address) ?? 0) < limit;

@@ -11,7 +11,7 @@ export function decideAcquire(
   sentLast24h: number,
   tat: number | undefined,
 ): AcquireDecision {
-  assertValid(request);
+  assertValidRequest(request);
   if (request.max24HourSend !== -1 && sentLast24h + request.quotaRecipients > request.max24HourSend) {
     return { ok: false, reason: 'quota' };
   }
@@ -22,8 +22,8 @@ export function decideAcquire(
   return { ok: true, tat: rate.tat };
 }
 
-// Bad limits would silently disable a check (NaN compares false), so refuse them loudly.
-function assertValid(request: AcquireRequest): void {
+/** Bad limits would silently disable a check (NaN compares false), so they are refused loudly (RangeError). */
+export function assertValidRequest(request: AcquireRequest): void {
   const counts = { rateRecipients: request.rateRecipients, quotaRecipients: request.quotaRecipients };
   for (const [name, value] of Object.entries(counts)) {
     if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative integer, got ${value}`);

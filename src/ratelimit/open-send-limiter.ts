@@ -1,8 +1,17 @@
 import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { connectRedis } from '../cluster/redis-connection.js';
+import type { GatewayConfig } from '../config/schema.js';
+import { RedisSendLimiter } from './redis-send-limiter.js';
 import { SqliteSendLimiter } from './sqlite-send-limiter.js';
 import type { SendLimiter } from './send-limiter.js';
 
-/** The node's send-rate and quota counters, in <dataDir>/limits.db (shared by the gateway and `relaygate quota`). */
-export function openSendLimiter(dataDir: string): SendLimiter {
-  return new SqliteSendLimiter(join(dataDir, 'limits.db'));
+/**
+ * The send-rate and quota counters (shared by the gateway and `relaygate quota`): in cluster mode those of the whole
+ * fleet, in Redis on the server's clock; otherwise the node's own, in <dataDir>/limits.db.
+ */
+export function openSendLimiter(config: Pick<GatewayConfig, 'dataDir' | 'cluster'>, log: Pick<Logger, 'warn'>): SendLimiter {
+  const { redisUrl, keyPrefix } = config.cluster;
+  if (redisUrl === null) return new SqliteSendLimiter(join(config.dataDir, 'limits.db'));
+  return new RedisSendLimiter(connectRedis(redisUrl, log, 'relaygate-send-limits'), { keyPrefix, ownsConnection: true });
 }

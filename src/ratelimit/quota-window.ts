@@ -3,8 +3,8 @@
  * after `now - 24 h`, so the window holds the current minute and the 1,439 before it.
  */
 
-const QUOTA_BUCKET_MS = 60_000;
-const BUCKETS_PER_WINDOW = (24 * 60 * 60 * 1000) / QUOTA_BUCKET_MS;
+export const QUOTA_BUCKET_MS = 60_000;
+export const BUCKETS_PER_WINDOW = (24 * 60 * 60 * 1000) / QUOTA_BUCKET_MS;
 
 export function minuteOf(now: number): number {
   return Math.floor(now / QUOTA_BUCKET_MS);

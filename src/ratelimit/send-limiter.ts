@@ -11,7 +11,7 @@ export interface AcquireRequest {
   max24HourSend: number;
   /** Recipients that may go at once before the rate applies; defaults to max(1, ceil(maxSendRate)). */
   burst?: number;
-  /** Epoch milliseconds; defaults to Date.now(). */
+  /** Epoch milliseconds; defaults to Date.now(). A limiter on a shared clock (Redis in cluster mode) may ignore it. */
   now?: number;
 }
 
@@ -30,6 +30,7 @@ export type AcquireResult = { ok: true } | AcquireDenied;
  * is less than"), so a message may bring the count exactly to the maximum but not past it.
  * The quota is counted in one-minute buckets, so a charge stops counting up to a minute before it is
  * 24 hours old, never after. `retryAfterMs` is given for 'rate' denials only.
+ * When the store cannot be reached, acquire rejects (LimiterUnavailableError) rather than decide without it.
  */
 export interface SendLimiter {
   acquire(request: AcquireRequest): Promise<AcquireResult>;

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { createLogger } from '../../log/logger.js';
 import { sendLimitsInForce } from '../../policy/steps/send-limits.js';
 import { openSendLimiter } from '../../ratelimit/open-send-limiter.js';
 import { NotFoundError } from '../../store/control-store.js';
@@ -13,7 +14,7 @@ export function quotaCommand(): Command {
       const quota = await withControlStore(self, async (store, config) => {
         const account = await store.accounts.get(accountId);
         if (!account) throw new NotFoundError(`account ${accountId}`);
-        const limiter = openSendLimiter(config.dataDir);
+        const limiter = openSendLimiter(config, createLogger(config.log, process.stderr));
         try {
           const limits = sendLimitsInForce(account);
           return {

@@ -2,7 +2,7 @@ import test, { describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildConfig } from '../../../src/config/load.js';
-import { DestinationThrottle } from '../../../src/delivery/destination-throttle.js';
+import { LocalDestinationThrottle } from '../../../src/delivery/destination-throttle.js';
 import { createResolver } from '../../../src/delivery/mx/index.js';
 import { MxConnector, type Destination } from '../../../src/delivery/mx-connector.js';
 import type { MtaStsChecker } from '../../../src/delivery/mta-sts/index.js';
@@ -44,7 +44,7 @@ function readyQueue(port: number, runner: TransactionRunner, onEmpty: () => void
     source: { address: '', ehloName: 'relaygate.test', pool: 'default', warmupStartedOn: null },
     tls: 'opportunistic',
   };
-  const throttle = new DestinationThrottle({ maxConnections: 1, messagesPerConnection: 100, messagesPerSecond: 0 });
+  const throttle = new LocalDestinationThrottle({ maxConnections: 1, messagesPerConnection: 100, messagesPerSecond: 0 });
   return new ReadyQueue(destination, throttle, new MxConnector(config.delivery), runner, 50, onEmpty);
 }
 
