@@ -7,12 +7,18 @@ export interface ClusterConfig {
   redisUrl: string | null;
   /** Prefix of every key the gateway writes, so that several fleets (or tests) can share one Redis. */
   keyPrefix: string;
+  /**
+   * While Redis is unreachable, how long after it last answered a node still accepts submissions on the credentials,
+   * accounts, identities, configuration sets, policies and suppression entries it read before (0: not at all); then
+   * it answers `451 4.3.0 Temporary service failure` (HTTP 503) until Redis is back.
+   */
+  redisGraceSeconds: number;
 }
 
 export function readClusterConfig(reader: OptionReader, redisOverride: string | undefined): ClusterConfig {
   const redisUrl = redisOverride ?? reader.optionalString('redisUrl');
   if (redisUrl !== null && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError(redisOverride !== undefined ? '--redis' : reader.name('redisUrl'), `"${redisUrl}" is not a redis:// or rediss:// URL`);
-  const config = { redisUrl, keyPrefix: reader.string('keyPrefix', 'relaygate:') };
+  const config = { redisUrl, keyPrefix: reader.string('keyPrefix', 'relaygate:'), redisGraceSeconds: reader.integer('redisGraceSeconds', 30, 0, 3600) };
   reader.rejectUnknown();
   return config;
 }
