@@ -32,6 +32,7 @@ import { createIntakeHandlers } from '../smtp/feedback-intake-handlers.js';
 import { reloadTls, startListeners, stopListeners, type RunningListener } from '../smtp/listeners.js';
 import { createSubmissionHandlers } from '../smtp/submission-handlers.js';
 import { loadTlsMaterial, type TlsMaterial } from '../smtp/tls-material.js';
+import { cachedControlStore } from '../store/cached-control-store.js';
 import { SqliteControlStore } from '../store/sqlite/sqlite-control-store.js';
 import { createGatewayMetrics, startHttpApi } from './http-api.js';
 
@@ -44,7 +45,10 @@ export interface Gateway {
 
 /** Wires the layers together from the configuration and starts listening. */
 export async function startGateway(config: GatewayConfig, log: Logger): Promise<Gateway> {
-  const store = SqliteControlStore.open(config.dataDir);
+  const opened = SqliteControlStore.open(config.dataDir);
+  // Cluster mode: the shared store's reads are cached, and stand in for it while Redis is unreachable (README: Cluster mode: Redis outages).
+  const cached = config.cluster.redisUrl ? cachedControlStore(opened, { graceMs: config.cluster.redisGraceSeconds * 1000, log }) : null;
+  const store = cached ?? opened;
   const queue = SqliteQueueStore.open(config.dataDir);
   const limiter = openSendLimiter(config.dataDir);
   const spool = new Spool(config.dataDir);
@@ -53,7 +57,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const acceptor = new MessageAcceptor(spool, queue, log);
   const removed = await acceptor.removeOrphans(await spool.listFiles());
   if (removed > 0) log.warn({ files: removed }, 'removed body files of messages that were never acknowledged (crash before commit)');
-  const delivery = config.delivery.enabled ? new DeliveryEngine({ config, queue, spool, settings: controlStoreDeliverySettings(store), log }) : null;
+  const delivery = config.delivery.enabled ? new DeliveryEngine({ config, queue, spool, settings: controlStoreDeliverySettings(cached?.withGrace(Number.POSITIVE_INFINITY) ?? store, log), log }) : null;
   if (delivery) acceptor.onCommitted(() => delivery.wake());
   const forwarder = new FeedbackForwarder({
     queue,
