@@ -1,3 +1,5 @@
+import type { Logger } from 'pino';
+import { StoreUnavailableError } from '../common/store-unavailable.js';
 import type { DeliverySettings } from '../delivery/delivery-settings.js';
 import { ExpiringMemo } from '../delivery/expiring-memo.js';
 import { identityDomain } from '../identity/identity-name.js';
@@ -13,8 +15,15 @@ import { effectiveSuppressedReasons } from '../store/suppression.js';
  */
 const SETTINGS_LIFETIME_MS = 10_000;
 
-/** The delivery engine's view of identities and configuration sets, read from the control store. */
-export function controlStoreDeliverySettings(store: ControlStore): DeliverySettings {
+/** While the suppression list cannot be read, one warning per this interval says that mail goes out unchecked. */
+const UNCHECKED_WARNING_INTERVAL_MS = 60_000;
+
+/**
+ * The delivery engine's view of identities and configuration sets, read from the control store (in a cluster, the
+ * cache's view that keeps the last values read for as long as Redis is unreachable).
+ */
+export function controlStoreDeliverySettings(store: ControlStore, log: Pick<Logger, 'warn'>): DeliverySettings {
+  let uncheckedWarnedAt = Number.NEGATIVE_INFINITY;
   const identities = new ExpiringMemo<Identity | undefined>(() => SETTINGS_LIFETIME_MS);
   const sets = new ExpiringMemo<ConfigurationSet | null>(() => SETTINGS_LIFETIME_MS);
   /**
@@ -40,10 +49,21 @@ export function controlStoreDeliverySettings(store: ControlStore): DeliverySetti
       return mailFrom ? { domain: mailFrom.domain, behaviorOnMxFailure: mailFrom.behaviorOnMxFailure } : null;
     },
     async suppressedRecipients(accountId, configurationSet, recipients) {
-      const set = configurationSet ? await sets.get(`${accountId}\0${configurationSet}`, () => store.configurationSets.get(accountId, configurationSet)) : null;
-      const reasons = await effectiveSuppressedReasons(store.suppression, accountId, set);
-      // The list itself is read every time: an address added a moment ago must not get mail.
-      return reasons.length === 0 ? new Set() : store.suppression.suppressed(accountId, recipients);
+      try {
+        const set = configurationSet ? await sets.get(`${accountId}\0${configurationSet}`, () => store.configurationSets.get(accountId, configurationSet)) : null;
+        const reasons = await effectiveSuppressedReasons(store.suppression, accountId, set);
+        // The list itself is read every time (the cluster's cache keeps it at most seconds old): an address added a moment ago must not get mail.
+        return reasons.length === 0 ? new Set() : await store.suppression.suppressed(accountId, recipients);
+      } catch (error) {
+        if (!(error instanceof StoreUnavailableError)) throw error;
+        // Accepted mail must not wait for the cluster's Redis; recipients whose entries were never read go unchecked.
+        const now = Date.now();
+        if (now - uncheckedWarnedAt >= UNCHECKED_WARNING_INTERVAL_MS) {
+          uncheckedWarnedAt = now;
+          log.warn({ account: accountId, recipients: recipients.length, reason: error.message }, 'suppression list unreachable: delivering without checking it');
+        }
+        return new Set();
+      }
     },
   };
 }

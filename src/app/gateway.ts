@@ -26,8 +26,8 @@ import { AuthThrottle } from '../smtp/auth-throttle.js';
 import { movedListeners } from '../smtp/listeners.js';
 import { LocalSessionGate } from '../smtp/session-gate.js';
 import { loadTlsMaterial, type TlsMaterial } from '../smtp/tls-material.js';
-import { openControlStore } from '../store/open-control-store.js';
 import { createGatewayMetrics, startMetricsListener } from './metrics-listener.js';
+import { openNodeControlStore } from './node-control-store.js';
 import { startSessions } from './sessions.js';
 import { primaryCalls } from './workers/primary-calls.js';
 import { WorkerPool } from './workers/worker-pool.js';
@@ -55,7 +55,7 @@ interface Sessions {
 
 /** Wires the layers together from the configuration and starts listening. */
 export async function startGateway(config: GatewayConfig, log: Logger): Promise<Gateway> {
-  const store = await openControlStore(config, log);
+  const { store, cached } = await openNodeControlStore(config, log);
   const queue = SqliteQueueStore.open(config.dataDir);
   const limiter = openSendLimiter(config, log);
   const spool = new Spool(config.dataDir);
@@ -66,7 +66,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const removed = await acceptor.removeOrphans(await spool.listFiles());
   if (removed > 0) log.warn({ files: removed }, 'removed body files of messages that were never acknowledged (crash before commit)');
   const shaping = openFleetShaping(config, log);
-  const delivery = config.delivery.enabled ? new DeliveryEngine({ config, queue, spool, settings: controlStoreDeliverySettings(store), log, shaping }) : null;
+  const delivery = config.delivery.enabled ? new DeliveryEngine({ config, queue, spool, settings: controlStoreDeliverySettings(cached?.withGrace(Number.POSITIVE_INFINITY) ?? store, log), log, shaping }) : null;
   if (delivery) acceptor.onCommitted(() => delivery.wake());
   const forwarder = new FeedbackForwarder({
     queue,

@@ -60,7 +60,7 @@ export interface RunningSessions {
 export async function startSessions(config: GatewayConfig, stores: SessionStores, hooks: SessionHooks, tls: TlsMaterial, log: Logger): Promise<RunningSessions> {
   const { store, queue, limiter, spool, acceptor } = stores;
   // The same keys the delivery engine would use; signing here spreads the work over the session workers.
-  const signing = { settings: controlStoreDeliverySettings(store), gatewaySigner: loadGatewaySigner(config.delivery.dkim) };
+  const signing = { settings: controlStoreDeliverySettings(store, log), gatewaySigner: loadGatewaySigner(config.delivery.dkim) };
   const submission = {
     smtp: config.smtp,
     policy: buildSendPolicy(store, limiter, config.region),

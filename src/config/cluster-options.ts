@@ -12,6 +12,12 @@ export interface ClusterConfig {
    * being renewed; it renews them every third of this. A node that dies frees its slots after at most this long.
    */
   leaseSeconds: number;
+  /**
+   * While Redis is unreachable, how long after it last answered a node still accepts submissions on the credentials,
+   * accounts, identities, configuration sets, policies and suppression entries it read before (0: not at all); then
+   * it answers `451 4.3.0 Temporary service failure` (HTTP 503) until Redis is back.
+   */
+  redisGraceSeconds: number;
 }
 
 export function readClusterConfig(reader: OptionReader, redisOverride: string | undefined): ClusterConfig {
@@ -19,7 +25,7 @@ export function readClusterConfig(reader: OptionReader, redisOverride: string | 
   const fromFile = reader.optionalString('redisUrl');
   const redisUrl = redisOverride ?? fromFile;
   if (redisUrl !== null && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError(redisOverride !== undefined ? '--redis' : reader.name('redisUrl'), `"${redisUrl}" is not a redis:// or rediss:// URL`);
-  const config = { redisUrl, keyPrefix: reader.string('keyPrefix', 'relaygate:'), leaseSeconds: reader.integer('leaseSeconds', 30, 3, 3600) };
+  const config = { redisUrl, keyPrefix: reader.string('keyPrefix', 'relaygate:'), leaseSeconds: reader.integer('leaseSeconds', 30, 3, 3600), redisGraceSeconds: reader.integer('redisGraceSeconds', 30, 0, 3600) };
   reader.rejectUnknown();
   return config;
 }

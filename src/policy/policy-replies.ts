@@ -38,4 +38,6 @@ export const PolicyReplies = {
   blockedAttachment: (filename: string) => new SmtpReply(554, `Transaction failed: Attachment '${filename}' has an unsupported file type.`),
   maximumSendingRate: () => new SmtpReply(454, 'Throttling failure: Maximum sending rate exceeded'),
   dailyQuota: () => new SmtpReply(454, 'Throttling failure: Daily message quota exceeded'),
+  /** The shared store or limiter (the cluster's Redis) is unreachable and the cached values cannot stand in: retry later. */
+  storeUnavailable: () => new SmtpReply(451, '4.3.0 Temporary service failure'),
 } as const;

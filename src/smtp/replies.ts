@@ -32,6 +32,8 @@ export const Replies = {
   shuttingDown: () => new SmtpReply(421, 'Server shutting down'),
   noRecipients: () => new SmtpReply(554, 'Transaction failed: There are no recipients specified.'),
   temporaryServiceFailure: () => new SmtpReply(451, 'Temporary service failure'),
+  /** The credential could not be checked (the store failed or is unreachable): SES's reply, which clients retry. */
+  temporaryAuthenticationFailure: () => new SmtpReply(454, 'Temporary authentication failure'),
   messageTooLong: 'Message is too long.',
   tooManyRecipients: () => new SmtpReply(452, '4.5.3 Too many recipients'),
   authBlocked: () => new SmtpReply(421, 'Too many failed authentication attempts, try again later'),

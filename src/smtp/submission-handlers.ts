@@ -2,6 +2,7 @@ import type { BlockList } from 'node:net';
 import type { SMTPServerAddress, SMTPServerAuthentication, SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 import type { AuthenticatedUser, SmtpAuthenticator } from '../auth/smtp-authenticator.js';
 import { SmtpReply } from '../common/smtp-reply.js';
+import { StoreUnavailableError } from '../common/store-unavailable.js';
 import { submitMessage, type SubmissionServices } from '../submission/submit-message.js';
 import { asciiAddress, recipientKey } from './ascii-address.js';
 import { envelopeCommandVerdict } from './envelope-command.js';
@@ -132,8 +133,10 @@ export function createSubmissionHandlers(deps: SubmissionDependencies): Handlers
         callback(null, { user });
       };
       authenticate().catch((error: unknown) => {
-        log.error({ err: error, session: session.id }, 'credential lookup failed');
-        callback(new SmtpReply(454, 'Temporary authentication failure'));
+        // SES's reply for "an issue when validating SMTP credentials"; an unreachable cluster store is an expected fault.
+        if (error instanceof StoreUnavailableError) log.warn({ session: session.id, remoteAddress: address, accessKeyId: userName, reason: error.message }, 'authentication deferred: store unavailable');
+        else log.error({ err: error, session: session.id }, 'credential lookup failed');
+        callback(Replies.temporaryAuthenticationFailure());
       });
     },
 

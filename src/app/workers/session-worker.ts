@@ -11,9 +11,9 @@ import { createLogger } from '../../log/logger.js';
 import { Spool } from '../../queue/spool.js';
 import { SqliteQueueStore } from '../../queue/sqlite-queue-store.js';
 import { loadTlsMaterial } from '../../smtp/tls-material.js';
-import { openControlStore } from '../../store/open-control-store.js';
 import type { SubmissionOutcome } from '../../submission/submit-message.js';
 import { installFaultHandlers } from '../fault-handlers.js';
+import { openNodeControlStore } from '../node-control-store.js';
 import { startSessions, type RunningSessions } from '../sessions.js';
 import { PrimaryChannel } from './primary-channel.js';
 import { RemoteAcceptor, RemoteSendLimiter, RemoteSessionGate } from './remote-services.js';
@@ -63,7 +63,7 @@ send({ kind: 'ready' });
 async function start(config: GatewayConfig, ticketKeys: Buffer): Promise<void> {
   const log = createLogger(config.log).child({ worker: cluster.worker?.id });
   installFaultHandlers(log);
-  const store = await openControlStore(config, log);
+  const { store } = await openNodeControlStore(config, log);
   // Read here; queue.db and limits.db are written by the primary only (app/workers/primary-calls.ts), bounces and
   // complaints received on intake listeners aside.
   const queue = SqliteQueueStore.open(config.dataDir);

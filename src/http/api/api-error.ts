@@ -25,8 +25,14 @@ const codes = {
   quota: { v2: 'LimitExceededException', v1: 'Throttling', status: 400 },
   accessDenied: { v2: 'AccessDeniedException', v1: 'AccessDenied', status: 403 },
   credential: { v2: 'UnrecognizedClientException', v1: 'InvalidClientTokenId', status: 403 },
-  unavailable: { v2: 'InternalFailure', v1: 'ServiceUnavailable', status: 503 },
+  // AWS's common error for "a temporary failure of the server", the same name in both APIs.
+  unavailable: { v2: 'ServiceUnavailable', v1: 'ServiceUnavailable', status: 503 },
 } as const;
+
+const UNAVAILABLE_TEXT = 'The request has failed due to a temporary failure of the server.';
+
+/** A request that could not be served now (the cluster's Redis is unreachable): SDKs retry it. */
+export const serviceUnavailable = (): ApiError => new ApiError(codes.unavailable.v2, codes.unavailable.status, UNAVAILABLE_TEXT);
 
 /**
  * The API error for a refusal of the send path (src/policy/policy-replies.ts, the size checks), chosen by the
@@ -50,7 +56,7 @@ export function refusalError(reply: SmtpReply, dialect: ApiDialect): ApiError {
   if (text.startsWith('Access denied')) return pick('accessDenied', text.replace(/^Access denied: /, ''));
   if (text.startsWith('Message rejected: Mail FROM domain is not verified')) return pick('mailFromNotVerified', withoutPrefix);
   if (reply.responseCode >= 500) return pick('messageRejected', withoutPrefix);
-  return pick('unavailable', withoutPrefix);
+  return serviceUnavailable();
 }
 
 export const badRequest = (message: string, dialect: ApiDialect = 'v2') =>

@@ -5,7 +5,8 @@ import { formatHttpListener, type HttpListenerConfig } from '../../config/http-o
 import type { SigV4Failure, SigV4Verifier } from '../../auth/sigv4-verifier.js';
 import { tlsServerOptions, type TlsMaterial } from '../../smtp/tls-material.js';
 import { resumeTlsSessions } from '../../smtp/tls-session-cache.js';
-import { ApiError, badRequest, type ApiDialect } from './api-error.js';
+import { StoreUnavailableError } from '../../common/store-unavailable.js';
+import { ApiError, badRequest, serviceUnavailable, type ApiDialect } from './api-error.js';
 import { Params, type ApiRequest, type ApiServices } from './api-context.js';
 import { authorize } from './api-authorization.js';
 import { queryError, runQueryAction } from './ses-query-api.js';
@@ -182,8 +183,9 @@ export class ApiServer {
       }
       throw new ApiError('UnknownOperationException', 404, `No operation matches ${request.method} ${path}.`);
     } catch (error) {
-      const apiError = error instanceof ApiError ? error : new ApiError('InternalFailure', 500, 'The request processing has failed because of an unknown error.');
-      if (!(error instanceof ApiError)) this.services.log.error({ err: error, request: requestId, operation }, 'api request failed');
+      const apiError = error instanceof ApiError ? error : error instanceof StoreUnavailableError ? serviceUnavailable() : new ApiError('InternalFailure', 500, 'The request processing has failed because of an unknown error.');
+      if (error instanceof StoreUnavailableError) this.services.log.warn({ request: requestId, operation, reason: error.message }, 'api request deferred: store unavailable');
+      else if (!(error instanceof ApiError)) this.services.log.error({ err: error, request: requestId, operation }, 'api request failed');
       if (dialect === 'v1') return this.answer(response, apiError.status, 'text/xml', queryError(apiError, requestId), requestId, operation);
       response.setHeader('x-amzn-ErrorType', apiError.code);
       return this.answer(response, apiError.status, 'application/json', JSON.stringify({ message: apiError.message }), requestId, operation);

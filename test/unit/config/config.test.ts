@@ -14,6 +14,7 @@ test('defaults: SES ports, 10 MB, 50 recipients, TLS 1.2, us-east-1', () => {
   assert.equal(config.smtp.maxRecipients, 50);
   assert.equal(config.tls.minVersion, 'TLSv1.2');
   assert.equal(config.region, 'us-east-1');
+  assert.deepEqual(config.cluster, { redisUrl: null, keyPrefix: 'relaygate:', redisGraceSeconds: 30 });
 });
 
 test('command-line overrides win over the file', () => {
@@ -35,6 +36,7 @@ const ERRORS: Array<[string, unknown, string]> = [
   ['bad listener', { listeners: ['localhost:25=smtps'] }, 'configuration option listeners[0]: mode "smtps" must be starttls or tls'],
   ['bad region', { region: 'mars' }, 'configuration option region: "mars" does not look like an AWS region name (e.g. us-east-1)'],
   ['wrong type', { smtp: { maxRecipients: '50' } }, 'configuration option smtp.maxRecipients: must be a whole number, got "50"'],
+  ['negative Redis grace', { cluster: { redisGraceSeconds: -1 } }, 'configuration option cluster.redisGraceSeconds: must be between 0 and 3600, got -1'],
 ];
 
 for (const [name, raw, message] of ERRORS) {
