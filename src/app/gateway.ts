@@ -2,12 +2,14 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { openToOthers } from '../common/private-files.js';
+import { openClusterNode } from './cluster-node.js';
 import { controlStoreDeliverySettings } from './control-store-delivery-settings.js';
 import { startLogMaintenance } from './log-maintenance.js';
 import { startEventPublishing, type EventPublishing } from './event-publishing.js';
 import { SmtpAuthenticator } from '../auth/smtp-authenticator.js';
 import { plaintextBlockList } from '../config/load.js';
 import { formatListener } from '../config/listen-spec.js';
+import { nodeIdOf } from '../config/node-id.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { DeliveryEngine } from '../delivery/delivery-engine.js';
 import { EventConsumer } from '../events/event-consumer.js';
@@ -48,6 +50,9 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const queue = SqliteQueueStore.open(config.dataDir);
   const limiter = openSendLimiter(config.dataDir);
   const spool = new Spool(config.dataDir);
+  const nodeId = nodeIdOf(config);
+  const cluster = openClusterNode(config.cluster, nodeId, queue, log);
+  const statistics = cluster?.statistics ?? queue.statistics;
   const exposed = openToOthers([config.dataDir, spool.root, ...['control.db', 'queue.db', 'limits.db'].map((name) => join(config.dataDir, name))]);
   if (exposed.length > 0) log.warn({ paths: exposed }, 'data readable by other users (made before relaygate created its files private, or by hand): chmod 700 the directories and 600 the files');
   const acceptor = new MessageAcceptor(spool, queue, log);
@@ -65,7 +70,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
 
   let listeners: RunningListener[] = [];
   const metrics = createGatewayMetrics(config, queue, () => listeners);
-  const submission = { smtp: config.smtp, policy: buildSendPolicy(store, limiter, config.region), spool, acceptor, log, ...(metrics ? { observe: metrics.submissions } : {}) };
+  const submission = { smtp: config.smtp, nodeId, policy: buildSendPolicy(store, limiter, config.region), spool, acceptor, log, ...(metrics ? { observe: metrics.submissions } : {}) };
   const handlers = createSubmissionHandlers({
     ...submission,
     plaintextNetworks: plaintextBlockList(config.smtp.plaintextNetworks),
@@ -79,6 +84,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const intake = new FeedbackIntake({
     records: queue.feedback,
     returnPathKey: queue.returnPathKey(),
+    nodeId,
+    ...(cluster ? { router: cluster.router } : {}),
     domains: new FeedbackDomains(config.delivery.feedbackDomain, async () => (await store.identities.list()).flatMap((identity) => (identity.mailFrom ? [identity.mailFrom.domain] : []))),
     deadLetters: new DeadLetterFolder(join(config.dataDir, 'dead-letter')),
     messageIdDomain: config.smtp.messageIdDomain,
@@ -88,6 +95,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const intakeHandlers = createIntakeHandlers(handlers, { intake, maxMessageBytes: config.smtp.maxMessageBytes, log });
 
   const closeStores = async () => {
+    await cluster?.stop();
     queue.close();
     await limiter.close();
     await store.close();
@@ -106,7 +114,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     // Before listening: a start-up problem (an unreadable DKIM key, certificate) must stop the start, not a running gateway.
     await delivery?.start();
     listeners = await startListeners(config.listeners, config.defaultListeners, config.smtp, tls, { submission: handlers, intake: intakeHandlers }, log);
-    http = await startHttpApi({ config, store, limiter, queue, submission, metrics, tls, log });
+    http = await startHttpApi({ config, store, limiter, queue, statistics, submission, metrics, tls, log });
   } catch (error) {
     await stopListeners(listeners);
     await delivery?.stop();
@@ -120,13 +128,15 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const consumers = [
     suppressionRecorder(store),
     forwarder,
-    statisticsRecorder({ statistics: queue.statistics, store, config: config.reputation, log }),
+    statisticsRecorder({ statistics, store, config: config.reputation, log }),
     ...(metrics ? [metrics.deliveryEvents] : []),
   ].map((handler) => new EventConsumer(queue.events, handler, log, { pollMs: config.events.pollMs }));
   for (const consumer of consumers) consumer.start();
+  const listenerNames = () => listeners.map(({ config: listener, port }) => formatListener({ ...listener, port }));
+  cluster?.start(intake, { listeners: listenerNames, queueDepth: () => queue.health.depthByState() });
   const stopMaintenance = startLogMaintenance(queue, config.events.retentionHours, log);
   log.info(
-    { listeners: listeners.map(({ config: listener, port }) => formatListener({ ...listener, port })), region: config.region, dataDir: config.dataDir },
+    { listeners: listenerNames(), region: config.region, dataDir: config.dataDir, node: nodeId },
     'relaygate listening',
   );
 

@@ -7,6 +7,7 @@ import { FORWARDING_CONSUMER } from '../feedback/forwarding/feedback-forwarder.j
 import { ApiServer } from '../http/api/api-server.js';
 import { GatewayMetrics, METRICS_CONSUMER } from '../http/metrics/gateway-metrics.js';
 import { startMetricsServer, type RunningMetricsServer } from '../http/metrics/metrics-server.js';
+import type { SendStatisticsStore } from '../queue/send-statistics.js';
 import type { SqliteQueueStore } from '../queue/sqlite-queue-store.js';
 import type { SendLimiter } from '../ratelimit/index.js';
 import type { RunningListener } from '../smtp/listeners.js';
@@ -32,6 +33,8 @@ export interface HttpApiOptions {
   store: ControlStore;
   limiter: SendLimiter;
   queue: SqliteQueueStore;
+  /** GetSendStatistics: the node's, or the fleet's in cluster mode. */
+  statistics: SendStatisticsStore;
   submission: SubmissionServices;
   metrics: GatewayMetrics | null;
   tls: TlsMaterial;
@@ -44,7 +47,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<{ reloadTls
   const api =
     config.http.listeners.length > 0
       ? new ApiServer(
-          { config, store: options.store, limiter: options.limiter, statistics: options.queue.statistics, submission: options.submission, log },
+          { config, store: options.store, limiter: options.limiter, statistics: options.statistics, submission: options.submission, log },
           new SigV4Verifier(options.store, SecretBox.open(config.http.secretKeyFile), config.region),
           options.metrics,
         )

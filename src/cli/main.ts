@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { fileSystemProblem, isFileSystemError } from '../common/system-errors.js';
+import { RedisUnavailableError } from '../cluster/redis-ready.js';
 import { ConfigError } from '../config/config-error.js';
 import { AlreadyExistsError, NotFoundError } from '../store/control-store.js';
 import { DatabaseFileError } from '../store/sqlite/database.js';
@@ -10,6 +11,7 @@ import { UsageError } from './cli-context.js';
 import { accountCommand } from './commands/account-command.js';
 import { bounceRuleCommand } from './commands/bounce-rule-command.js';
 import { configsetCommand } from './commands/configset-command.js';
+import { clusterStatusCommand } from './commands/cluster-status-command.js';
 import { credentialsCommand } from './commands/credentials-command.js';
 import { eventsCommand } from './commands/events-command.js';
 import { identityCommand } from './commands/identity-command.js';
@@ -23,7 +25,7 @@ import { reputationCommand, statsCommand } from './commands/statistics-commands.
 import { InvalidNextTokenError } from '../store/sqlite/sqlite-suppression-store.js';
 
 /** Errors an operator can act on: printed as one line, no stack trace. So is a failed file-system call (a file given that does not exist, a data directory that is not writable). */
-const OPERATOR_ERRORS = [ConfigError, UsageError, NotFoundError, AlreadyExistsError, IdentityNameError, DkimError, PolicyValidationError, InvalidArnError, DatabaseFileError, InvalidNextTokenError];
+const OPERATOR_ERRORS = [ConfigError, UsageError, NotFoundError, AlreadyExistsError, IdentityNameError, DkimError, PolicyValidationError, InvalidArnError, DatabaseFileError, InvalidNextTokenError, RedisUnavailableError];
 
 export function buildProgram(): Command {
   const program = new Command('relaygate')
@@ -48,6 +50,7 @@ export function buildProgram(): Command {
     statsCommand(),
     reputationCommand(),
     eventsCommand(),
+    new Command('cluster').description('cluster mode: the nodes sharing one Redis (cluster.redisUrl or --redis)').addCommand(clusterStatusCommand().exitOverride()),
   ]) {
     program.addCommand(command.exitOverride());
   }
