@@ -5,8 +5,8 @@ import type { ClusterKeys } from './cluster-keys.js';
 import { decodeReport } from './feedback-stream.js';
 
 const GROUP = 'intake';
-/** Entries read at once. */
-const BATCH = 16;
+/** Entries read, and applied together (their events share the intake's group commits), at once. */
+const BATCH = 32;
 /** How long a read waits for new entries: below the connection's command timeout (redis-connection.ts). */
 const BLOCK_MS = 1000;
 const FIRST_RETRY_MS = 500;
@@ -62,7 +62,8 @@ export class FeedbackInbox {
         grouped = true;
         const entries = await this.read(stream, pendingFirst ? '0' : '>');
         if (pendingFirst && entries.length === 0) pendingFirst = false;
-        for (const [id, fields] of entries) await this.apply(stream, id, fields);
+        const failed = (await Promise.allSettled(entries.map(([id, fields]) => this.apply(stream, id, fields)))).find((result) => result.status === 'rejected');
+        if (failed) throw failed.reason;
         retryMs = FIRST_RETRY_MS;
       } catch (error) {
         if (this.stopped) return;
