@@ -24,6 +24,8 @@ import { SmtpClientSession, UnexpectedReply } from './smtp-client-session.js';
 
 const TARGET_PER_SECOND = 1000;
 const FEEDBACK_DOMAIN = 'feedback.bench.test';
+/** The node id of the bench's queue, given to its gateway too, so the return paths name it. */
+const BENCH_NODE = 'bench';
 const USAGE = `usage: npm run bench:dsn -- [--dsns N] [--warmup W] [--connections K] [--parser-threads T] [--json]
 
   --dsns N             DSNs timed in each phase (default 3000)
@@ -85,7 +87,7 @@ function seedQueue(queue: SqliteQueueStore, count: number, offset: number): Arra
     now,
   );
   return claimed.deliveries.map((delivery) => {
-    const returnPath = formatReturnPath(delivery.id, delivery.messageId, FEEDBACK_DOMAIN, key);
+    const returnPath = formatReturnPath(BENCH_NODE, delivery.id, delivery.messageId, FEEDBACK_DOMAIN, key);
     const text = dsnText({
       returnPath,
       messageId: `<dsn-${delivery.id}@mx.alpha.bench.example>`,
@@ -144,6 +146,7 @@ async function main(): Promise<void> {
     const intake = new FeedbackIntake({
       records: queue.feedback,
       returnPathKey: queue.returnPathKey(),
+      nodeId: BENCH_NODE,
       domains: new FeedbackDomains(FEEDBACK_DOMAIN, async () => []),
       deadLetters: new DeadLetterFolder(join(dataDir, 'dead-letter')),
       messageIdDomain: 'relaygate.bench.test',
@@ -153,6 +156,7 @@ async function main(): Promise<void> {
     const apply = await phase(inProcess, connections, process.pid, async ({ returnPath, text }) => {
       const verdict = await intake.checkRecipient(returnPath);
       if (!verdict.accepted) throw new Error(`${returnPath} refused: ${verdict.refusal}`);
+      if (!('target' in verdict)) throw new Error(`${returnPath} taken for node ${verdict.node}`);
       const outcome = await intake.receive({ mailFrom: '', recipients: [returnPath], remoteAddress: '127.0.0.1', targets: [verdict.target] }, text);
       if (outcome !== 'bounce') throw new Error(`a bench DSN ended as ${outcome}`);
     });
@@ -164,7 +168,7 @@ async function main(): Promise<void> {
     const gateway = await startGatewayProcess({
       dataDir,
       listen: ['127.0.0.1:0=starttls+intake'],
-      config: { smtp: { hostname: 'relaygate.bench.test' }, delivery: { enabled: false, feedbackDomain: FEEDBACK_DOMAIN } },
+      config: { smtp: { hostname: 'relaygate.bench.test' }, delivery: { enabled: false, feedbackDomain: FEEDBACK_DOMAIN }, cluster: { nodeId: BENCH_NODE } },
     });
     let smtp: Timing;
     try {

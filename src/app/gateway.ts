@@ -2,11 +2,13 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { openToOthers } from '../common/private-files.js';
+import { openClusterNode } from './cluster-node.js';
 import { controlStoreDeliverySettings } from './control-store-delivery-settings.js';
 import { startLogMaintenance } from './log-maintenance.js';
 import { startEventPublishing, type EventPublishing } from './event-publishing.js';
 import { formatHttpListener } from '../config/http-options.js';
 import { formatListener } from '../config/listen-spec.js';
+import { nodeIdOf } from '../config/node-id.js';
 import type { GatewayConfig, ListenerConfig } from '../config/schema.js';
 import { DeliveryEngine } from '../delivery/delivery-engine.js';
 import { openFleetShaping } from '../delivery/redis-shaping.js';
@@ -28,7 +30,7 @@ import { LocalSessionGate } from '../smtp/session-gate.js';
 import { loadTlsMaterial, type TlsMaterial } from '../smtp/tls-material.js';
 import { createGatewayMetrics, startMetricsListener } from './metrics-listener.js';
 import { openNodeControlStore } from './node-control-store.js';
-import { startSessions } from './sessions.js';
+import { createFeedbackIntake, startSessions } from './sessions.js';
 import { primaryCalls } from './workers/primary-calls.js';
 import { WorkerPool } from './workers/worker-pool.js';
 
@@ -59,6 +61,9 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const queue = SqliteQueueStore.open(config.dataDir);
   const limiter = openSendLimiter(config, log);
   const spool = new Spool(config.dataDir);
+  const nodeId = nodeIdOf(config);
+  const cluster = openClusterNode(config.cluster, nodeId, queue, log);
+  const statistics = cluster?.statistics ?? queue.statistics;
   const exposed = openToOthers([config.dataDir, spool.root, ...['control.db', 'queue.db', 'limits.db', 'replay-guard.db'].map((name) => join(config.dataDir, name))]);
   if (exposed.length > 0) log.warn({ paths: exposed }, 'data readable by other users (made before relaygate created its files private, or by hand): chmod 700 the directories and 600 the files');
   const acceptor = new MessageAcceptor(spool, queue, log);
@@ -79,6 +84,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const metrics = createGatewayMetrics(config, queue, () => gate.openConnections);
 
   const closeStores = async () => {
+    await cluster?.stop();
     queue.close();
     await limiter.close();
     await shaping?.close();
@@ -103,7 +109,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     sessions =
       config.smtp.workers > 1
         ? await startWorkers(config, tls.ticketKeys, { calls: primaryCalls(gate, acceptor, limiter), ...observers }, log)
-        : await startInProcess(config, { store, queue, limiter, spool, acceptor }, { gate, ...observers, feedbackParserThreads: availableParallelism() - 1 }, tls, log);
+        : await startInProcess(config, { store, queue, limiter, spool, acceptor, statistics, nodeId, ...(cluster ? { router: cluster.router } : {}) }, { gate, ...observers, feedbackParserThreads: availableParallelism() - 1 }, tls, log);
     metricsListener = await startMetricsListener(config, metrics, queue, log);
   } catch (error) {
     await sessions?.stop();
@@ -120,13 +126,16 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const consumers = [
     suppressionRecorder(store),
     forwarder,
-    statisticsRecorder({ statistics: queue.statistics, store, config: config.reputation, log }),
+    statisticsRecorder({ statistics, store, config: config.reputation, log }),
     ...(metrics ? [metrics.deliveryEvents] : []),
   ].map((handler) => new EventConsumer(queue.events, handler, log, { pollMs: config.events.pollMs }));
   for (const consumer of consumers) consumer.start();
+  const listenerNames = sessions.listeners.map(({ config: listener, port }) => formatListener({ ...listener, port }));
+  // Reports other nodes received for this node's return paths are applied here, as the intake listeners would.
+  cluster?.start(createFeedbackIntake(config, { store, queue, nodeId, router: cluster.router }, log), { listeners: () => listenerNames, queueDepth: () => queue.health.depthByState() });
   const stopMaintenance = startLogMaintenance(queue, config.events.retentionHours, log);
   log.info(
-    { listeners: sessions.listeners.map(({ config: listener, port }) => formatListener({ ...listener, port })), region: config.region, dataDir: config.dataDir, workers: config.smtp.workers },
+    { listeners: listenerNames, region: config.region, dataDir: config.dataDir, workers: config.smtp.workers, node: nodeId },
     'relaygate listening',
   );
   log.info({ listeners: sessions.apiListeners, metrics: metricsListener?.address ?? null }, 'http api listening');

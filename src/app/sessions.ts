@@ -10,6 +10,9 @@ import { DeadLetterFolder } from '../feedback/intake/dead-letter-folder.js';
 import { FeedbackDomains } from '../feedback/intake/feedback-domains.js';
 import { FeedbackIntake } from '../feedback/intake/feedback-intake.js';
 import { FeedbackParserPool } from '../feedback/intake/feedback-parser-pool.js';
+import type { FeedbackRouter } from '../feedback/intake/feedback-router.js';
+import type { Feedback } from '../feedback/intake/read-feedback.js';
+import type { SendStatisticsStore } from '../queue/send-statistics.js';
 import { ApiServer, type ApiRequestCounter, type RunningHttpListener } from '../http/api/api-server.js';
 import { loadGatewaySigner } from '../delivery/delivery-engine.js';
 import { messageSigners } from '../delivery/prepared-message.js';
@@ -31,6 +34,11 @@ import type { SubmissionObserver } from '../submission/submit-message.js';
 export interface SessionStores {
   store: ControlStore;
   queue: SqliteQueueStore;
+  /** GetSendStatistics: the node's, or the fleet's in cluster mode. */
+  statistics: SendStatisticsStore;
+  /** This node's id (message ids, return paths) and, in cluster mode, where feedback for other nodes goes. */
+  nodeId: string;
+  router?: FeedbackRouter;
   limiter: SendLimiter;
   spool: Spool;
   acceptor: Acceptor;
@@ -58,11 +66,12 @@ export interface RunningSessions {
  * send path up to the durable commit. It runs in the gateway's process, or in each session worker (app/workers).
  */
 export async function startSessions(config: GatewayConfig, stores: SessionStores, hooks: SessionHooks, tls: TlsMaterial, log: Logger): Promise<RunningSessions> {
-  const { store, queue, limiter, spool, acceptor } = stores;
+  const { store, limiter, spool, acceptor, statistics, nodeId } = stores;
   // The same keys the delivery engine would use; signing here spreads the work over the session workers.
   const signing = { settings: controlStoreDeliverySettings(store, log), gatewaySigner: loadGatewaySigner(config.delivery.dkim) };
   const submission = {
     smtp: config.smtp,
+    nodeId,
     policy: buildSendPolicy(store, limiter, config.region),
     spool,
     acceptor,
@@ -78,22 +87,14 @@ export async function startSessions(config: GatewayConfig, stores: SessionStores
   });
   // Parser threads start on first use.
   const feedbackParsers = new FeedbackParserPool(hooks.feedbackParserThreads, log);
-  const intake = new FeedbackIntake({
-    records: queue.feedback,
-    returnPathKey: queue.returnPathKey(),
-    domains: new FeedbackDomains(config.delivery.feedbackDomain, async () => (await store.identities.list()).flatMap((identity) => (identity.mailFrom ? [identity.mailFrom.domain] : []))),
-    deadLetters: new DeadLetterFolder(join(config.dataDir, 'dead-letter')),
-    messageIdDomain: config.smtp.messageIdDomain,
-    log,
-    ...(hooks.feedbackParserThreads > 0 ? { read: (raw: Buffer) => feedbackParsers.read(raw) } : {}),
-  });
+  const intake = createFeedbackIntake(config, stores, log, hooks.feedbackParserThreads > 0 ? (raw) => feedbackParsers.read(raw) : undefined);
   const intakeHandlers = createIntakeHandlers(handlers, { intake, maxMessageBytes: config.smtp.maxMessageBytes, log });
 
   // Replayed signatures are refused across processes: the guard lives in <dataDir>/replay-guard.db.
   const replays = config.http.listeners.length > 0 ? openReplayGuard(config.dataDir) : null;
   const api = replays
     ? new ApiServer(
-        { config, store, limiter, statistics: queue.statistics, submission, log },
+        { config, store, limiter, statistics, submission, log },
         new SigV4Verifier(store, SecretBox.open(config.http.secretKeyFile), config.region, replays),
         hooks.apiRequests ?? null,
       )
@@ -121,4 +122,23 @@ export async function startSessions(config: GatewayConfig, stores: SessionStores
     replays?.close();
     throw error;
   }
+}
+
+/**
+ * Bounces and complaints to the node's return paths: received by the sessions' intake listeners, and applied by the
+ * primary when another node routes one here (cluster mode).
+ */
+export function createFeedbackIntake(config: GatewayConfig, stores: Pick<SessionStores, 'store' | 'queue' | 'nodeId' | 'router'>, log: Logger, read?: (raw: Buffer) => Promise<Feedback>): FeedbackIntake {
+  const { store, queue } = stores;
+  return new FeedbackIntake({
+    records: queue.feedback,
+    returnPathKey: queue.returnPathKey(),
+    nodeId: stores.nodeId,
+    ...(stores.router ? { router: stores.router } : {}),
+    domains: new FeedbackDomains(config.delivery.feedbackDomain, async () => (await store.identities.list()).flatMap((identity) => (identity.mailFrom ? [identity.mailFrom.domain] : []))),
+    deadLetters: new DeadLetterFolder(join(config.dataDir, 'dead-letter')),
+    messageIdDomain: config.smtp.messageIdDomain,
+    log,
+    ...(read ? { read } : {}),
+  });
 }

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { fileSystemProblem, isFileSystemError } from '../common/system-errors.js';
+import { RedisUnavailableError } from '../cluster/redis-ready.js';
 import { ConfigError } from '../config/config-error.js';
 import { AlreadyExistsError, NotFoundError } from '../store/control-store.js';
 import { DatabaseFileError } from '../store/sqlite/database.js';
@@ -11,6 +12,7 @@ import { accountCommand } from './commands/account-command.js';
 import { bounceRuleCommand } from './commands/bounce-rule-command.js';
 import { clusterCommand } from './commands/cluster-command.js';
 import { configsetCommand } from './commands/configset-command.js';
+import { clusterStatusCommand } from './commands/cluster-status-command.js';
 import { credentialsCommand } from './commands/credentials-command.js';
 import { eventsCommand } from './commands/events-command.js';
 import { identityCommand } from './commands/identity-command.js';
@@ -22,7 +24,6 @@ import { smtpPasswordCommand } from './commands/smtp-password-command.js';
 import { suppressionCommand } from './commands/suppression-command.js';
 import { reputationCommand, statsCommand } from './commands/statistics-commands.js';
 import { InvalidNextTokenError } from '../store/suppression-page-token.js';
-import { RedisUnavailableError } from '../cluster/redis-ready.js';
 
 /** Errors an operator can act on: printed as one line, no stack trace. So is a failed file-system call (a file given that does not exist, a data directory that is not writable). */
 const OPERATOR_ERRORS = [ConfigError, UsageError, NotFoundError, AlreadyExistsError, IdentityNameError, DkimError, PolicyValidationError, InvalidArnError, DatabaseFileError, InvalidNextTokenError, RedisUnavailableError];
@@ -50,7 +51,7 @@ export function buildProgram(): Command {
     statsCommand(),
     reputationCommand(),
     eventsCommand(),
-    clusterCommand(),
+    clusterCommand().addCommand(clusterStatusCommand().exitOverride()),
   ]) {
     program.addCommand(command.exitOverride());
   }

@@ -3,6 +3,7 @@ import type { promises as dns } from 'node:dns';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/config-error.js';
+import { nodeIdOf } from '../config/node-id.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { messageForEvents, producesEvents } from '../events/producers/message-for-events.js';
 import type { MailEvent } from '../events/mail-event.js';
@@ -116,6 +117,7 @@ export class DeliveryEngine implements TransactionRunner {
   private readonly saturated = new Map<string, ReadyQueue>();
   private sources!: SourceAddresses;
   private returnPathKey!: Buffer;
+  private nodeId!: string;
   private gatewaySigner: DkimSigner | null = null;
   private unwatch: (() => void) | null = null;
   private inFlight = 0;
@@ -146,6 +148,7 @@ export class DeliveryEngine implements TransactionRunner {
     this.gatewaySigner = loadGatewaySigner(this.config.dkim);
     this.sources = await SourceAddresses.open(this.config, this.deps.config.smtp.hostname, this.deps.queue.sources, this.log, now, this.deps.shaping?.warmup);
     this.returnPathKey = this.deps.queue.returnPathKey();
+    this.nodeId = nodeIdOf(this.deps.config);
     try {
       this.unwatch = watchQueueWakeup(this.deps.config.dataDir, () => this.wake());
     } catch (error) {
@@ -332,7 +335,7 @@ export class DeliveryEngine implements TransactionRunner {
     if (this.stopping) return this.release(deliveries, now);
     if ('waitUntil' in choice) return this.release(deliveries, choice.waitUntil);
     const source = choice.source;
-    const mailFrom = message.row.mailFrom === '' ? '' : formatReturnPath(deliveries[0]!.id, message.row.id, message.returnPathDomain, this.returnPathKey);
+    const mailFrom = message.row.mailFrom === '' ? '' : formatReturnPath(this.nodeId, deliveries[0]!.id, message.row.id, message.returnPathDomain, this.returnPathKey);
 
     const hosts = [...new Set(targets.map((target) => target.exchange))];
     const site = [...hosts].sort().join(',');

@@ -1,6 +1,6 @@
 import { mailEvent, sesTimestamp, type MessageForEvents } from '../events/event-builders.js';
 import type { MailEvent, SesBouncedRecipient, SesDeliveryDelay } from '../events/mail-event.js';
-import { generateMessageId } from '../message/message-id.js';
+import { feedbackIdFor } from '../message/message-id.js';
 import type { DeliveryResult } from '../queue/delivery-records.js';
 import type { BounceType, Classification, ReplyStage } from './bounce/index.js';
 
@@ -88,7 +88,7 @@ export function resultEvents(message: MessageForEvents, results: readonly Result
         }),
       );
     } else if (result.state === 'bounced') {
-      const feedbackId = generateMessageId(result.at);
+      const feedbackId = feedbackIdFor(message.id, result.at);
       const bouncedRecipients = group.map(
         (item): SesBouncedRecipient => ({ emailAddress: item.recipient, action: 'failed', status: dsnStatus(item.classification, item.stage), diagnosticCode: diagnosticCode(item.result.response) }),
       );

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import addressparser from 'nodemailer/lib/addressparser';
+import { eventIdFor } from '../message/message-id.js';
 import type { MailEvent, MailEventDetails, MailEventType, SesHeader, SesMail } from './mail-event.js';
 
 /** What every event needs to know about its message: the queue row's fields and the metadata kept at acceptance. */
@@ -93,10 +93,11 @@ export function withoutHeaders(mail: SesMail): SesMail {
 }
 
 /**
- * One event of `type` about `message`. Bounce and Complaint details carry their feedbackId, which is also the
- * event's id (pass the same id to get the same event again: the log keeps one of each).
+ * One event of `type` about `message`. Its id is a random UUID naming the message's node (message/message-id.ts).
+ * Bounce and Complaint details carry their feedbackId, which is also the event's id (pass the same id to get the same
+ * event again: the log keeps one of each).
  */
-export function mailEvent<T extends MailEventType>(type: T, message: MessageForEvents, at: number, detail: MailEventDetails[T], id: string = randomUUID()): MailEvent {
+export function mailEvent<T extends MailEventType>(type: T, message: MessageForEvents, at: number, detail: MailEventDetails[T], id: string = eventIdFor(message.id)): MailEvent {
   return {
     id,
     type,

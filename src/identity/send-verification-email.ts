@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { nodeIdOf } from '../config/node-id.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { generateMessageId } from '../message/message-id.js';
 import { systemMessage } from '../queue/queued-message.js';
@@ -15,7 +16,7 @@ import { verificationEmail } from './verification-email.js';
  */
 export async function queueVerificationEmail(config: GatewayConfig, identity: Identity, log: Logger, now = new Date()): Promise<string> {
   const email = verificationEmail(identity, config.region, config.smtp.hostname, now);
-  const id = generateMessageId(now.getTime());
+  const id = generateMessageId(nodeIdOf(config), now.getTime());
   const header = Buffer.from(`${email.header}Message-ID: <${id}@${config.smtp.messageIdDomain}>\r\n`, 'latin1');
   const body = Buffer.from(email.body, 'latin1');
   const queue = SqliteQueueStore.open(config.dataDir);

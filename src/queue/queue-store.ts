@@ -1,6 +1,6 @@
 import type { MailEvent } from '../events/mail-event.js';
 import type { EventLog } from './event-log.js';
-import type { SendStatisticsStore } from './send-statistics.js';
+import type { LocalSendStatistics } from './send-statistics.js';
 import type { FeedbackRecords } from './feedback-records.js';
 import type { ClaimedBatch, CompletedMessage, ResultBatch } from './delivery-records.js';
 import type { MessageDetails, QueueFilter, QueueSelection, QueuedMessage, QueuedMessageSummary } from './queued-message.js';
@@ -17,13 +17,15 @@ export interface QueueStore {
   bodyFileNames(): Set<string>;
   readonly leases: DeliveryLeases;
   readonly events: EventLog;
-  readonly statistics: SendStatisticsStore;
+  readonly statistics: LocalSendStatistics;
   readonly operations: QueueOperations;
   readonly sources: SourceVolumeStore;
   /** Bounces and complaints that come back after delivery (feedback intake). */
   readonly feedback: FeedbackRecords;
   /** The key that authenticates return-path tokens, created on first use. */
   returnPathKey(): Buffer;
+  /** A random id of this queue database (its event log), created on first use: a new database has another. */
+  instanceId(): string;
   close(): void;
 }
 

@@ -138,6 +138,7 @@ const RECIPIENTS = `(SELECT json_group_array(recipient) FROM (SELECT recipient F
 const DISPLAY_STATE = `CASE WHEN state = 'queued' AND attempts > 0 THEN 'deferred' ELSE state END`;
 const STATES = `(SELECT json_group_object(display_state, n) FROM (SELECT ${DISPLAY_STATE} AS display_state, COUNT(*) AS n FROM deliveries WHERE message_id = m.id GROUP BY 1)) AS states`;
 const RETURN_PATH_KEY = 'return-path';
+const INSTANCE_ID = 'instance-id';
 
 const date = (value: number | null): Date | null => (value === null ? null : new Date(value));
 
@@ -278,8 +279,17 @@ export class SqliteQueueStore implements QueueStore {
   }
 
   returnPathKey(): Buffer {
-    this.db.prepare('INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)').run(RETURN_PATH_KEY, randomBytes(32));
-    return this.db.prepare('SELECT value FROM secrets WHERE name = ?').pluck().get(RETURN_PATH_KEY) as Buffer;
+    return this.secret(RETURN_PATH_KEY, 32);
+  }
+
+  instanceId(): string {
+    return this.secret(INSTANCE_ID, 8).toString('hex');
+  }
+
+  /** A random value of `bytes` bytes kept under `name`, created on first use. */
+  private secret(name: string, bytes: number): Buffer {
+    this.db.prepare('INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)').run(name, randomBytes(bytes));
+    return this.db.prepare('SELECT value FROM secrets WHERE name = ?').pluck().get(name) as Buffer;
   }
 
   close(): void {

@@ -1,5 +1,5 @@
 import type { SqliteDatabase } from '../store/sqlite/database.js';
-import type { CountsUpdate, SendCounts, SendStatisticsStore } from './send-statistics.js';
+import { fullCounts, type CountsUpdate, type LocalSendStatistics, type SendCounts } from './send-statistics.js';
 import type { SqliteEventLog } from './sqlite-event-log.js';
 
 interface CountsRow {
@@ -26,7 +26,8 @@ const toCounts = (row: Partial<CountsRow> | undefined): SendCounts => ({
   reputationComplaints: row?.reputation_complaints ?? 0,
 });
 
-export class SqliteSendStatistics implements SendStatisticsStore {
+/** Statistics in queue.db, whose cursor is the consumer's own in the event log (moved in the same transaction). */
+export class SqliteSendStatistics implements LocalSendStatistics {
   private readonly applyAll;
   private readonly selectPoints;
   private readonly selectTotals;
@@ -47,7 +48,7 @@ export class SqliteSendStatistics implements SendStatisticsStore {
          reputation_complaints = reputation_complaints + excluded.reputation_complaints`,
     );
     this.applyAll = db.transaction((updates: readonly CountsUpdate[], consumer: string, seq: number) => {
-      for (const { accountId, configurationSet, bucket, counts } of updates) add.run({ accountId, configurationSet, bucket, ...toCounts(undefined), ...counts });
+      for (const { accountId, configurationSet, bucket, counts } of updates) add.run({ accountId, configurationSet, bucket, ...fullCounts(counts) });
       events.advanceWithin(consumer, seq);
     });
     this.selectPoints = db.prepare(`SELECT bucket, ${SUMS} FROM send_statistics WHERE account_id = ? AND bucket >= ? GROUP BY bucket ORDER BY bucket`);
@@ -56,16 +57,20 @@ export class SqliteSendStatistics implements SendStatisticsStore {
     this.deleteBefore = db.prepare('DELETE FROM send_statistics WHERE bucket < ?');
   }
 
-  apply(updates: readonly CountsUpdate[], consumer: string, seq: number): void {
+  async apply(updates: readonly CountsUpdate[], consumer: string, seq: number): Promise<void> {
     // Counts and cursor move together, so a power cut loses both and the events are counted again: still once each.
     this.events.withoutFsync(() => this.applyAll.immediate(updates, consumer, seq));
   }
 
-  dataPoints(accountId: string, since: number): Array<SendCounts & { bucket: number }> {
+  async countedThrough(consumer: string): Promise<number> {
+    return this.events.consumers().find((cursor) => cursor.consumer === consumer)?.seq ?? 0;
+  }
+
+  async dataPoints(accountId: string, since: number): Promise<Array<SendCounts & { bucket: number }>> {
     return (this.selectPoints.all(accountId, since) as CountsRow[]).map((row) => ({ bucket: row.bucket, ...toCounts(row) }));
   }
 
-  totals(accountId: string, since: number, configurationSet?: string): SendCounts {
+  async totals(accountId: string, since: number, configurationSet?: string): Promise<SendCounts> {
     const row = configurationSet === undefined ? this.selectTotals.get(accountId, since) : this.selectSetTotals.get(accountId, since, configurationSet);
     return toCounts(row as CountsRow | undefined);
   }

@@ -43,8 +43,8 @@ function readWhole(stream: SMTPServerDataStream, maxBytes: number): Promise<Buff
  */
 export function createIntakeHandlers(submission: Handlers, deps: IntakeHandlerDependencies): Handlers {
   const { intake, log } = deps;
-  // What each accepted RCPT named, keyed by the address object smtp-server keeps in the envelope.
-  const targets = new WeakMap<SMTPServerAddress, FeedbackTarget>();
+  // What each accepted RCPT named (a delivery here, or another node), keyed by the address object smtp-server keeps in the envelope.
+  const destinations = new WeakMap<SMTPServerAddress, { target: FeedbackTarget } | { node: string; recipient: string }>();
 
   const receive = async (stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string> => {
     const envelope = session.envelope;
@@ -56,7 +56,14 @@ export function createIntakeHandlers(submission: Handlers, deps: IntakeHandlerDe
           mailFrom: envelope.mailFrom === false ? '' : envelope.mailFrom.address,
           recipients: envelope.rcptTo.map((recipient) => recipient.address),
           remoteAddress: session.remoteAddress,
-          targets: envelope.rcptTo.flatMap((recipient) => targets.get(recipient) ?? []),
+          targets: envelope.rcptTo.flatMap((recipient) => {
+            const destination = destinations.get(recipient);
+            return destination && 'target' in destination ? [destination.target] : [];
+          }),
+          routed: envelope.rcptTo.flatMap((recipient) => {
+            const destination = destinations.get(recipient);
+            return destination && 'node' in destination ? [destination] : [];
+          }),
         },
         raw,
       );
@@ -92,7 +99,7 @@ export function createIntakeHandlers(submission: Handlers, deps: IntakeHandlerDe
       intake.checkRecipient(recipient).then(
         (verdict) => {
           if (verdict.accepted) {
-            targets.set(address, verdict.target);
+            destinations.set(address, 'node' in verdict ? { node: verdict.node, recipient } : verdict);
             return submission.onRcptTo(address, session, callback);
           }
           intake.refused(verdict.refusal, recipient, session.remoteAddress);

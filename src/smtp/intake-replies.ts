@@ -19,4 +19,5 @@ const OUTCOME_TEXTS: Record<IntakeOutcome, string> = {
   'automatic-reply': 'Ok: automatic reply noted, not a bounce',
   'status-notice': 'Ok: delivery status noted',
   'dead-letter': 'Ok: kept for review',
+  forwarded: 'Ok: passed to the node that sent the mail',
 };

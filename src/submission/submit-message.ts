@@ -20,6 +20,8 @@ import { openReceived, transportEncoded } from './received-message.js';
 /** What every way into the gateway (SMTP, the HTTP API) needs to turn a received message into a queued one. */
 export interface SubmissionServices {
   smtp: SmtpConfig;
+  /** This node's id, part of the message ids it gives. */
+  nodeId: string;
   policy: SendPolicy;
   spool: Spool;
   acceptor: Acceptor;
@@ -112,7 +114,7 @@ async function decideAndStore(
   const { smtp, log, spool } = services;
   const { user } = submission;
   const receivedAt = new Date();
-  const messageId = generateMessageId(receivedAt.getTime());
+  const messageId = generateMessageId(services.nodeId, receivedAt.getTime());
   let body = new BodySink(spool, messageId, receivedAt);
   let stored = false;
   try {

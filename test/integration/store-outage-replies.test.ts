@@ -61,7 +61,7 @@ describe('replies while the shared store is unreachable', () => {
     const limiter = limiterOutage.wrap('send limiter', new MemorySendLimiter());
     queue = SqliteQueueStore.open(dataDir);
     const spool = new Spool(dataDir);
-    const submission = { smtp: config.smtp, policy: buildSendPolicy(store, limiter, config.region), spool, acceptor: new MessageAcceptor(spool, queue, log), log };
+    const submission = { smtp: config.smtp, nodeId: 'test1', policy: buildSendPolicy(store, limiter, config.region), spool, acceptor: new MessageAcceptor(spool, queue, log), log };
     const handlers = createSubmissionHandlers({
       ...submission,
       plaintextNetworks: plaintextBlockList(config.smtp.plaintextNetworks),

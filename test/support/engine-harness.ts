@@ -1,4 +1,5 @@
 import { buildConfig } from '../../src/config/load.js';
+import { nodeIdOf } from '../../src/config/node-id.js';
 import { DeliveryEngine, type DeliveryEngineDependencies } from '../../src/delivery/delivery-engine.js';
 import { staticDeliverySettings } from '../../src/delivery/delivery-settings.js';
 import { createLogger } from '../../src/log/logger.js';
@@ -51,7 +52,7 @@ export async function startEngine(options: HarnessOptions): Promise<EngineHarnes
     engine,
     async accept(message) {
       const receivedAt = new Date();
-      const id = generateMessageId(receivedAt.getTime());
+      const id = generateMessageId(nodeIdOf(config), receivedAt.getTime());
       const header = Buffer.from(
         `From: ${message.from ?? 'Sender <sender@example.com>'}\r\nTo: ${message.to.join(', ')}\r\nSubject: engine test\r\n` +
           `Message-ID: <${id}@relaygate.test>\r\nDate: ${formatRfc5322Date(receivedAt)}\r\n`,

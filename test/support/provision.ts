@@ -26,6 +26,8 @@ export interface ProvisionOptions {
   /** Configuration sets to create; default: ConfigSet, the name the SES guide's examples use. */
   configurationSets?: string[];
   userName?: string;
+  /** Issue this credential's keys again (the same credential in another node's control store) instead of new ones. */
+  sameKeysAs?: TestCredential;
 }
 
 /** A verified identity as an operator's `identity create NAME --verified` leaves it. */
@@ -58,8 +60,8 @@ export async function provisionCredential(dataDir: string, options: ProvisionOpt
         await store.configurationSets.create({ accountId, name, sendingEnabled: true, tlsPolicy: 'Optional', sendingPoolName: null, suppressedReasons: [], eventDestinations: [] });
       }
     }
-    const user = generateAccessKeyId();
-    const secretAccessKey = generateSecretAccessKey();
+    const user = options.sameKeysAs?.user ?? generateAccessKeyId();
+    const secretAccessKey = options.sameKeysAs?.secretAccessKey ?? generateSecretAccessKey();
     const password = deriveSmtpPassword(secretAccessKey, region);
     const userName = options.userName ?? 'test-user';
     const secret = { secretAccessKey, box: SecretBox.open(join(dataDir, 'secret.key')) };

@@ -82,3 +82,24 @@ export function countCommands(redis: Redis): { readonly sent: number; reset(): v
     },
   };
 }
+
+/** A key prefix no other test (or run) uses. */
+export const testKeyPrefix = (name: string): string => `relaygate-test:${name}:${randomUUID()}:`;
+
+/** A plain client for a test's own reads and clean-up. */
+export function testRedis(): Redis {
+  const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
+  redis.on('error', () => undefined);
+  return redis;
+}
+
+export async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
+  let deleted = 0;
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`, 'COUNT', 1000);
+    if (keys.length > 0) deleted += await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  return deleted;
+}

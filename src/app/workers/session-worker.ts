@@ -4,7 +4,7 @@
  * sockets belong to the primary (node:cluster hands each worker its connections); the primary runs delivery and the
  * event consumers and keeps what sessions share (connection counts, the AUTH throttle).
  */
-import cluster from 'node:cluster';
+import nodeCluster from 'node:cluster';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../../config/schema.js';
 import { createLogger } from '../../log/logger.js';
@@ -13,6 +13,8 @@ import { SqliteQueueStore } from '../../queue/sqlite-queue-store.js';
 import { loadTlsMaterial } from '../../smtp/tls-material.js';
 import type { SubmissionOutcome } from '../../submission/submit-message.js';
 import { installFaultHandlers } from '../fault-handlers.js';
+import { nodeIdOf } from '../../config/node-id.js';
+import { openClusterNode } from '../cluster-node.js';
 import { openNodeControlStore } from '../node-control-store.js';
 import { startSessions, type RunningSessions } from '../sessions.js';
 import { PrimaryChannel } from './primary-channel.js';
@@ -61,13 +63,16 @@ process.on('message', (message: ToWorker) => {
 send({ kind: 'ready' });
 
 async function start(config: GatewayConfig, ticketKeys: Buffer): Promise<void> {
-  const log = createLogger(config.log).child({ worker: cluster.worker?.id });
+  const log = createLogger(config.log).child({ worker: nodeCluster.worker?.id });
   installFaultHandlers(log);
   const { store } = await openNodeControlStore(config, log);
   // Read here; queue.db and limits.db are written by the primary only (app/workers/primary-calls.ts), bounces and
   // complaints received on intake listeners aside.
   const queue = SqliteQueueStore.open(config.dataDir);
+  // Cluster mode: the fleet's statistics and the route of feedback for other nodes (no heartbeat: the primary's).
+  const cluster = openClusterNode(config.cluster, nodeIdOf(config), queue, log);
   const close = async () => {
+    await cluster?.stop();
     queue.close();
     await store.close();
   };
@@ -84,7 +89,16 @@ async function start(config: GatewayConfig, ticketKeys: Buffer): Promise<void> {
     const spool = new Spool(config.dataDir);
     const sessions = await startSessions(
       config,
-      { store, queue, limiter: new RemoteSendLimiter(primary), spool, acceptor: new RemoteAcceptor(spool, primary) },
+      {
+        store,
+        queue,
+        limiter: new RemoteSendLimiter(primary),
+        spool,
+        acceptor: new RemoteAcceptor(spool, primary),
+        statistics: cluster?.statistics ?? queue.statistics,
+        nodeId: nodeIdOf(config),
+        ...(cluster ? { router: cluster.router } : {}),
+      },
       {
         gate: new RemoteSessionGate(primary),
         ...(config.http.metricsListen ? { observe: (outcome) => submissions.push(outcome), apiRequests: { inc: (labels) => apiRequests.push(labels) } } : {}),

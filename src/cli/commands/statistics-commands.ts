@@ -1,21 +1,22 @@
 import { Command } from 'commander';
 import { judgeReputation, reputationWindowStart } from '../../feedback/reputation/reputation.js';
 import { NotFoundError } from '../../store/control-store.js';
-import { output, table, withControlStore, withQueue } from '../cli-context.js';
+import { output, table, withControlStore } from '../cli-context.js';
+import { withSendStatistics } from '../cluster-context.js';
 
 /** GetSendStatistics covers the last two weeks. */
 const STATISTICS_DAYS = 14;
 
 export function statsCommand(): Command {
   return new Command('stats')
-    .description("an account's sending statistics for the last two weeks in 15-minute points, like SES's GetSendStatistics (counted in recipients)")
+    .description("an account's sending statistics for the last two weeks in 15-minute points, like SES's GetSendStatistics (counted in recipients; the fleet's in cluster mode)")
     .argument('<accountId>')
     .option('--json', 'print JSON')
     .action(async (accountId: string, options: { json?: boolean }, self: Command) => {
       await withControlStore(self, async (store) => {
         if (!(await store.accounts.get(accountId))) throw new NotFoundError(`account ${accountId}`);
       });
-      const points = await withQueue(self, (queue) => queue.statistics.dataPoints(accountId, Date.now() - STATISTICS_DAYS * 86_400_000));
+      const points = await withSendStatistics(self, (statistics) => statistics.dataPoints(accountId, Date.now() - STATISTICS_DAYS * 86_400_000));
       const json = {
         SendDataPoints: points.map((point) => ({
           Timestamp: new Date(point.bucket).toISOString(),
@@ -51,7 +52,7 @@ export function reputationCommand(): Command {
         if (!set) throw new NotFoundError(`configuration set ${options.configurationSet}`);
         return { account, config, sendingEnabled: set.sendingEnabled };
       });
-      const counts = await withQueue(self, (queue) => queue.statistics.totals(account.id, reputationWindowStart(Date.now(), config.reputation), options.configurationSet));
+      const counts = await withSendStatistics(self, (statistics) => statistics.totals(account.id, reputationWindowStart(Date.now(), config.reputation), options.configurationSet));
       const reputation = judgeReputation(counts, config.reputation);
       const json = {
         AccountId: account.id,

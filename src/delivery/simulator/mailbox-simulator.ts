@@ -1,6 +1,6 @@
 import { mailEvent, sesTimestamp, type MessageForEvents } from '../../events/event-builders.js';
 import type { MailEvent } from '../../events/mail-event.js';
-import { generateMessageId } from '../../message/message-id.js';
+import { feedbackIdFor } from '../../message/message-id.js';
 import type { Classification } from '../bounce/index.js';
 
 /**
@@ -54,7 +54,7 @@ export function simulatedReply(recipient: string): SimulatedReply {
 
 /** complaint@'s Complaint, as an ISP's feedback loop would report it (its feedbackId is the event id). */
 export function simulatedComplaint(message: MessageForEvents, recipients: readonly string[], at: number): MailEvent {
-  const feedbackId = generateMessageId(at);
+  const feedbackId = feedbackIdFor(message.id, at);
   return mailEvent(
     'Complaint',
     message,

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { MailEvent, SesBounce, SesComplaint, SesHeader, SesMail } from '../../events/mail-event.js';
+import { nodeGroupOf } from '../../message/message-id.js';
 import { formatRfc5322Date } from '../../message/rfc5322-date.js';
 
 /** A report as the queue stores it: header section (CRLF-terminated fields) and body. */
@@ -27,16 +28,17 @@ const MAX_LINE = 998;
 
 /**
  * The id of the report about an event, in SES's message id form: the event's time, then a UUID-shaped hash of the
- * event id. The same event gives the same id, which is what makes forwarding idempotent.
+ * event id whose last group names the node of the event's message (which queues the report). The same event gives the
+ * same id, which is what makes forwarding idempotent.
  */
 export function reportMessageId(event: MailEvent): string {
-  return derivedMessageId(event.at, `feedback-report ${event.id}`);
+  return derivedMessageId(event, `feedback-report ${event.id}`);
 }
 
-function derivedMessageId(at: number, key: string): string {
+function derivedMessageId(event: MailEvent, key: string): string {
   const hash = createHash('sha256').update(key).digest('hex');
-  const uuid = `${hash.slice(0, 8)}-${hash.slice(8, 12)}-${hash.slice(12, 16)}-${hash.slice(16, 20)}-${hash.slice(20, 32)}`;
-  return `0100${at.toString(16).padStart(12, '0')}-${uuid}-000000`;
+  const uuid = `${hash.slice(0, 8)}-${hash.slice(8, 12)}-${hash.slice(12, 16)}-${hash.slice(16, 20)}-${nodeGroupOf(event.messageId)}`;
+  return `0100${event.at.toString(16).padStart(12, '0')}-${uuid}-000000`;
 }
 
 /**
@@ -44,7 +46,7 @@ function derivedMessageId(at: number, key: string): string {
  * the message's Return-Path, or its envelope sender without one, as the guide describes.
  */
 export function simulatorAutoReply(event: Extract<MailEvent, { type: 'Delivery' }>, simulatorAddress: string, options: ReportOptions): FeedbackReport {
-  const id = derivedMessageId(event.at, `auto-reply ${event.id} ${simulatorAddress}`);
+  const id = derivedMessageId(event, `auto-reply ${event.id} ${simulatorAddress}`);
   const returnPath = event.mail.headers?.find((header) => header.name.toLowerCase() === 'return-path')?.value.replace(/^\s*<|>\s*$/g, '');
   const originalId = event.mail.headers?.find((header) => header.name.toLowerCase() === 'message-id')?.value;
   const header = [

@@ -1,7 +1,8 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { classifySmtpReply, type BounceRule } from '../../delivery/bounce/index.js';
 import { parseSmtpReply } from '../../delivery/bounce/smtp-reply.js';
 import { mailEvent, sesTimestamp, type MessageForEvents } from '../../events/event-builders.js';
+import { eventIdFor, nodeGroupOf } from '../../message/message-id.js';
 import type { MailEvent, SesBounce, SesBouncedRecipient, SesComplaint } from '../../events/mail-event.js';
 import type { LateBounce, ReturnPathDelivery } from '../../queue/feedback-records.js';
 import type { AbuseReport } from './abuse-report.js';
@@ -24,13 +25,14 @@ export interface BounceOutcome {
 }
 
 /**
- * The event id (SES's feedbackId) of a report: derived from the report's Message-ID, so a report the sender sends
- * again (our 250 lost on the way) gives the same id and the log keeps it once; random when the report has none.
+ * The event id (SES's feedbackId) of a report, a UUID naming the message's node: derived from the report's Message-ID,
+ * so a report the sender sends again (our 250 lost on the way) gives the same id and the log keeps it once; random
+ * when the report has none.
  */
 function feedbackId(kind: string, message: MessageForEvents, report: ReportHeader, part: string): string {
-  if (!report.messageId) return randomUUID();
+  if (!report.messageId) return eventIdFor(message.id);
   const hex = createHash('sha256').update(`${kind}\0${message.id}\0${report.messageId}\0${part}`).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${nodeGroupOf(message.id)}`;
 }
 
 /** When the reporter sent the report (SES's timestamp): its Date, unless absent or in the future. */

@@ -1,11 +1,12 @@
 import type { Logger } from 'pino';
-import { parseReturnPath, returnPathMatches } from '../../delivery/return-path.js';
+import { parseReturnPath, returnPathMatches, type ParsedReturnPath } from '../../delivery/return-path.js';
 import type { BounceRule } from '../../delivery/bounce/index.js';
 import type { MailEvent } from '../../events/mail-event.js';
 import type { FeedbackRecords, LateBounce } from '../../queue/feedback-records.js';
 import type { DeadLetterFolder } from './dead-letter-folder.js';
 import { bounceEvents, complaintEvent, type FeedbackTarget } from './feedback-events.js';
 import type { FeedbackDomains } from './feedback-domains.js';
+import type { FeedbackRouter, RoutedReport } from './feedback-router.js';
 import { FeedbackRecorder } from './feedback-recorder.js';
 import { readFeedback, type Feedback } from './read-feedback.js';
 
@@ -15,10 +16,11 @@ import { readFeedback, type Feedback } from './read-feedback.js';
  */
 export type RecipientRefusal = 'relay' | 'not-issued' | 'unknown-delivery' | 'forged';
 
-export type RecipientVerdict = { accepted: true; target: FeedbackTarget } | { accepted: false; refusal: RecipientRefusal };
+/** An accepted recipient names a delivery of this node's queue, or (cluster mode) is a return path of another node. */
+export type RecipientVerdict = { accepted: true; target: FeedbackTarget } | { accepted: true; node: string } | { accepted: false; refusal: RecipientRefusal };
 
-/** What intake did with a message: recorded it, noted it, or kept it as a dead letter. */
-export type IntakeOutcome = 'bounce' | 'complaint' | 'automatic-reply' | 'status-notice' | 'dead-letter';
+/** What intake did with a message: recorded it, noted it, kept it as a dead letter, or passed it to the node it is for. */
+export type IntakeOutcome = 'bounce' | 'complaint' | 'automatic-reply' | 'status-notice' | 'dead-letter' | 'forwarded';
 
 export interface IntakeEnvelope {
   mailFrom: string;
@@ -26,6 +28,8 @@ export interface IntakeEnvelope {
   remoteAddress: string;
   /** What checkRecipient found for the accepted recipients (rows it names are never removed, so it still holds). */
   targets: readonly FeedbackTarget[];
+  /** Accepted recipients that are return paths of other nodes (cluster mode), with their node; none when absent. */
+  routed?: ReadonlyArray<{ node: string; recipient: string }>;
 }
 
 export type IntakeCounters = Record<IntakeOutcome | RecipientRefusal, number>;
@@ -33,6 +37,10 @@ export type IntakeCounters = Record<IntakeOutcome | RecipientRefusal, number>;
 export interface FeedbackIntakeDependencies {
   records: FeedbackRecords;
   returnPathKey: Buffer;
+  /** This node's id (return paths name their node). */
+  nodeId: string;
+  /** Cluster mode: hands reports to other nodes' return paths to those nodes. */
+  router?: FeedbackRouter;
   domains: FeedbackDomains;
   deadLetters: DeadLetterFolder;
   /** Domain of the Message-IDs the gateway sets, to find the message an ARF report returns. */
@@ -59,6 +67,7 @@ export class FeedbackIntake {
     'automatic-reply': 0,
     'status-notice': 0,
     'dead-letter': 0,
+    forwarded: 0,
     relay: 0,
     'not-issued': 0,
     'unknown-delivery': 0,
@@ -76,12 +85,22 @@ export class FeedbackIntake {
     this.ownMessageId = new RegExp(`^<([^@<>\\s]+)@${deps.messageIdDomain.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}>$`, 'i');
   }
 
-  /** Decides whether an unauthenticated session may write to `address`. */
+  /**
+   * Decides whether an unauthenticated session may write to `address`: a return path that names a delivery of this
+   * node's queue (whatever node it names: the id may have been changed since), or in cluster mode one of another node
+   * of the cluster, which can only check it itself when the report reaches it.
+   */
   async checkRecipient(address: string): Promise<RecipientVerdict> {
     const at = address.lastIndexOf('@');
     if (at <= 0 || !(await this.deps.domains.includes(address.slice(at + 1)))) return { accepted: false, refusal: 'relay' };
     const parsed = RETURN_PATH_CHARACTERS.test(address.slice(0, at)) ? parseReturnPath(address) : null;
     if (!parsed) return { accepted: false, refusal: 'not-issued' };
+    const verdict = this.localVerdict(parsed);
+    if (verdict.accepted || parsed.node === null || parsed.node === this.deps.nodeId) return verdict;
+    return (await this.deps.router?.isNode(parsed.node)) ? { accepted: true, node: parsed.node } : verdict;
+  }
+
+  private localVerdict(parsed: ParsedReturnPath): Extract<RecipientVerdict, { target: FeedbackTarget }> | Extract<RecipientVerdict, { accepted: false }> {
     const delivery = this.deps.records.delivery(parsed.deliveryId);
     if (!delivery) return { accepted: false, refusal: 'unknown-delivery' };
     if (!returnPathMatches(parsed, delivery.messageId, this.deps.returnPathKey)) return { accepted: false, refusal: 'forged' };
@@ -99,9 +118,16 @@ export class FeedbackIntake {
 
   /**
    * Applies a message that came to return paths (`raw` may still be arriving: a group commit waits for it); resolves
-   * once its outcome is durable (events committed, or the dead letter fsynced), so the session may answer 250.
+   * once its outcome is durable (events committed, or the dead letter fsynced; a report for other nodes handed to
+   * them first), so the session may answer 250.
    */
   async receive(envelope: IntakeEnvelope, raw: Buffer | Promise<Buffer>): Promise<IntakeOutcome> {
+    if (envelope.routed?.length) {
+      const message = await raw;
+      await this.forward(envelope, message);
+      if (envelope.targets.length === 0) return 'forwarded';
+      raw = message;
+    }
     const targets = [...new Map(envelope.targets.map((target) => [target.delivery.id, target])).values()];
     let message: Buffer;
     let outcome: ReturnType<FeedbackIntake['apply']>;
@@ -121,6 +147,33 @@ export class FeedbackIntake {
       `feedback ${outcome.kind === 'bounce' || outcome.kind === 'complaint' ? 'recorded' : 'noted'}`,
     );
     return outcome.kind;
+  }
+
+  /**
+   * Applies a report that another node took for this node's return paths, as if it had come here: each recipient is
+   * checked as at RCPT (refusals are logged; a report left with none is kept as a dead letter).
+   */
+  async receiveRouted(report: RoutedReport): Promise<IntakeOutcome> {
+    const targets: FeedbackTarget[] = [];
+    for (const recipient of report.recipients) {
+      const verdict = await this.checkRecipient(recipient);
+      if (verdict.accepted && 'target' in verdict) targets.push(verdict.target);
+      else this.refused(verdict.accepted ? 'unknown-delivery' : verdict.refusal, recipient, report.remoteAddress);
+    }
+    return this.receive({ mailFrom: report.mailFrom, recipients: report.recipients, remoteAddress: report.remoteAddress, targets }, report.raw);
+  }
+
+  /** Hands the report to each node whose return paths it was addressed to; resolves once it is durable for all. */
+  private async forward(envelope: IntakeEnvelope, raw: Buffer): Promise<void> {
+    const byNode = new Map<string, string[]>();
+    for (const { node, recipient } of envelope.routed ?? []) byNode.set(node, [...(byNode.get(node) ?? []), recipient]);
+    const router = this.deps.router;
+    if (!router) throw new Error('a report for another node without a cluster to pass it through');
+    for (const [node, recipients] of byNode) {
+      await router.forward(node, { mailFrom: envelope.mailFrom, recipients, remoteAddress: envelope.remoteAddress, via: this.deps.nodeId, raw });
+      const count = ++this.counters.forwarded;
+      this.deps.log.info({ outcome: 'forwarded', node, recipients, remoteAddress: envelope.remoteAddress, size: raw.length, count }, 'feedback passed to the node that sent the mail');
+    }
   }
 
   private apply(feedback: Feedback, targets: FeedbackTarget[]): { kind: IntakeOutcome; events: MailEvent[]; bounces: LateBounce[] } | { deadLetter: string } {

@@ -46,17 +46,24 @@ export interface StatisticsRecorderDependencies {
 }
 
 /**
- * Counts events into 15-minute buckets (GetSendStatistics) in the same transaction that moves its cursor, so each event
- * counts exactly once; then judges the reputation of each account and configuration set the batch touched and, when
- * `reputation.autoPause` says so, pauses the account's or the set's sending at a pause-level rate.
+ * Counts events into 15-minute buckets (GetSendStatistics) together with the seq they are counted up to, so each event
+ * counts once: events of a batch that comes again (the log's cursor is moved after the counts, in another database in
+ * cluster mode) up to that seq are left out. Then judges the reputation of each account and configuration set the
+ * batch touched and, when `reputation.autoPause` says so, pauses the account's or the set's sending at a pause-level
+ * rate (through the control store, so in cluster mode every node stops).
  */
 export function statisticsRecorder(deps: StatisticsRecorderDependencies): EventHandler {
   const now = deps.now ?? Date.now;
+  // What the store says is counted, read once and then known from each apply; forgotten when an apply fails, since
+  // it may have taken effect all the same (its answer lost).
+  let counted: number | null = null;
   return {
     name: CONSUMER,
     async handle(events: readonly StoredMailEvent[]) {
+      counted ??= await deps.statistics.countedThrough(CONSUMER);
       const updates = new Map<string, CountsUpdate>();
       for (const event of events) {
+        if (event.seq <= counted) continue;
         const counts = countsOf(event);
         if (!counts) continue;
         const configurationSet = event.configurationSet ?? '';
@@ -66,7 +73,14 @@ export function statisticsRecorder(deps: StatisticsRecorderDependencies): EventH
         if (!update) updates.set(key, (update = { accountId: event.accountId, configurationSet, bucket, counts: {} }));
         addCounts(update.counts, counts);
       }
-      deps.statistics.apply([...updates.values()], CONSUMER, events[events.length - 1]!.seq);
+      const last = events[events.length - 1]!.seq;
+      try {
+        await deps.statistics.apply([...updates.values()], CONSUMER, last);
+      } catch (error) {
+        counted = null;
+        throw error;
+      }
+      counted = last;
       if (deps.config.autoPause === 'off') return;
       const touched = new Map([...updates.values()].map((update) => [`${update.accountId}\0${update.configurationSet}`, update]));
       for (const { accountId, configurationSet } of touched.values()) await pauseIfNeeded(deps, accountId, configurationSet, now());
@@ -77,7 +91,7 @@ export function statisticsRecorder(deps: StatisticsRecorderDependencies): EventH
 async function pauseIfNeeded(deps: StatisticsRecorderDependencies, accountId: string, configurationSet: string, now: number): Promise<void> {
   const since = reputationWindowStart(now, deps.config);
   if (deps.config.autoPause === 'account') {
-    const reputation = judgeReputation(deps.statistics.totals(accountId, since), deps.config);
+    const reputation = judgeReputation(await deps.statistics.totals(accountId, since), deps.config);
     const account = await deps.store.accounts.get(accountId);
     if (reputation.status !== 'Sending paused' || !account?.sendingEnabled) return;
     await deps.store.accounts.update(accountId, { sendingEnabled: false });
@@ -85,7 +99,7 @@ async function pauseIfNeeded(deps: StatisticsRecorderDependencies, accountId: st
     return;
   }
   if (configurationSet === '') return;
-  const reputation = judgeReputation(deps.statistics.totals(accountId, since, configurationSet), deps.config);
+  const reputation = judgeReputation(await deps.statistics.totals(accountId, since, configurationSet), deps.config);
   const set = await deps.store.configurationSets.get(accountId, configurationSet);
   if (reputation.status !== 'Sending paused' || !set?.sendingEnabled) return;
   await deps.store.configurationSets.update(accountId, configurationSet, { sendingEnabled: false });

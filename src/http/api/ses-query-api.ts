@@ -112,7 +112,7 @@ async function getSendQuota(request: ApiRequest) {
 
 async function getSendStatistics(request: ApiRequest) {
   // SES keeps the last two weeks of 15-minute data points.
-  const points = request.services.statistics.dataPoints(request.accountId, Date.now() - 14 * 86_400_000);
+  const points = await request.services.statistics.dataPoints(request.accountId, Date.now() - 14 * 86_400_000);
   return {
     SendDataPoints: points.map((point) => ({
       Timestamp: new Date(point.bucket).toISOString().replace(/\.\d{3}Z$/, 'Z'),

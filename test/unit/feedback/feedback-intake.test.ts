@@ -1,5 +1,6 @@
 import test, { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -18,6 +19,7 @@ const T0 = Date.parse('2026-11-23T10:00:00.000Z');
 const NOW = Date.parse('2026-11-24T12:00:00.000Z');
 const ACCOUNT = '111122223333';
 const FEEDBACK = 'feedback.test';
+const NODE = 'n1';
 const TAGS = { 'ses:configuration-set': ['ConfigSet'], 'ses:source-ip': ['192.0.2.10'] };
 
 function message(id: string, recipients: string[], accountId = ACCOUNT): QueuedMessage {
@@ -42,11 +44,11 @@ describe('feedback intake', () => {
   let queue: SqliteQueueStore;
   let intake: FeedbackIntake;
   let key: Buffer;
-  const returnPath = (deliveryId: number, messageId: string, domain = FEEDBACK) => formatReturnPath(deliveryId, messageId, domain, key);
+  const returnPath = (deliveryId: number, messageId: string, domain = FEEDBACK) => formatReturnPath(NODE, deliveryId, messageId, domain, key);
   /** The envelope of a session that had RCPT TO:<recipient> accepted. */
   const envelope = async (recipient: string) => {
     const verdict = await intake.checkRecipient(recipient);
-    assert.ok(verdict.accepted, recipient);
+    assert.ok(verdict.accepted && 'target' in verdict, recipient);
     return { mailFrom: '', recipients: [recipient], remoteAddress: '192.0.2.99', targets: [verdict.target] };
   };
   const events = (): StoredMailEvent[] => queue.events.read(`reader-${Math.random()}`, 1000);
@@ -85,6 +87,7 @@ describe('feedback intake', () => {
     intake = new FeedbackIntake({
       records: queue.feedback,
       returnPathKey: key,
+      nodeId: NODE,
       domains: new FeedbackDomains(FEEDBACK, async () => ['Bounces.Example.com']),
       deadLetters: new DeadLetterFolder(join(dataDir, 'dead-letter')),
       messageIdDomain: 'relaygate.test',
@@ -99,7 +102,8 @@ describe('feedback intake', () => {
     const [local] = valid.split('@') as [string];
     const refusal = async (address: string) => {
       const verdict = await intake.checkRecipient(address);
-      return verdict.accepted ? `accepted ${verdict.target.delivery.id}` : verdict.refusal;
+      if (!verdict.accepted) return verdict.refusal;
+      return 'target' in verdict ? `accepted ${verdict.target.delivery.id}` : `for node ${verdict.node}`;
     };
     assert.equal(await refusal(valid), 'accepted 1');
     assert.equal(await refusal(valid.toUpperCase()), 'accepted 1', 'MTAs that fold the case of local parts keep the address usable');
@@ -114,8 +118,14 @@ describe('feedback intake', () => {
     assert.equal(await refusal(`${local}+x@${FEEDBACK}`), 'not-issued');
     assert.equal(await refusal(`other.test!${local}@${FEEDBACK}`), 'not-issued');
     assert.equal(await refusal(`postmaster@${FEEDBACK}`), 'not-issued');
-    assert.equal(await refusal(`b-zz-${local.split('-')[2]}@${FEEDBACK}`), 'unknown-delivery');
-    assert.equal(await refusal(`b-1-0000000000000@${FEEDBACK}`), 'forged');
+    const tag = local.split('-')[3]!;
+    assert.equal(await refusal(`b-${NODE}-zz-${tag}@${FEEDBACK}`), 'unknown-delivery');
+    assert.equal(await refusal(`b-${NODE}-1-0000000000000@${FEEDBACK}`), 'forged');
+    assert.equal(await refusal(`b-1-0000000000000@${FEEDBACK}`), 'forged', 'the form without a node is checked here');
+    const oldTag = createHmac('sha256', key).update('1:m1').digest().readBigUInt64BE(0).toString(36).padStart(13, '0');
+    assert.equal(await refusal(`b-1-${oldTag}@${FEEDBACK}`), 'accepted 1', 'a return path of mail sent before return paths named their node');
+    assert.equal(await refusal(`b-n2-zz-${tag}@${FEEDBACK}`), 'unknown-delivery', 'another node\'s return path, with no cluster to pass it through');
+    assert.equal(await refusal(returnPath(1, 'm1').replace(`b-${NODE}-`, 'b-n2-')), 'forged', 'the tag covers the node');
     assert.equal(await refusal(returnPath(1, 'm2')), 'forged', 'a tag made for another message (a reused row id)');
   });
 

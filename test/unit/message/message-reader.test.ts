@@ -83,8 +83,8 @@ test('a header section larger than its limit is reported', async () => {
 });
 
 test('message ids have the SES shape and sort by time', () => {
-  const early = generateMessageId(1_700_000_000_000);
-  const late = generateMessageId(1_700_000_000_001);
+  const early = generateMessageId('n1', 1_700_000_000_000);
+  const late = generateMessageId('n1', 1_700_000_000_001);
   assert.match(early, MESSAGE_ID_PATTERN);
   assert.ok(early.slice(0, 16) < late.slice(0, 16));
 });
