@@ -47,11 +47,12 @@ export function openSqlite(path: string, options: SqliteFileOptions): SqliteData
 
 /** Applies the migrations the file has not seen yet; PRAGMA user_version counts the applied ones. */
 function migrate(db: SqliteDatabase, migrations: readonly string[]): void {
-  const applied = db.pragma('user_version', { simple: true }) as number;
-  if (applied > migrations.length) {
-    throw new DatabaseFileError(`${db.name} was written by a newer relaygate (schema ${applied}, this version knows ${migrations.length}); run that version or restore a backup`);
-  }
+  // Read inside the write transaction: processes opening the file at once (session workers) apply each migration once.
   db.transaction(() => {
+    const applied = db.pragma('user_version', { simple: true }) as number;
+    if (applied > migrations.length) {
+      throw new DatabaseFileError(`${db.name} was written by a newer relaygate (schema ${applied}, this version knows ${migrations.length}); run that version or restore a backup`);
+    }
     for (let version = applied; version < migrations.length; version++) db.exec(migrations[version] as string);
     db.pragma(`user_version = ${migrations.length}`);
   }).immediate();

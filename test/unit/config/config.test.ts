@@ -14,7 +14,7 @@ test('defaults: SES ports, 10 MB, 50 recipients, TLS 1.2, us-east-1', () => {
   assert.equal(config.smtp.maxRecipients, 50);
   assert.equal(config.tls.minVersion, 'TLSv1.2');
   assert.equal(config.region, 'us-east-1');
-  assert.deepEqual(config.cluster, { redisUrl: null, keyPrefix: 'relaygate:', redisGraceSeconds: 30 });
+  assert.deepEqual(config.cluster, { redisUrl: null, keyPrefix: 'relaygate:', leaseSeconds: 30, redisGraceSeconds: 30, nodeId: null, heartbeatMs: 5000 });
 });
 
 test('command-line overrides win over the file', () => {
