@@ -59,7 +59,8 @@ interface Sessions {
 export async function startGateway(config: GatewayConfig, log: Logger): Promise<Gateway> {
   const { store, cached } = await openNodeControlStore(config, log);
   const queue = SqliteQueueStore.open(config.dataDir);
-  const limiter = openSendLimiter(config, log);
+  const shaping = openFleetShaping(config, log);
+  const limiter = openSendLimiter(config, log, () => shaping?.nodes ?? 1);
   const spool = new Spool(config.dataDir);
   const nodeId = nodeIdOf(config);
   const cluster = openClusterNode(config.cluster, nodeId, queue, log);
@@ -70,7 +71,6 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   // Before any session starts: no other process may be writing a message whose body would look orphaned.
   const removed = await acceptor.removeOrphans(await spool.listFiles());
   if (removed > 0) log.warn({ files: removed }, 'removed body files of messages that were never acknowledged (crash before commit)');
-  const shaping = openFleetShaping(config, log);
   const delivery = config.delivery.enabled ? new DeliveryEngine({ config, queue, spool, settings: controlStoreDeliverySettings(cached?.withGrace(Number.POSITIVE_INFINITY) ?? store, log), log, shaping }) : null;
   if (delivery) acceptor.onCommitted(() => delivery.wake());
   const forwarder = new FeedbackForwarder({

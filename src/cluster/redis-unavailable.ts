@@ -31,3 +31,17 @@ export async function callRedis<T>(store: string, call: () => Promise<T>): Promi
     throw isRedisUnavailable(error) ? new StoreUnavailableError(store, error) : error;
   }
 }
+
+/**
+ * The same object with each of its (async) methods run through callRedis: a store whose every call is a Redis
+ * round trip raises StoreUnavailableError when Redis is away, as the cache above it expects.
+ */
+export function raisingStoreUnavailable<T extends object>(store: string, target: T): T {
+  return new Proxy(target, {
+    get(object, property) {
+      const value: unknown = Reflect.get(object, property, object);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => callRedis(store, () => (value as (...a: unknown[]) => Promise<unknown>).apply(object, args));
+    },
+  });
+}

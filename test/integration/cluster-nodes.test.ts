@@ -7,13 +7,14 @@ import type { Redis } from 'ioredis';
 import type { StoredMailEvent } from '../../src/events/mail-event.js';
 import { nodeOfId } from '../../src/message/message-id.js';
 import { SqliteQueueStore } from '../../src/queue/sqlite-queue-store.js';
-import { SqliteControlStore } from '../../src/store/sqlite/sqlite-control-store.js';
+import { openRedisControlStore } from '../../src/store/open-control-store.js';
+import { createLogger } from '../../src/log/logger.js';
 import { cli } from '../support/cli-runner.js';
 import { startSinks, submit, testDeliveryConfig, waitForFinal } from '../support/delivery-fixture.js';
 import { startDnsServer, type TestDnsServer } from '../support/dns-server.js';
 import { dsnText } from '../support/feedback-messages.js';
-import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js';
-import { provisionCredential, type TestCredential } from '../support/provision.js';
+import { startGatewayProcess, tempDir, type GatewayProcess } from '../support/gateway-process.js';
+import { provisionCredential, type ClusterStore, type TestCredential } from '../support/provision.js';
 import type { SinkMx } from '../support/sink-mx.js';
 import { SmtpDialog } from '../support/smtp-dialog.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
@@ -40,8 +41,8 @@ interface StatusJson {
 }
 
 /**
- * Two gateway processes sharing one Redis (each with its own SQLite queue, and for now its own control store with
- * the same account): node A sends, node B's intake listener takes the bounces, and A records them.
+ * Two gateway processes sharing one Redis (the control plane, and each with its own SQLite queue): node A sends,
+ * node B's intake listener takes the bounces, and A records them.
  */
 describe('two nodes sharing Redis behave as one endpoint for feedback and reporting', () => {
   const prefix = testKeyPrefix('nodes');
@@ -52,11 +53,14 @@ describe('two nodes sharing Redis behave as one endpoint for feedback and report
   let nodeA: GatewayProcess;
   let nodeB: GatewayProcess;
   let credential: TestCredential;
+  /** The control plane both nodes share, with the secret key file they share for SigV4. */
+  const cluster: ClusterStore = { redisUrl: TEST_REDIS_URL, keyPrefix: prefix, secretKeyFile: join(tempDir('relaygate-cluster-'), 'secret.key') };
 
   const nodeConfig = (nodeId: string, redisUrl: string) => ({
     smtp: { hostname: `${nodeId}.relaygate.test` },
     ...testDeliveryConfig(dns, sink.port, { feedbackDomain: FEEDBACK_DOMAIN }),
     cluster: { redisUrl, keyPrefix: prefix, nodeId, heartbeatMs: HEARTBEAT_MS },
+    http: { secretKeyFile: cluster.secretKeyFile },
   });
   const startNode = (nodeId: string, redisUrl: string, dataDir?: string) =>
     startGatewayProcess({ ...(dataDir ? { dataDir } : {}), listen: ['127.0.0.1:0=starttls', '127.0.0.1:0=tls', '127.0.0.1:0=starttls+intake'], config: nodeConfig(nodeId, redisUrl) });
@@ -113,8 +117,7 @@ describe('two nodes sharing Redis behave as one endpoint for feedback and report
     // One after the other, so that `after` stops whichever started when the other fails to.
     nodeA = await startNode('nodea', TEST_REDIS_URL);
     nodeB = await startNode('nodeb', `redis://127.0.0.1:${proxy.port}`);
-    credential = await provisionCredential(nodeA.dataDir);
-    await provisionCredential(nodeB.dataDir, { accountId: credential.accountId, sameKeysAs: credential });
+    credential = await provisionCredential(cluster);
   });
   after(async () => {
     await Promise.all([nodeA?.stop(), nodeB?.stop()]);
@@ -154,7 +157,7 @@ describe('two nodes sharing Redis behave as one endpoint for feedback and report
     const report = sink.messages.filter((message) => message.rcptTo.includes('sender@example.com')).at(-1)!;
     assert.equal(report.mailFrom, '');
     assert.match(report.raw.toString('latin1'), /Final-Recipient: rfc822; ?mary@alpha\.test/i);
-    const store = SqliteControlStore.open(nodeA.dataDir);
+    const store = await openRedisControlStore(TEST_REDIS_URL, prefix, createLogger({ level: 'silent' }));
     try {
       const suppressed = await store.suppression.get(credential.accountId, 'mary@alpha.test');
       assert.equal(suppressed?.reason, 'BOUNCE');
@@ -171,8 +174,7 @@ describe('two nodes sharing Redis behave as one endpoint for feedback and report
   });
 
   test('the fleet\'s statistics: GetSendStatistics and `relaygate stats` sum what both nodes sent', async () => {
-    const account = await provisionCredential(nodeA.dataDir);
-    await provisionCredential(nodeB.dataDir, { accountId: account.accountId, sameKeysAs: account });
+    const account = await provisionCredential(cluster, { policy: 'full-access' });
     const sendVia = async (node: GatewayProcess, to: string[]) => submit(node, account, { to });
     await sendVia(nodeA, ['s1@alpha.test', 's2@alpha.test']);
     await sendVia(nodeB, ['s3@alpha.test', 's4@alpha.test', 's5@alpha.test']);
@@ -255,7 +257,7 @@ describe('two nodes sharing Redis behave as one endpoint for feedback and report
   test('cluster status says when no node is live', async () => {
     await Promise.all([nodeA.stop(), nodeB.stop()]);
     const text = await clusterCli('cluster', 'status');
-    assert.equal(text, `no live nodes: none has a heartbeat in redis://127.0.0.1:6379 under the prefix "${prefix}"\nnot live: nodea (0 feedback reports waiting), nodeb (0 feedback reports waiting)\n`);
+    assert.equal(text, `no live nodes: none has a heartbeat in ${TEST_REDIS_URL} under the prefix "${prefix}"\nnot live: nodea (0 feedback reports waiting), nodeb (0 feedback reports waiting)\n`);
     assert.deepEqual(await status(), { nodes: [], silentNodes: [{ id: 'nodea', pendingFeedback: 0 }, { id: 'nodeb', pendingFeedback: 0 }] });
   });
 });

@@ -56,7 +56,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
   // The certificate listener of event publishing and the HTTP listeners on free ports, so gateways of parallel tests
   // do not collide on 8081, 8080 and 9464.
   const events = { httpListen: '127.0.0.1:0', ...(options.config?.events as Record<string, unknown> | undefined) };
-  const httpListeners = options.config?.http ?? { listeners: ['127.0.0.1:0=http'], metricsListen: '127.0.0.1:0' };
+  const httpListeners = { listeners: ['127.0.0.1:0=http'], metricsListen: '127.0.0.1:0', ...(options.config?.http as Record<string, unknown> | undefined) };
   const config = { ...options.config, delivery: options.config?.delivery ?? { enabled: false }, events, http: httpListeners };
   const path = options.configFile ?? join(dataDir, 'relaygate.yaml');
   writeFileSync(path, stringify(config));

@@ -1,11 +1,13 @@
 import { join } from 'node:path';
-import { issueCredential } from '../../src/auth/credential-issuer.js';
+import { issueCredential, type UserPolicyChoice } from '../../src/auth/credential-issuer.js';
 import { SecretBox } from '../../src/auth/secret-box.js';
 import { generateAccessKeyId, generateAccountId, generateSecretAccessKey } from '../../src/auth/key-generator.js';
 import { deriveSmtpPassword } from '../../src/auth/smtp-password.js';
 import type { Account } from '../../src/store/control-store.js';
 import type { NewIdentity } from '../../src/store/identities.js';
 import { SqliteControlStore } from '../../src/store/sqlite/sqlite-control-store.js';
+import { openRedisControlStore } from '../../src/store/open-control-store.js';
+import { createLogger } from '../../src/log/logger.js';
 
 export interface TestCredential {
   accountId: string;
@@ -26,9 +28,19 @@ export interface ProvisionOptions {
   /** Configuration sets to create; default: ConfigSet, the name the SES guide's examples use. */
   configurationSets?: string[];
   userName?: string;
-  /** Issue this credential's keys again (the same credential in another node's control store) instead of new ones. */
-  sameKeysAs?: TestCredential;
+  /** The user's policy (default: the sending policy, ses:SendRawEmail); full-access for the HTTP API's management calls. */
+  policy?: UserPolicyChoice;
 }
+
+/** A cluster's control plane: its Redis, key prefix and the secret key file every node shares (http.secretKeyFile). */
+export interface ClusterStore {
+  redisUrl: string;
+  keyPrefix: string;
+  secretKeyFile: string;
+}
+
+/** A data directory's control.db (secrets sealed with its secret.key), or a cluster's Redis. */
+export type StoreLocation = string | ClusterStore;
 
 /** A verified identity as an operator's `identity create NAME --verified` leaves it. */
 export function verifiedIdentity(accountId: string, name: string): NewIdentity {
@@ -47,11 +59,13 @@ export function verifiedIdentity(accountId: string, name: string): NewIdentity {
   };
 }
 
-/** Creates an account, its verified identities and an SMTP credential directly in a data directory's control store. */
-export async function provisionCredential(dataDir: string, options: ProvisionOptions = {}): Promise<TestCredential> {
+/** Creates an account, its verified identities and an SMTP credential directly in a control store. */
+export async function provisionCredential(location: StoreLocation, options: ProvisionOptions = {}): Promise<TestCredential> {
   const region = options.region ?? 'us-east-1';
   const accountId = options.accountId ?? generateAccountId();
-  const store = SqliteControlStore.open(dataDir);
+  const store =
+    typeof location === 'string' ? SqliteControlStore.open(location) : await openRedisControlStore(location.redisUrl, location.keyPrefix, createLogger({ level: 'silent' }));
+  const secretKeyFile = typeof location === 'string' ? join(location, 'secret.key') : location.secretKeyFile;
   try {
     if (!(await store.accounts.get(accountId))) {
       await store.accounts.create({ id: accountId, sandbox: false, sendingEnabled: true, maxSendRate: 100_000, max24HourSend: -1, ...options.account });
@@ -60,12 +74,12 @@ export async function provisionCredential(dataDir: string, options: ProvisionOpt
         await store.configurationSets.create({ accountId, name, sendingEnabled: true, tlsPolicy: 'Optional', sendingPoolName: null, suppressedReasons: [], eventDestinations: [] });
       }
     }
-    const user = options.sameKeysAs?.user ?? generateAccessKeyId();
-    const secretAccessKey = options.sameKeysAs?.secretAccessKey ?? generateSecretAccessKey();
+    const user = generateAccessKeyId();
+    const secretAccessKey = generateSecretAccessKey();
     const password = deriveSmtpPassword(secretAccessKey, region);
     const userName = options.userName ?? 'test-user';
-    const secret = { secretAccessKey, box: SecretBox.open(join(dataDir, 'secret.key')) };
-    await issueCredential(store, { accountId, accessKeyId: user, userName, region, smtpPassword: password, secret });
+    const secret = { secretAccessKey, box: SecretBox.open(secretKeyFile) };
+    await issueCredential(store, { accountId, accessKeyId: user, userName, region, smtpPassword: password, secret, ...(options.policy ? { policy: options.policy } : {}) });
     return { accountId, user, userName, password, secretAccessKey };
   } finally {
     await store.close();

@@ -1,3 +1,4 @@
+import { StoreUnavailableError } from '../../common/store-unavailable.js';
 import type { PrimaryCallName, PrimaryCalls } from './primary-calls.js';
 import type { FromWorker } from './worker-messages.js';
 
@@ -21,10 +22,10 @@ export class PrimaryChannel {
     this.send({ kind: 'call', id: -1, name, args });
   }
 
-  answered(id: number, value: unknown, error: string | undefined): void {
+  answered(id: number, value: unknown, error: string | undefined, unavailableStore?: string): void {
     const call = this.pending.get(id);
     this.pending.delete(id);
-    if (error !== undefined) call?.reject(new Error(error));
+    if (error !== undefined) call?.reject(unavailableStore === undefined ? new Error(error) : Object.assign(new StoreUnavailableError(unavailableStore), { message: error }));
     else call?.resolve(value);
   }
 

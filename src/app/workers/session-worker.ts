@@ -49,7 +49,7 @@ process.on('message', (message: ToWorker) => {
       });
       break;
     case 'answer':
-      primary.answered(message.id, message.value, message.error);
+      primary.answered(message.id, message.value, message.error, message.unavailableStore);
       break;
     case 'reload-tls':
       if (running) reload(running);

@@ -2,8 +2,11 @@ import type { HttpListenerConfig } from '../../config/http-options.js';
 import type { GatewayConfig, ListenerConfig } from '../../config/schema.js';
 import type { SubmissionOutcome } from '../../submission/submit-message.js';
 
-/** What the primary tells a session worker. */
-export type ToWorker = { kind: 'start'; config: GatewayConfig; ticketKeys: Buffer } | { kind: 'reload-tls' } | { kind: 'stop' } | { kind: 'answer'; id: number; value: unknown; error?: string };
+/**
+ * What the primary tells a session worker. An answer's error keeps only its message, and the store when it was a
+ * StoreUnavailableError (the cluster's Redis away), which the worker's sessions answer as a temporary failure.
+ */
+export type ToWorker = { kind: 'start'; config: GatewayConfig; ticketKeys: Buffer } | { kind: 'reload-tls' } | { kind: 'stop' } | { kind: 'answer'; id: number; value: unknown; error?: string; unavailableStore?: string };
 
 /**
  * The primary's services a worker calls (see app/workers/primary-calls.ts): the session gate, the group commit and the

@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
+import { StoreUnavailableError } from '../../common/store-unavailable.js';
 import type { GatewayConfig } from '../../config/schema.js';
 import type { ApiRequestCounter } from '../../http/api/api-server.js';
 import type { SubmissionObserver } from '../../submission/submit-message.js';
@@ -118,8 +119,10 @@ export class WorkerPool {
 
   private answer(worker: Worker, { id, name, args }: PrimaryCall): void {
     const call = (this.hooks.calls as Record<string, ((...args: unknown[]) => unknown) | undefined>)[name];
-    const settled = (value: unknown, error?: string) => {
-      if (id >= 0) this.send(worker, { kind: 'answer', id, value, ...(error !== undefined ? { error } : {}) });
+    const settled = (value: unknown, error?: Error) => {
+      if (id < 0) return;
+      const failure = error === undefined ? {} : { error: error.message, ...(error instanceof StoreUnavailableError ? { unavailableStore: error.store } : {}) };
+      this.send(worker, { kind: 'answer', id, value, ...failure });
     };
     Promise.resolve()
       .then(() => {
@@ -128,7 +131,7 @@ export class WorkerPool {
       })
       .then(
         (value) => settled(value),
-        (error: unknown) => settled(null, (error as Error).message),
+        (error: unknown) => settled(null, error instanceof Error ? error : new Error(String(error))),
       );
   }
 

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { raisingStoreUnavailable } from '../../cluster/redis-unavailable.js';
 import type { ControlStore } from '../control-store.js';
 import { ControlKeys } from './control-keys.js';
 import { defineControlScripts } from './control-scripts.js';
@@ -8,6 +9,9 @@ import { RedisCredentialStore } from './redis-credential-store.js';
 import { RedisIdentityStore } from './redis-identity-store.js';
 import { RedisPolicyStore } from './redis-policy-store.js';
 import { RedisSuppressionStore } from './redis-suppression-store.js';
+
+/** What an outage names in logs and errors. */
+const CONTROL_STORE = 'control store';
 
 /** Keys per SCAN step when looking for or clearing the control plane. */
 const SCAN_COUNT = 1000;
@@ -35,12 +39,14 @@ export class RedisControlStore implements ControlStore {
   ) {
     defineControlScripts(redis);
     this.keys = new ControlKeys(keyPrefix);
-    this.accounts = new RedisAccountStore(redis, this.keys);
-    this.credentials = new RedisCredentialStore(redis, this.keys);
-    this.identities = new RedisIdentityStore(redis, this.keys);
-    this.configurationSets = new RedisConfigurationSetStore(redis, this.keys);
-    this.policies = new RedisPolicyStore(redis, this.keys);
-    this.suppression = new RedisSuppressionStore(redis, this.keys);
+    // Every call is a Redis round trip: an unreachable Redis is StoreUnavailableError, which the cached store answers.
+    const reachable = <T extends object>(store: T) => raisingStoreUnavailable(CONTROL_STORE, store);
+    this.accounts = reachable(new RedisAccountStore(redis, this.keys));
+    this.credentials = reachable(new RedisCredentialStore(redis, this.keys));
+    this.identities = reachable(new RedisIdentityStore(redis, this.keys));
+    this.configurationSets = reachable(new RedisConfigurationSetStore(redis, this.keys));
+    this.policies = reachable(new RedisPolicyStore(redis, this.keys));
+    this.suppression = reachable(new RedisSuppressionStore(redis, this.keys));
   }
 
   /** Whether any control-plane key exists under the prefix. */

@@ -2,7 +2,7 @@ import test, { after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { buildConfig } from '../../../src/config/load.js';
-import { LimiterUnavailableError, RedisSendLimiter } from '../../../src/ratelimit/index.js';
+import { GraceSendLimiter, LimiterUnavailableError, RedisSendLimiter } from '../../../src/ratelimit/index.js';
 import { openSendLimiter } from '../../../src/ratelimit/open-send-limiter.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { T0, send, sendLimiterBehaviour } from '../../unit/ratelimit/send-limiter-behaviour.js';
@@ -90,11 +90,30 @@ describe('RedisSendLimiter', () => {
     assert.deepEqual(await send(limiter, sandbox, 1, T0 + 1000), { ok: true });
   });
 
+  test('within the grace after Redis last answered, the node keeps alone to its share of the rate; past it, LimiterUnavailableError', async () => {
+    let clock = T0;
+    const connection = space.connect();
+    const fleet = new RedisSendLimiter(connection, { keyPrefix: freshPrefix(), clock: 'caller' });
+    const limiter = new GraceSendLimiter(fleet, { graceMs: 5000, nodes: () => 2, now: () => clock });
+    const limits = { key: 'acct', maxSendRate: 2, max24HourSend: 1 };
+    assert.deepEqual(await send(limiter, limits, 1, clock), { ok: true }, 'the fleet\'s quota is used up');
+    const ended = once(connection, 'end', { signal: AbortSignal.timeout(5000) });
+    connection.disconnect();
+    await ended;
+    clock += 1000;
+    assert.deepEqual(await send(limiter, limits, 1, clock), { ok: true }, 'alone, the quota is not counted');
+    assert.deepEqual(await send(limiter, limits, 1, clock), { ok: false, reason: 'rate', retryAfterMs: 1000 }, 'one recipient a second: half the rate for one of two nodes');
+    clock += 4001;
+    await assert.rejects(send(limiter, limits, 1, clock), LimiterUnavailableError);
+    await connection.connect();
+    assert.deepEqual(await send(limiter, limits, 1, clock), { ok: false, reason: 'quota' }, 'Redis back: the fleet\'s count again');
+  });
+
   test('the first call of a new connection waits for it instead of failing', async () => {
     const config = buildConfig({ cluster: { redisUrl: TEST_REDIS_URL, keyPrefix: freshPrefix() } }, { dataDir: '/nonexistent' });
     const limiter = openSendLimiter(config, createLogger({ level: 'silent' }));
     try {
-      assert.ok(limiter instanceof RedisSendLimiter, 'cluster.redisUrl picks the Redis limiter');
+      assert.ok(limiter instanceof GraceSendLimiter, 'cluster.redisUrl picks the Redis limiter (with its grace)');
       assert.equal(await limiter.sentLast24Hours('acct'), 0);
     } finally {
       await limiter.close();
