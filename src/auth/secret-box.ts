@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 const VERSION = 'v1';
@@ -24,12 +24,17 @@ export class SecretBox {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot read the secret key file ${path}: ${(error as Error).message}`);
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
       text = `${randomBytes(KEY_BYTES).toString('base64')}\n`;
-      // "wx": two processes creating it at once must not end up with different keys.
+      // Written aside and linked into place: processes creating it at once (session workers) must neither end up with
+      // different keys nor read a file that exists but is not written yet.
+      const aside = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
       try {
-        writeFileSync(path, text, { mode: 0o600, flag: 'wx' });
+        writeFileSync(aside, text, { mode: 0o600, flag: 'wx' });
+        linkSync(aside, path);
       } catch (writeError) {
         if ((writeError as NodeJS.ErrnoException).code !== 'EEXIST') throw new Error(`cannot create the secret key file ${path}: ${(writeError as Error).message}`);
         text = readFileSync(path, 'utf8');
+      } finally {
+        rmSync(aside, { force: true });
       }
     }
     const key = Buffer.from(text.trim(), 'base64');
