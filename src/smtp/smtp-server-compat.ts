@@ -5,7 +5,9 @@
  *
  * - No 100 ms "early talker" hold-off: SES clients pipeline whole transcripts (the guide's
  *   `openssl s_client < input.txt` sends EHLO before the greeting arrives), and the delay caps
- *   one-message-per-connection throughput.
+ *   one-message-per-connection throughput. Commands that arrive before the greeting (while the
+ *   session gate, a call to the primary in a session worker, admits the connection) are held
+ *   and answered after it, instead of smtp-server's `421 You talk too soon`.
  * - A command guard the gateway supplies (STARTTLS before AUTH/MAIL, envelope syntax) sees every
  *   command before smtp-server does, except AUTH continuation lines.
  * - SES's texts: the idle timeout, a too-large SIZE= parameter, `250 Ok` to MAIL, RCPT and NOOP.
@@ -73,6 +75,8 @@ const NO_RECIPIENT_INDEX = new NoRecipientIndex();
 const connections = new WeakMap<SMTPServerSession, ConnectionInternals>();
 /** Replies to send once the message being received has been answered. */
 const closeAfterMessage = new WeakMap<ConnectionInternals, SmtpReply>();
+/** The first command a client sent before the greeting, run once the greeting is out. */
+const heldUntilGreeting = new WeakMap<ConnectionInternals, () => void>();
 
 /**
  * Sends `reply` and closes the connection. With `afterMessage`, a message being received is first
@@ -97,7 +101,13 @@ export function installSmtpServerCompat(idleTimeoutText: string, messageTooLongT
 
   prototype.init = function init(this: ConnectionInternals) {
     connections.set(this.session, this);
-    this._setListeners(() => this.connectionReady());
+    this._setListeners(() =>
+      this.connectionReady(() => {
+        const first = heldUntilGreeting.get(this);
+        heldUntilGreeting.delete(this);
+        first?.();
+      }),
+    );
   };
 
   const resetSession = prototype._resetSession as Method<'_resetSession'>;
@@ -119,6 +129,11 @@ export function installSmtpServerCompat(idleTimeoutText: string, messageTooLongT
 
   const onCommand = prototype._onCommand as Method<'_onCommand'>;
   prototype._onCommand = function guardedOnCommand(this: ConnectionInternals, command: Buffer, callback?: () => void) {
+    // The stream passes the next command only after this one's callback: one held command holds the rest.
+    if (!this._ready && !this._upgrading && callback) {
+      heldUntilGreeting.set(this, () => this._onCommand(command, callback));
+      return;
+    }
     const guard = this._server.options.commandGuard;
     if (guard && this._ready && !this._upgrading && !this._nextHandler) {
       const verdict = guard(command.toString('latin1'), this.session, this.secure);

@@ -217,10 +217,14 @@ describe('feedback intake on an intake listener', () => {
       }
     }
     assert.equal(sink.messages.length, sunk, 'nothing was relayed');
-    // The log lines come through the gateway's stdout, which may lag behind its replies.
+    // The log lines come through the gateway's stdout, which may lag behind its replies. Each session worker counts its
+    // own refusals (its log lines carry its `worker` id): the node's count is the sum of each worker's last.
     const counts = () => {
       const refusals = gateway.logs.filter((record) => record.msg === 'feedback recipient refused');
-      return ['relay', 'not-issued', 'unknown-delivery', 'forged'].map((refusal) => refusals.filter((record) => record.refusal === refusal).at(-1)?.count);
+      return ['relay', 'not-issued', 'unknown-delivery', 'forged'].map((refusal) => {
+        const lastByWorker = new Map(refusals.filter((record) => record.refusal === refusal).map((record) => [record.worker, record.count as number]));
+        return [...lastByWorker.values()].reduce((sum, count) => sum + count, 0);
+      });
     };
     for (const deadline = Date.now() + 5000; counts()[0] !== 20 && Date.now() < deadline; ) await sleep(20);
     assert.deepEqual(counts(), [20, 8, 4, 2], 'every refusal counted by reason');

@@ -71,6 +71,19 @@ describe('submission replies', () => {
     dialog.close();
   });
 
+  test('commands sent before the greeting (a pipelined transcript) are answered after it, in order, on both kinds of port', async () => {
+    for (const tls of [false, true]) {
+      const dialog = await SmtpDialog.open({ port: tls ? suite.gateway.tlsPorts[0]! : suite.gateway.starttlsPorts[0]!, tls });
+      // Written as soon as the connection is up: the session gate (a call to the primary) has not admitted it yet.
+      dialog.write('EHLO early.example.com\r\nNOOP\r\nQUIT\r\n');
+      assert.deepEqual(await dialog.reply(), [`220 ${HOSTNAME} ESMTP relaygate`]);
+      assert.equal((await dialog.reply())[0], `250-${HOSTNAME}`);
+      assert.deepEqual(await dialog.reply(), ['250 Ok']);
+      assert.deepEqual(await dialog.reply(), ['221 Bye']);
+      dialog.close();
+    }
+  });
+
   test('a message is accepted with 250 Ok <MessageId>, stored without X-SES headers, with the suite.gateway Message-ID and Date', async () => {
     const dialog = await authenticatedSession(suite.gateway, suite.credential);
     assert.equal(await dialog.command('MAIL FROM: sender@example.com'), '250 Ok');
