@@ -13,7 +13,7 @@ import { connect, createServer } from 'node:tls';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { loadTlsMaterial, tlsServerOptions } from '../src/smtp/tls-material.js';
-import { resumeTlsSessions } from '../src/smtp/tls-session-cache.js';
+import { resumeTlsSessions, TlsSessionCache } from '../src/smtp/tls-session-cache.js';
 import { tempDir } from '../test/support/gateway-process.js';
 
 type Kind = 'ecdsa' | 'rsa' | 'resumed';
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   const material = await loadTlsMaterial({ certificate: null, rsaCertificate: null, sni: {}, minVersion: 'TLSv1.2' }, tempDir('relaygate-bench-tls-'), 'localhost', pino({ level: 'silent' }));
   const server = createServer(tlsServerOptions(material), (socket) => socket.on('error', () => undefined));
   server.on('tlsClientError', () => undefined);
-  resumeTlsSessions(server);
+  resumeTlsSessions(server, new TlsSessionCache());
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;

@@ -27,6 +27,7 @@ import { SqliteQueueStore } from '../queue/sqlite-queue-store.js';
 import { AuthThrottle } from '../smtp/auth-throttle.js';
 import { movedListeners } from '../smtp/listeners.js';
 import { LocalSessionGate } from '../smtp/session-gate.js';
+import { TlsSessionCache } from '../smtp/tls-session-cache.js';
 import { loadTlsMaterial, type TlsMaterial } from '../smtp/tls-material.js';
 import { createGatewayMetrics, startMetricsListener } from './metrics-listener.js';
 import { openNodeControlStore } from './node-control-store.js';
@@ -81,6 +82,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     log,
   });
   const gate = new LocalSessionGate(config.smtp, new AuthThrottle(config.authThrottle));
+  const tlsSessions = new TlsSessionCache();
   const metrics = createGatewayMetrics(config, queue, () => gate.openConnections);
 
   const closeStores = async () => {
@@ -108,8 +110,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     const observers = metrics ? { observe: metrics.submissions, apiRequests: metrics.httpRequests } : {};
     sessions =
       config.smtp.workers > 1
-        ? await startWorkers(config, tls.ticketKeys, { calls: primaryCalls(gate, acceptor, limiter), ...observers }, log)
-        : await startInProcess(config, { store, queue, limiter, spool, acceptor, statistics, nodeId, ...(cluster ? { router: cluster.router } : {}) }, { gate, ...observers, feedbackParserThreads: availableParallelism() - 1 }, tls, log);
+        ? await startWorkers(config, tls.ticketKeys, { calls: primaryCalls(gate, acceptor, limiter, tlsSessions), ...observers }, log)
+        : await startInProcess(config, { store, queue, limiter, spool, acceptor, statistics, nodeId, ...(cluster ? { router: cluster.router } : {}) }, { gate, tlsSessions, ...observers, feedbackParserThreads: availableParallelism() - 1 }, tls, log);
     metricsListener = await startMetricsListener(config, metrics, queue, log);
   } catch (error) {
     await sessions?.stop();

@@ -25,6 +25,7 @@ import type { SendLimiter } from '../ratelimit/index.js';
 import { createIntakeHandlers } from '../smtp/feedback-intake-handlers.js';
 import { reloadTls, startListeners, stopListeners, type RunningListener } from '../smtp/listeners.js';
 import type { SessionGate } from '../smtp/session-gate.js';
+import type { TlsSessionStore } from '../smtp/tls-session-cache.js';
 import { createSubmissionHandlers } from '../smtp/submission-handlers.js';
 import type { TlsMaterial } from '../smtp/tls-material.js';
 import type { ControlStore } from '../store/control-store.js';
@@ -47,6 +48,8 @@ export interface SessionStores {
 /** How the sessions report to the rest of the node (the metrics) and what they share with it. */
 export interface SessionHooks {
   gate: SessionGate;
+  /** The node's TLS 1.2 sessions, for resumption by session id on every listener. */
+  tlsSessions: TlsSessionStore;
   observe?: SubmissionObserver;
   apiRequests?: ApiRequestCounter;
   /** Threads that parse incoming bounces and complaints; 0 parses on the session's thread. */
@@ -101,8 +104,8 @@ export async function startSessions(config: GatewayConfig, stores: SessionStores
     : null;
   let listeners: RunningListener[] = [];
   try {
-    listeners = await startListeners(config.listeners, config.defaultListeners, config.smtp, tls, { submission: handlers, intake: intakeHandlers }, log);
-    const apiListeners = api ? await api.start(config.http.listeners, tls) : [];
+    listeners = await startListeners(config.listeners, config.defaultListeners, config.smtp, tls, { submission: handlers, intake: intakeHandlers }, hooks.tlsSessions, log);
+    const apiListeners = api ? await api.start(config.http.listeners, tls, hooks.tlsSessions) : [];
     return {
       listeners,
       apiListeners,

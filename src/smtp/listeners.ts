@@ -6,7 +6,7 @@ import { Replies } from './replies.js';
 import { closeSession, installSmtpServerCompat } from './smtp-server-compat.js';
 import type { createSubmissionHandlers } from './submission-handlers.js';
 import { tlsServerOptions, type TlsMaterial } from './tls-material.js';
-import { resumeTlsSessions } from './tls-session-cache.js';
+import { resumeTlsSessions, type TlsSessionStore } from './tls-session-cache.js';
 
 export interface RunningListener {
   config: ListenerConfig;
@@ -74,6 +74,7 @@ export async function startListeners(
   smtp: SmtpConfig,
   tls: TlsMaterial,
   handlers: ListenerHandlers,
+  tlsSessions: TlsSessionStore,
   log: Logger,
 ): Promise<RunningListener[]> {
   installSmtpServerCompat(Replies.idleTimeout, Replies.messageTooLong);
@@ -98,7 +99,7 @@ export async function startListeners(
         port = await bind(server, listener);
       }
       bound.add(formatListener(listener));
-      resumeTlsSessions(server.server);
+      resumeTlsSessions(server.server, tlsSessions);
       server.on('error', (error: Error) => log.warn({ err: error, listener: formatListener(listener) }, 'smtp connection error'));
       running.push({ config: listener, server, port });
     }

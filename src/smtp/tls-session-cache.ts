@@ -5,33 +5,33 @@ import { TLS_SESSION_LIFETIME_SECONDS } from './tls-material.js';
 const MAX_SESSIONS = 10_000;
 
 /**
- * The server side of TLS 1.2 session-id resumption, for clients that do not take session tickets. Node turns OpenSSL's
- * own session cache off and asks the server through its 'newSession'/'resumeSession' events instead. The cache is
- * per process: a client that reconnects to another worker process does a full handshake (tickets, which carry their
- * session with them, resume in every process).
+ * Where TLS 1.2 sessions are kept for resumption by session id (ids in hex): one cache per node, so that a client
+ * reconnecting to another session worker resumes too (session workers ask the primary's cache).
  */
-class TlsSessionCache {
-  /** In insertion order, so the first entry is the oldest. */
-  private readonly sessions = new Map<string, { data: Buffer; expiresAt: number }>();
+export interface TlsSessionStore {
+  store(id: string, data: Uint8Array): Promise<void>;
+  find(id: string): Promise<Uint8Array | null>;
+}
 
-  store(id: Buffer, data: Buffer): void {
-    const key = id.toString('hex');
-    this.sessions.delete(key);
+/** The node's cache: the most recent MAX_SESSIONS sessions, each for TLS_SESSION_LIFETIME_SECONDS. */
+export class TlsSessionCache implements TlsSessionStore {
+  /** In insertion order, so the first entry is the oldest. */
+  private readonly sessions = new Map<string, { data: Uint8Array; expiresAt: number }>();
+
+  async store(id: string, data: Uint8Array): Promise<void> {
+    this.sessions.delete(id);
     if (this.sessions.size >= MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value!);
-    this.sessions.set(key, { data, expiresAt: Date.now() + TLS_SESSION_LIFETIME_SECONDS * 1000 });
+    this.sessions.set(id, { data, expiresAt: Date.now() + TLS_SESSION_LIFETIME_SECONDS * 1000 });
   }
 
-  find(id: Buffer): Buffer | null {
-    const key = id.toString('hex');
-    const session = this.sessions.get(key);
+  async find(id: string): Promise<Uint8Array | null> {
+    const session = this.sessions.get(id);
     if (!session) return null;
     if (session.expiresAt > Date.now()) return session.data;
-    this.sessions.delete(key);
+    this.sessions.delete(id);
     return null;
   }
 }
-
-const processCache = new TlsSessionCache();
 
 const TLS_1_3 = 0x0304;
 
@@ -52,13 +52,21 @@ export function sessionProtocol(data: Buffer): number | null {
 
 /**
  * Lets TLS 1.2 clients resume by session id on `server`: a tls.Server, or the net.Server under smtp-server, whose
- * TLS sockets (STARTTLS and TLS-wrapper alike) name it as their server and so raise these events on it.
+ * TLS sockets (STARTTLS and TLS-wrapper alike) name it as their server and so raise these events on it. Node turns
+ * OpenSSL's own session cache off and asks the server through these events instead. The handshake waits until the
+ * session is stored, so the client's next connection finds it whichever process takes it. A store that cannot be
+ * reached costs the client a full handshake, nothing more.
  */
-export function resumeTlsSessions(server: EventEmitter): void {
+export function resumeTlsSessions(server: EventEmitter, sessions: TlsSessionStore): void {
   server.on('newSession', (id: Buffer, data: Buffer, done: () => void) => {
     // OpenSSL reports every TLS 1.3 ticket here too, under a dummy id no client will ever send: TLS 1.3 resumes by ticket only.
-    if (sessionProtocol(data) !== TLS_1_3) processCache.store(id, data);
-    done();
+    if (sessionProtocol(data) === TLS_1_3) return done();
+    sessions.store(id.toString('hex'), data).then(done, done);
   });
-  server.on('resumeSession', (id: Buffer, done: (error: Error | null, data: Buffer | null) => void) => done(null, processCache.find(id)));
+  server.on('resumeSession', (id: Buffer, done: (error: Error | null, data: Buffer | null) => void) => {
+    sessions.find(id.toString('hex')).then(
+      (data) => done(null, data ? Buffer.from(data) : null),
+      () => done(null, null),
+    );
+  });
 }

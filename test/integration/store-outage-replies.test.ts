@@ -17,6 +17,7 @@ import { SqliteQueueStore } from '../../src/queue/sqlite-queue-store.js';
 import { MemorySendLimiter } from '../../src/ratelimit/index.js';
 import { AuthThrottle } from '../../src/smtp/auth-throttle.js';
 import { startListeners, stopListeners, type RunningListener } from '../../src/smtp/listeners.js';
+import { TlsSessionCache } from '../../src/smtp/tls-session-cache.js';
 import { createSubmissionHandlers } from '../../src/smtp/submission-handlers.js';
 import { cachedControlStore } from '../../src/store/cached-control-store.js';
 import { SqliteControlStore } from '../../src/store/sqlite/sqlite-control-store.js';
@@ -69,11 +70,12 @@ describe('replies while the shared store is unreachable', () => {
       gate: new LocalSessionGate(config.smtp, new AuthThrottle(config.authThrottle)),
     });
     const certificate = await createTestCertificate(['relay.test']);
+    const tlsSessions = new TlsSessionCache();
     const tls = { ...certificate, sniOptions: new Map(), minVersion: 'TLSv1.2' as const, selfSigned: true, key: [certificate.key], cert: [certificate.cert], ticketKeys: randomBytes(48) };
-    listeners = await startListeners([{ host: '127.0.0.1', port: 0, mode: 'starttls', intake: false }], false, config.smtp, tls, { submission: handlers, intake: handlers }, log);
+    listeners = await startListeners([{ host: '127.0.0.1', port: 0, mode: 'starttls', intake: false }], false, config.smtp, tls, { submission: handlers, intake: handlers }, tlsSessions, log);
     smtpPort = listeners[0]!.port;
     api = new ApiServer({ config, store, limiter, statistics: queue.statistics, submission, log }, new SigV4Verifier(store, SecretBox.open(config.http.secretKeyFile), config.region, openReplayGuard(dataDir)), null);
-    endpoint = `http://127.0.0.1:${(await api.start(config.http.listeners, tls))[0]!.port}`;
+    endpoint = `http://127.0.0.1:${(await api.start(config.http.listeners, tls, tlsSessions))[0]!.port}`;
   });
 
   after(async () => {

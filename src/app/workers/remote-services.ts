@@ -4,6 +4,7 @@ import type { Spool, SpoolFile } from '../../queue/spool.js';
 import type { AcquireRequest, AcquireResult, SendLimiter } from '../../ratelimit/send-limiter.js';
 import type { AuthBlock } from '../../smtp/auth-throttle.js';
 import type { ConnectionRefusal, SessionGate } from '../../smtp/session-gate.js';
+import type { TlsSessionStore } from '../../smtp/tls-session-cache.js';
 import type { PrimaryChannel } from './primary-channel.js';
 
 /** A session worker's view of the primary's LocalSessionGate. */
@@ -57,4 +58,17 @@ export class RemoteSendLimiter implements SendLimiter {
   }
 
   async close(): Promise<void> {}
+}
+
+/** The node's TLS 1.2 session cache, kept by the primary. */
+export class RemoteTlsSessions implements TlsSessionStore {
+  constructor(private readonly primary: PrimaryChannel) {}
+
+  store(id: string, data: Uint8Array): Promise<void> {
+    return this.primary.call('tlsSessions.store', id, data);
+  }
+
+  find(id: string): Promise<Uint8Array | null> {
+    return this.primary.call('tlsSessions.find', id);
+  }
 }

@@ -18,7 +18,7 @@ import { openClusterNode } from '../cluster-node.js';
 import { openNodeControlStore } from '../node-control-store.js';
 import { startSessions, type RunningSessions } from '../sessions.js';
 import { PrimaryChannel } from './primary-channel.js';
-import { RemoteAcceptor, RemoteSendLimiter, RemoteSessionGate } from './remote-services.js';
+import { RemoteAcceptor, RemoteSendLimiter, RemoteSessionGate, RemoteTlsSessions } from './remote-services.js';
 import { workerError, type FromWorker, type ToWorker } from './worker-messages.js';
 
 /** How often a worker passes its counts to the primary's metrics. */
@@ -101,6 +101,7 @@ async function start(config: GatewayConfig, ticketKeys: Buffer): Promise<void> {
       },
       {
         gate: new RemoteSessionGate(primary),
+        tlsSessions: new RemoteTlsSessions(primary),
         ...(config.http.metricsListen ? { observe: (outcome) => submissions.push(outcome), apiRequests: { inc: (labels) => apiRequests.push(labels) } } : {}),
         feedbackParserThreads: 0,
       },

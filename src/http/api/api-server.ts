@@ -4,7 +4,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { formatHttpListener, type HttpListenerConfig } from '../../config/http-options.js';
 import type { SigV4Failure, SigV4Verifier } from '../../auth/sigv4-verifier.js';
 import { tlsServerOptions, type TlsMaterial } from '../../smtp/tls-material.js';
-import { resumeTlsSessions } from '../../smtp/tls-session-cache.js';
+import { resumeTlsSessions, type TlsSessionStore } from '../../smtp/tls-session-cache.js';
 import { StoreUnavailableError } from '../../common/store-unavailable.js';
 import { ApiError, badRequest, serviceUnavailable, type ApiDialect } from './api-error.js';
 import { Params, type ApiRequest, type ApiServices } from './api-context.js';
@@ -82,13 +82,13 @@ export class ApiServer {
     this.maxBodyBytes = Math.ceil(services.config.smtp.maxMessageBytes * 1.5) + 1024 * 1024;
   }
 
-  async start(listeners: readonly HttpListenerConfig[], tls: TlsMaterial): Promise<RunningHttpListener[]> {
+  async start(listeners: readonly HttpListenerConfig[], tls: TlsMaterial, tlsSessions: TlsSessionStore): Promise<RunningHttpListener[]> {
     try {
       for (const listener of listeners) {
         const handler = (request: IncomingMessage, response: ServerResponse) => void this.handle(request, response, listener.tls);
         const server = listener.tls ? createHttpsServer(tlsServerOptions(tls), handler) : createHttpServer(handler);
         server.keepAliveTimeout = 65_000;
-        if (listener.tls) resumeTlsSessions(server);
+        if (listener.tls) resumeTlsSessions(server, tlsSessions);
         const port = await new Promise<number>((resolve, reject) => {
           server.once('error', reject);
           server.listen(listener.port, listener.host, () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { connect, createServer, type ConnectionOptions, type TLSSocket } from 'node:tls';
-import { resumeTlsSessions, sessionProtocol } from '../../../src/smtp/tls-session-cache.js';
+import { resumeTlsSessions, sessionProtocol, TlsSessionCache } from '../../../src/smtp/tls-session-cache.js';
 import { createTestCertificate } from '../../support/test-certificate.js';
 
 /** SSL_OP_NO_TICKET: the client takes no ticket, so it can only resume by session id. */
@@ -43,7 +43,7 @@ test('TLS 1.2 clients without tickets resume by session id; the sessions OpenSSL
   const server = createServer({ key: certificate.key, cert: certificate.cert }, (socket) => socket.on('error', () => undefined));
   const stored: Buffer[] = [];
   server.on('newSession', (_id: Buffer, data: Buffer) => stored.push(data));
-  resumeTlsSessions(server);
+  resumeTlsSessions(server, new TlsSessionCache());
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   t.after(() => server.close());
