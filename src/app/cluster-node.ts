@@ -4,6 +4,7 @@ import { FeedbackInbox } from '../cluster/feedback-inbox.js';
 import { RedisFeedbackRouter } from '../cluster/feedback-stream.js';
 import { NodeHeartbeatWriter, type HeartbeatSources } from '../cluster/node-heartbeat.js';
 import { connectRedis } from '../cluster/redis-connection.js';
+import { callRedis } from '../cluster/redis-unavailable.js';
 import type { ClusterConfig } from '../config/cluster-options.js';
 import type { FeedbackIntake } from '../feedback/intake/feedback-intake.js';
 import type { FeedbackRouter } from '../feedback/intake/feedback-router.js';
@@ -17,6 +18,8 @@ export interface ClusterNode {
   statistics: SendStatisticsStore;
   /** Starts the heartbeat and reading the reports other nodes take for this node's return paths. */
   start(intake: FeedbackIntake, sources: HeartbeatSources): void;
+  /** Resolves when Redis answers a PING; StoreUnavailableError when it cannot (readiness). */
+  reachable(): Promise<void>;
   /** Removes the heartbeat, lets a report in hand finish and closes the connections. */
   stop(): Promise<void>;
 }
@@ -39,6 +42,9 @@ export function openClusterNode(cluster: ClusterConfig, nodeId: string, queue: {
       heartbeat.start();
       inbox.start();
       log.info({ node: nodeId, keyPrefix: cluster.keyPrefix }, 'cluster node started');
+    },
+    async reachable() {
+      await callRedis('cluster Redis', () => redis.ping());
     },
     async stop() {
       await Promise.all([heartbeat?.stop(), inbox?.stop()]);

@@ -112,7 +112,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       config.smtp.workers > 1
         ? await startWorkers(config, tls.ticketKeys, { calls: primaryCalls(gate, acceptor, limiter, tlsSessions), ...observers }, log)
         : await startInProcess(config, { store, queue, limiter, spool, acceptor, statistics, nodeId, ...(cluster ? { router: cluster.router } : {}) }, { gate, tlsSessions, ...observers, feedbackParserThreads: availableParallelism() - 1 }, tls, log);
-    metricsListener = await startMetricsListener(config, metrics, queue, log);
+    metricsListener = await startMetricsListener(config, metrics, queue, cluster, log);
   } catch (error) {
     await sessions?.stop();
     await delivery?.stop();

@@ -4,6 +4,7 @@ import { FORWARDING_CONSUMER } from '../feedback/forwarding/feedback-forwarder.j
 import { GatewayMetrics, METRICS_CONSUMER } from '../http/metrics/gateway-metrics.js';
 import { startMetricsServer } from '../http/metrics/metrics-server.js';
 import type { SqliteQueueStore } from '../queue/sqlite-queue-store.js';
+import type { ClusterNode } from './cluster-node.js';
 
 /** The event-log consumers whose backlog the metrics report. */
 const CONSUMERS = ['suppression-list', FORWARDING_CONSUMER, 'send-statistics', METRICS_CONSUMER];
@@ -18,15 +19,23 @@ export function createGatewayMetrics(config: GatewayConfig, queue: SqliteQueueSt
   });
 }
 
-/** Starts the metrics/health listener (http.metricsListen) in the primary process, which has every process's counts. */
+/**
+ * Starts the metrics/health listener (http.metricsListen) in the primary process, which has every process's counts.
+ * Ready: the queue database takes a write, and in cluster mode (`cluster`) Redis answers.
+ */
 export async function startMetricsListener(
   config: GatewayConfig,
   metrics: GatewayMetrics | null,
   queue: SqliteQueueStore,
+  cluster: Pick<ClusterNode, 'reachable'> | null,
   log: Logger,
 ): Promise<{ address: string; stop(): Promise<void> } | undefined> {
   const listen = config.http.metricsListen;
   if (!metrics || !listen) return undefined;
-  const server = await startMetricsServer(listen, metrics, () => queue.health.checkWritable(), log);
+  const checkReady = async () => {
+    queue.health.checkWritable();
+    await cluster?.reachable();
+  };
+  const server = await startMetricsServer(listen, metrics, checkReady, log);
   return { address: `${listen.host}:${server.port}`, stop: () => server.stop() };
 }

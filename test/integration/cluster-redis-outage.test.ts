@@ -39,6 +39,11 @@ describe('a cluster node while its Redis is unreachable', () => {
     return result.stdout;
   };
   const message = (subject: string) => ({ to: ['user@inbox.test'], subject });
+  /** The metrics listener's readiness answer: status and body. */
+  const readiness = async () => {
+    const response = await fetch(`http://127.0.0.1:${gateway.metricsPort}/readyz`);
+    return { status: response.status, text: await response.text() };
+  };
 
   /** An open session that has authenticated (AUTH's reply is returned for the caller to check). */
   async function authenticated(): Promise<{ dialog: SmtpDialog; auth: string }> {
@@ -78,6 +83,7 @@ describe('a cluster node while its Redis is unreachable', () => {
     const id = await submit(gateway, credential, message('before'));
     accepted.push(id);
     assert.equal((await waitForFinal(gateway.dataDir, id)).deliveries[0]!.state, 'delivered');
+    assert.deepEqual(await readiness(), { status: 200, text: 'ready\n' });
   });
 
   let heldOpen: SmtpDialog;
@@ -85,6 +91,9 @@ describe('a cluster node while its Redis is unreachable', () => {
   test('Redis down: within the grace the cached credential and policy accept mail, and queued mail is delivered, DKIM-signed', async () => {
     await redis.stop();
     const id = await submit(gateway, credential, message('within the grace'));
+    const notReady = await readiness();
+    assert.equal(notReady.status, 503, 'a load balancer takes the node out while its Redis is away');
+    assert.match(notReady.text, /^not ready: cluster Redis unavailable: /);
     accepted.push(id);
     const held = await authenticated();
     assert.equal(held.auth, '235 Authentication successful');
@@ -120,6 +129,7 @@ describe('a cluster node while its Redis is unreachable', () => {
       }
     }
     accepted.push(id);
+    assert.deepEqual(await readiness(), { status: 200, text: 'ready\n' });
   });
 
   test('every message that got 250 is delivered', async () => {

@@ -9,10 +9,11 @@ export interface RunningMetricsServer {
 }
 
 /**
- * GET /metrics (Prometheus text), /healthz (the process answers) and /readyz (the queue database takes a write
- * transaction): unauthenticated, so it listens on loopback unless the operator says otherwise.
+ * GET /metrics (Prometheus text), /healthz (the process answers) and /readyz (`checkReady` resolves: the queue
+ * database takes a write transaction, and in cluster mode Redis answers): unauthenticated, so it listens on loopback
+ * unless the operator says otherwise.
  */
-export async function startMetricsServer(listen: { host: string; port: number }, metrics: GatewayMetrics, checkReady: () => void, log: Logger): Promise<RunningMetricsServer> {
+export async function startMetricsServer(listen: { host: string; port: number }, metrics: GatewayMetrics, checkReady: () => Promise<void>, log: Logger): Promise<RunningMetricsServer> {
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     const send = (status: number, type: string, text: string) => {
@@ -23,13 +24,14 @@ export async function startMetricsServer(listen: { host: string; port: number },
     if (path === '/metrics') return send(200, 'text/plain; version=0.0.4; charset=utf-8', metrics.registry.render());
     if (path === '/healthz') return send(200, 'text/plain', 'ok\n');
     if (path === '/readyz') {
-      try {
-        checkReady();
-        return send(200, 'text/plain', 'ready\n');
-      } catch (error) {
-        log.warn({ err: error }, 'readiness check failed');
-        return send(503, 'text/plain', `not ready: ${(error as Error).message}\n`);
-      }
+      checkReady().then(
+        () => send(200, 'text/plain', 'ready\n'),
+        (error: unknown) => {
+          log.warn({ err: error }, 'readiness check failed');
+          send(503, 'text/plain', `not ready: ${(error as Error).message}\n`);
+        },
+      );
+      return;
     }
     return send(404, 'text/plain', 'not found\n');
   });
