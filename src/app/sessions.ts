@@ -23,7 +23,7 @@ import type { Spool } from '../queue/spool.js';
 import type { SqliteQueueStore } from '../queue/sqlite-queue-store.js';
 import type { SendLimiter } from '../ratelimit/index.js';
 import { createIntakeHandlers } from '../smtp/feedback-intake-handlers.js';
-import { reloadTls, startListeners, stopListeners, type RunningListener } from '../smtp/listeners.js';
+import { reloadTls, startListeners, stopAccepting, stopListeners, type RunningListener } from '../smtp/listeners.js';
 import type { SessionGate } from '../smtp/session-gate.js';
 import type { TlsSessionStore } from '../smtp/tls-session-cache.js';
 import { createSubmissionHandlers } from '../smtp/submission-handlers.js';
@@ -61,6 +61,8 @@ export interface RunningSessions {
   listeners: RunningListener[];
   apiListeners: RunningHttpListener[];
   reloadTls(tls: TlsMaterial): void;
+  /** Closes the listening sockets only (the first step of a session worker's stop). */
+  stopAccepting(): void;
   stop(): Promise<void>;
 }
 
@@ -112,6 +114,10 @@ export async function startSessions(config: GatewayConfig, stores: SessionStores
       reloadTls(material) {
         reloadTls(listeners, material);
         api?.reloadTls(material);
+      },
+      stopAccepting() {
+        stopAccepting(listeners);
+        api?.stopAccepting();
       },
       async stop() {
         await Promise.all([stopListeners(listeners), api?.stop()]);

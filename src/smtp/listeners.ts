@@ -116,6 +116,14 @@ export function reloadTls(running: readonly RunningListener[], tls: TlsMaterial)
 }
 
 /**
+ * Closes the listening sockets; open sessions carry on. Session workers all do this before any of them closes a
+ * session, because the primary keeps the shared socket open (and accepting) until the last worker has let go of it.
+ */
+export function stopAccepting(running: readonly RunningListener[]): void {
+  for (const { server } of running) server.server.close();
+}
+
+/**
  * Stops accepting at once and closes every session with 421: idle ones now, one receiving a message
  * right after answering it. Whatever is still open after smtp.shutdownTimeoutSeconds is closed too.
  */

@@ -48,11 +48,15 @@ process.on('message', (message: ToWorker) => {
         process.exit(1);
       });
       break;
-    case 'answer':
-      primary.answered(message.id, message.value, message.error, message.unavailableStore);
+    case 'answers':
+      for (const answer of message.answers) primary.answered(answer);
       break;
     case 'reload-tls':
       if (running) reload(running);
+      break;
+    case 'stop-accepting':
+      running?.sessions.stopAccepting();
+      send({ kind: 'not-accepting' });
       break;
     case 'stop':
       void stop();

@@ -6,14 +6,21 @@ import type { SubmissionOutcome } from '../../submission/submit-message.js';
  * What the primary tells a session worker. An answer's error keeps only its message, and the store when it was a
  * StoreUnavailableError (the cluster's Redis away), which the worker's sessions answer as a temporary failure.
  */
-export type ToWorker = { kind: 'start'; config: GatewayConfig; ticketKeys: Buffer } | { kind: 'reload-tls' } | { kind: 'stop' } | { kind: 'answer'; id: number; value: unknown; error?: string; unavailableStore?: string };
+export type ToWorker = { kind: 'start'; config: GatewayConfig; ticketKeys: Buffer } | { kind: 'reload-tls' } | { kind: 'stop-accepting' } | { kind: 'stop' } | { kind: 'answers'; answers: CallAnswer[] };
+
+/** The outcome of a PrimaryCall. */
+export interface CallAnswer {
+  id: number;
+  value: unknown;
+  error?: string;
+  unavailableStore?: string;
+}
 
 /**
  * The primary's services a worker calls (see app/workers/primary-calls.ts): the session gate, the group commit and the
  * send limiter, each kept once per node. An id of -1 asks for no answer.
  */
 export interface PrimaryCall {
-  kind: 'call';
   id: number;
   name: string;
   args: unknown[];
@@ -34,7 +41,8 @@ export type FromWorker =
   | { kind: 'ready' }
   | { kind: 'listening'; smtp: Array<{ config: ListenerConfig; port: number }>; api: Array<{ config: HttpListenerConfig; port: number }> }
   | { kind: 'failed'; error: WorkerError }
-  | PrimaryCall
+  | { kind: 'not-accepting' }
+  | { kind: 'calls'; calls: PrimaryCall[] }
   | { kind: 'metrics'; submissions: SubmissionOutcome[]; apiRequests: Array<{ operation: string; status: string }> };
 
 export function workerError(error: unknown): WorkerError {

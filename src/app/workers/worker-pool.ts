@@ -6,7 +6,8 @@ import type { GatewayConfig } from '../../config/schema.js';
 import type { ApiRequestCounter } from '../../http/api/api-server.js';
 import type { SubmissionObserver } from '../../submission/submit-message.js';
 import type { PrimaryCalls } from './primary-calls.js';
-import { rebuildError, type FromWorker, type PrimaryCall, type ToWorker } from './worker-messages.js';
+import { MessageBatcher } from './message-batcher.js';
+import { rebuildError, type CallAnswer, type FromWorker, type PrimaryCall, type ToWorker } from './worker-messages.js';
 
 const WORKER_SCRIPT = fileURLToPath(new URL('./session-worker.js', import.meta.url));
 /** A worker that died is replaced after this long, doubling while replacements keep dying young, up to the maximum. */
@@ -14,6 +15,8 @@ const RESTART_DELAY_MS = 500;
 const MAX_RESTART_DELAY_MS = 30_000;
 /** A worker that served this long is considered healthy again: the next restart starts from RESTART_DELAY_MS. */
 const HEALTHY_AFTER_MS = 60_000;
+/** A stopping worker that does not confirm it closed its listening sockets (busy, hung) is not waited for longer. */
+const STOP_ACCEPTING_TIMEOUT_MS = 1000;
 
 export interface WorkerPoolHooks {
   calls: PrimaryCalls;
@@ -59,6 +62,9 @@ export class WorkerPool {
   /** Asks every worker to close its sessions as the listeners' stop does, and waits for them to exit. */
   async stop(): Promise<void> {
     this.stopping = true;
+    // The primary accepts on the shared sockets until the last worker has let go of them: all must, before any
+    // session is told 421 and its client tries to connect again.
+    await Promise.all([...this.workers].map((worker) => this.stopAccepting(worker)));
     const deadlineMs = (this.config.smtp.shutdownTimeoutSeconds + 5) * 1000;
     await Promise.all(
       [...this.workers].map(
@@ -76,10 +82,31 @@ export class WorkerPool {
     );
   }
 
+  /** Resolves when the worker has closed its listening sockets (or is gone, or has not answered in time). */
+  private stopAccepting(worker: Worker): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        worker.off('message', answered);
+        worker.off('exit', done);
+        resolve();
+      };
+      const answered = (message: FromWorker) => {
+        if (message.kind === 'not-accepting') done();
+      };
+      const timer = setTimeout(done, STOP_ACCEPTING_TIMEOUT_MS);
+      worker.on('message', answered);
+      worker.once('exit', done);
+      if (worker.isDead()) done();
+      else this.send(worker, { kind: 'stop-accepting' });
+    });
+  }
+
   private fork(): Promise<Listening> {
     const worker = cluster.fork();
     this.workers.add(worker);
     const forkedAt = Date.now();
+    const answers = new MessageBatcher<CallAnswer>((batch) => this.send(worker, { kind: 'answers', answers: batch }));
     return new Promise((resolve, reject) => {
       let listening = false;
       worker.on('message', (message: FromWorker) => {
@@ -88,7 +115,7 @@ export class WorkerPool {
           listening = true;
           resolve(message);
         } else if (message.kind === 'failed') reject(rebuildError(message.error));
-        else this.received(worker, message);
+        else this.received(message, answers);
       });
       // IPC errors (a worker gone mid-send) must not end the primary; 'exit' follows.
       worker.on('error', (error) => this.log.warn({ err: error, worker: worker.id }, 'session worker channel error'));
@@ -105,24 +132,24 @@ export class WorkerPool {
     });
   }
 
-  private received(worker: Worker, message: FromWorker): void {
+  private received(message: FromWorker, answers: MessageBatcher<CallAnswer>): void {
     switch (message.kind) {
       case 'metrics':
         for (const outcome of message.submissions) this.hooks.observe?.(outcome);
         for (const labels of message.apiRequests) this.hooks.apiRequests?.inc(labels);
         break;
-      case 'call':
-        this.answer(worker, message);
+      case 'calls':
+        for (const call of message.calls) this.answer(call, answers);
         break;
     }
   }
 
-  private answer(worker: Worker, { id, name, args }: PrimaryCall): void {
+  private answer({ id, name, args }: PrimaryCall, answers: MessageBatcher<CallAnswer>): void {
     const call = (this.hooks.calls as Record<string, ((...args: unknown[]) => unknown) | undefined>)[name];
     const settled = (value: unknown, error?: Error) => {
       if (id < 0) return;
       const failure = error === undefined ? {} : { error: error.message, ...(error instanceof StoreUnavailableError ? { unavailableStore: error.store } : {}) };
-      this.send(worker, { kind: 'answer', id, value, ...failure });
+      answers.push({ id, value, ...failure });
     };
     Promise.resolve()
       .then(() => {

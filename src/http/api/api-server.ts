@@ -115,6 +115,11 @@ export class ApiServer {
     for (const { config, server } of this.running) if (config.tls) (server as import('node:https').Server).setSecureContext(tlsServerOptions(tls));
   }
 
+  /** Closes the listening sockets; requests in progress carry on until stop(). */
+  stopAccepting(): void {
+    for (const { server } of this.running) server.close();
+  }
+
   async stop(): Promise<void> {
     const servers = this.running;
     this.running = [];
