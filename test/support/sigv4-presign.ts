@@ -33,10 +33,15 @@ export interface PresignOptions {
   signingDate?: Date;
 }
 
-/** A URL presigned by the AWS SDK's own signer (@smithy/signature-v4's presign), for the service `ses`. */
+type Credentials = PresignOptions['credentials'];
+
+/** The AWS SDK's own signer (@smithy/signature-v4) for the service `ses`. */
+const sdkSigner = (credentials: Credentials, region: string) => new SignatureV4({ credentials, region, service: 'ses', sha256: Sha256, uriEscapePath: true });
+
+/** A URL presigned by the AWS SDK's own signer (its presign). */
 export async function presignUrl(options: PresignOptions): Promise<string> {
   const url = new URL(options.endpoint);
-  const signer = new SignatureV4({ credentials: options.credentials, region: options.region, service: 'ses', sha256: Sha256, uriEscapePath: true });
+  const signer = sdkSigner(options.credentials, options.region);
   const signed = await signer.presign(
     { method: options.method ?? 'GET', protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path: options.path, query: { ...options.query }, headers: { host: url.host } },
     { expiresIn: options.expiresIn, ...(options.signingDate ? { signingDate: options.signingDate } : {}) },
@@ -45,4 +50,17 @@ export async function presignUrl(options: PresignOptions): Promise<string> {
     .map(([key, value]) => `${encode(key)}=${encode(String(value))}`)
     .join('&');
   return `${url.protocol}//${url.host}${signed.path}?${query}`;
+}
+
+/**
+ * Signs POST requests to `endpoint` with the AWS SDK's own signer, as the SDK would send them: the headers to send
+ * (Host, the given ones, X-Amz-Date, X-Amz-Content-Sha256, Authorization), without the rest of the SDK's client.
+ */
+export function postSigner(endpoint: string, credentials: Credentials, region: string): (path: string, headers: Record<string, string>, body: string) => Promise<Record<string, string>> {
+  const url = new URL(endpoint);
+  const signer = sdkSigner(credentials, region);
+  return async (path, headers, body) => {
+    const signed = await signer.sign({ method: 'POST', protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path, query: {}, headers: { host: url.host, ...headers }, body });
+    return signed.headers;
+  };
 }
