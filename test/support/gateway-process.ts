@@ -50,7 +50,8 @@ export function tempDir(prefix = 'relaygate-test-'): string {
 /** Starts `relaygate serve` as a child process, as an operator would, and waits until it listens. */
 export async function startGatewayProcess(options: GatewayProcessOptions = {}): Promise<GatewayProcess> {
   const dataDir = options.dataDir ?? tempDir();
-  const args = [RELAYGATE_BIN, '--data-dir', dataDir];
+  // The primary's V8 flag as npm start and the systemd unit give it (app/workers/worker-pool.ts says why).
+  const args = ['--max-semi-space-size=4', RELAYGATE_BIN, '--data-dir', dataDir];
   // Delivery stays off unless a test configures it: accepted test mail must not go anywhere, and tests that look at
   // the spool must not see delivery remove it.
   // The certificate listener of event publishing and the HTTP listeners on free ports, so gateways of parallel tests
