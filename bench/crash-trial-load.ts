@@ -1,3 +1,5 @@
+import type { ReceivedMessage } from '../test/support/sink-mx.js';
+import { messageId } from './fuzz/sink-audit.js';
 import type { Prng } from './prng.js';
 import { SmtpClientSession, type SessionTarget } from './smtp-client-session.js';
 
@@ -8,6 +10,8 @@ export interface SubmissionLoad {
   unconfirmed: Set<string>;
   /** Messages refused, by reply. */
   refused: Map<string, number>;
+  /** The body size drawn for each message whose data was sent, by token: `trialBody(size)` is the body it carried. */
+  bodySizes: Map<string, number>;
 }
 
 export interface LoadSpec {
@@ -37,7 +41,7 @@ const BODY_LINE = 'crash trial body text, a line of an ordinary message of ordin
  * as replies come; `finished` resolves once every client has stopped.
  */
 export function startSubmitting(spec: LoadSpec): { load: SubmissionLoad; finished: Promise<void> } {
-  const load: SubmissionLoad = { acked: new Map(), unconfirmed: new Set(), refused: new Map() };
+  const load: SubmissionLoad = { acked: new Map(), unconfirmed: new Set(), refused: new Map(), bodySizes: new Map() };
   let sequence = 0;
   const client = async (clientIndex: number) => {
     while (!spec.signal.aborted) {
@@ -75,7 +79,8 @@ async function submitOne(session: SmtpClientSession, spec: LoadSpec, token: stri
   }
   const size = spec.rng.int(LARGE_EVERY) === 0 ? LARGE_BYTES : SMALL_BYTES;
   const headers = [`From: Sender <sender@${spec.senderDomain}>`, `To: <${recipient}>`, `Subject: crash trial ${token}`, `${TOKEN_HEADER}: ${token}`, '', ''].join('\r\n');
-  session.writeAll([Buffer.from(`${headers}${BODY_LINE.repeat(Math.ceil(size / BODY_LINE.length))}.\r\n`, 'latin1')]);
+  load.bodySizes.set(token, size);
+  session.writeAll([Buffer.from(`${headers}${trialBody(size)}.\r\n`, 'latin1')]);
   let reply;
   try {
     reply = await session.reply();
@@ -86,6 +91,27 @@ async function submitOne(session: SmtpClientSession, spec: LoadSpec, token: stri
   const id = /^250 Ok (\S+)/.exec(reply.lines[reply.lines.length - 1] ?? '')?.[1];
   if (id) load.acked.set(id, token);
   else count(load.refused, reply.lines.join(' '));
+}
+
+/** The body of a message of `size` bytes, rounded up to whole lines (so the end of data follows a CRLF). */
+export function trialBody(size: number): string {
+  return BODY_LINE.repeat(Math.ceil(size / BODY_LINE.length));
+}
+
+/** The token a delivered message carries ('' when it has none). */
+export function tokenOf(raw: Buffer): string {
+  const end = raw.indexOf('\r\n\r\n');
+  return new RegExp(`^${TOKEN_HEADER}: *(\\S+)`, 'im').exec(raw.subarray(0, end === -1 ? raw.length : end).toString('latin1'))?.[1] ?? '';
+}
+
+/** Delivered messages grouped by the gateway's message id, the local part of the Message-ID it gave each. */
+export function copiesById(received: readonly ReceivedMessage[]): Map<string, ReceivedMessage[]> {
+  const copies = new Map<string, ReceivedMessage[]>();
+  for (const message of received) {
+    const id = /^<([^@>]+)@/.exec(messageId(message.raw) ?? '')?.[1] ?? '(no Message-ID)';
+    copies.set(id, [...(copies.get(id) ?? []), message]);
+  }
+  return copies;
 }
 
 function count(counts: Map<string, number>, key: string): void {

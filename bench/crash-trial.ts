@@ -6,10 +6,8 @@ import { UsageError } from '../src/cli/cli-context.js';
 import { SqliteQueueStore } from '../src/queue/sqlite-queue-store.js';
 import { tempDir } from '../test/support/gateway-process.js';
 import { provisionCredential, type TestCredential } from '../test/support/provision.js';
-import type { ReceivedMessage } from '../test/support/sink-mx.js';
 import { positiveInteger } from './bench-options.js';
-import { startSubmitting, TOKEN_HEADER } from './crash-trial-load.js';
-import { messageId } from './fuzz/sink-audit.js';
+import { copiesById, startSubmitting, tokenOf } from './crash-trial-load.js';
 import { startLoopbackDestination, type LoopbackDestination } from './loopback-destination.js';
 import { Prng } from './prng.js';
 import { Teardown } from './teardown.js';
@@ -156,11 +154,7 @@ async function runTrial(trial: number, options: TrialOptions, rngs: TrialRandomn
   progress(`trial ${trial}: queue drained ${Date.now() - restartedAt} ms after the restart`);
   await gateway.stop();
 
-  const copies = new Map<string, ReceivedMessage[]>();
-  for (const message of destination.sink.messages) {
-    const id = /^<([^@>]+)@/.exec(messageId(message.raw) ?? '')?.[1] ?? '(no Message-ID)';
-    copies.set(id, [...(copies.get(id) ?? []), message]);
-  }
+  const copies = copiesById(destination.sink.messages);
   const deliveredTokens = new Set([...destination.sink.messages].map((message) => tokenOf(message.raw)));
   const duplicated = [...copies]
     .filter(([, received]) => received.length > 1)
@@ -209,11 +203,6 @@ async function waitUntilDrained(dataDir: string, idleMs: number, delivered: () =
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-}
-
-function tokenOf(raw: Buffer): string {
-  const end = raw.indexOf('\r\n\r\n');
-  return new RegExp(`^${TOKEN_HEADER}: *(\\S+)`, 'im').exec(raw.subarray(0, end === -1 ? raw.length : end).toString('latin1'))?.[1] ?? '';
 }
 
 function countFiles(directory: string): number {

@@ -85,3 +85,22 @@ export async function waitForDetails(dataDir: string, messageId: string, done: (
     await sleep(50);
   }
 }
+
+/** Waits until no delivery is left to make in any of the data directories' queues (read beside running gateways). */
+export async function waitForEmptyQueues(dataDirs: readonly string[], timeoutMs = 30_000): Promise<void> {
+  const pending = (dataDir: string) => {
+    const queue = SqliteQueueStore.open(dataDir);
+    try {
+      return queue.list({ pendingOnly: true }).length;
+    } finally {
+      queue.close();
+    }
+  };
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = dataDirs.map(pending);
+    if (left.every((count) => count === 0)) return;
+    if (Date.now() > deadline) throw new Error(`deliveries still pending after ${timeoutMs} ms: ${left.join(', ')}`);
+    await sleep(100);
+  }
+}
