@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     const message = benchMessage(SIZE, 'bench.test', 'inbox.test', 'http');
 
     const smtp = await runLoad({
-      target: { host: '127.0.0.1', port: gateway.starttlsPorts[0]!, user: credential.user, password: credential.password, replyTimeoutMs: 30_000 },
+      targets: [{ host: '127.0.0.1', port: gateway.starttlsPorts[0]!, user: credential.user, password: credential.password, replyTimeoutMs: 30_000 }],
       message,
       messages,
       connections: CLIENTS,
