@@ -42,6 +42,13 @@ export interface TargetRow {
   met: boolean | null;
 }
 
+/** The token sink's own cost, and the messages it could not count for any run (by reason). */
+export interface SinkUsage {
+  messages: number;
+  cpuMsPerMessage: number | null;
+  strays: Record<string, number>;
+}
+
 export interface BenchReport {
   /** The MTAs compared, in the order of every run. */
   mtas: string[];
@@ -54,8 +61,7 @@ export interface BenchReport {
   postfixSkipped: string | null;
   /** With --events: the records the webhook received (by event type) and delivered msg/s with events over without, per workload. */
   events: { records: Record<string, number>; ratios: Record<string, number | null> } | null;
-  /** The token sink's own cost, and the messages it could not count for any run (by reason). */
-  sinkUsage: { messages: number; cpuMsPerMessage: number | null; strays: Record<string, number> };
+  sinkUsage: SinkUsage;
   notes: string[];
   targets: TargetRow[];
   /** Lost or duplicated messages and DKIM failures: any of them makes the bench exit 1. */
@@ -154,15 +160,27 @@ export function formatReport(report: BenchReport): string {
     );
   }
   if (report.postfixSkipped) lines.push(`Postfix comparison skipped: ${report.postfixSkipped}`);
-  lines.push(...report.notes);
-  const { sinkUsage } = report;
-  lines.push(`token sink: ${sinkUsage.messages} messages, ${sinkUsage.cpuMsPerMessage === null ? 'n/a' : sinkUsage.cpuMsPerMessage.toFixed(3)} ms CPU per message`);
-  for (const [reason, count] of Object.entries(sinkUsage.strays)) lines.push(`token sink: ${count} × not counted for any run: ${reason}`);
+  lines.push(...report.notes, ...formatSinkUsage(report.sinkUsage));
   for (const problem of report.problems) lines.push(`FAILED: ${problem}`);
   return lines.join('\n');
 }
 
-function formatWorkload(report: WorkloadReport): string[] {
+export function formatSinkUsage(usage: SinkUsage): string[] {
+  return [
+    `token sink: ${usage.messages} messages, ${usage.cpuMsPerMessage === null ? 'n/a' : usage.cpuMsPerMessage.toFixed(3)} ms CPU per message`,
+    ...Object.entries(usage.strays).map(([reason, count]) => `token sink: ${count} × not counted for any run: ${reason}`),
+  ];
+}
+
+/** One run in a line, for the progress output. */
+export function describeRun(result: RunResult): string {
+  const delivered = result.deliveredPerSecond === null ? 'n/a' : result.deliveredPerSecond.toFixed(0);
+  const cpu = result.cpuMsPerMessage === null ? 'n/a' : result.cpuMsPerMessage.toFixed(2);
+  return `${result.accepted} accepted (${result.acceptedPerSecond.toFixed(0)}/s), delivered ${delivered}/s, p99 ${result.p99Ms?.toFixed(1) ?? 'n/a'} ms, CPU ${cpu} ms/msg, lost ${result.lost}, duplicated ${result.duplicated}, DKIM failures ${result.dkim.failures.length} of ${result.dkim.checked}`;
+}
+
+/** The table of one workload's runs and medians, with the refusals and session errors under it. */
+export function formatWorkload(report: WorkloadReport): string[] {
   const { workload } = report;
   const open = report.openLoop !== null;
   const shape = `${workload.messages} × ${workload.size} bytes, ${workload.connections} sessions, ${workload.messagesPerConnection === 1 ? 'a new session per message' : `${workload.messagesPerConnection} messages per session`}`;
@@ -216,6 +234,6 @@ function sum(values: number[]): number {
   return values.reduce((total, value) => total + value, 0);
 }
 
-function fixed(value: number | null, digits: number): string {
+export function fixed(value: number | null, digits: number): string {
   return value === null ? 'n/a' : value.toFixed(digits);
 }

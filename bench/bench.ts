@@ -2,70 +2,25 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UsageError } from '../src/cli/cli-context.js';
-import { createResolver } from '../src/delivery/mx/index.js';
-import { startDnsServer } from '../test/support/dns-server.js';
-import { parseBenchOptions, USAGE, type BenchOptions } from './bench-options.js';
+import { runBenchCommand } from './bench-command.js';
 import { benchMessage } from './bench-message.js';
-import { formatReport, problemsOf, ratio, summarise, targetRows, type BenchReport, type WorkloadReport } from './bench-report.js';
+import { parseBenchOptions, USAGE, type BenchOptions } from './bench-options.js';
+import { RECIPIENT_DOMAIN, SENDER_DOMAIN, startBenchPeers } from './bench-peers.js';
+import { describeRun, formatReport, problemsOf, ratio, summarise, targetRows, type BenchReport, type WorkloadReport } from './bench-report.js';
 import { WORKLOADS, type OpenLoopRate, type WorkloadShape } from './bench-workloads.js';
 import { startEventReceiver, type EventReceiver } from './event-receiver.js';
 import { measureIdleSessions } from './idle-sessions.js';
 import { measureRun, type RunResult } from './measure-mta.js';
 import type { MtaUnderTest } from './mta-under-test.js';
-import { POSTFIX_DKIM_DOMAIN, postfixReference } from './postfix-reference.js';
+import { postfixReference } from './postfix-reference.js';
 import { startRelaygate } from './relaygate-target.js';
 import { planPostfix } from './required-tools.js';
-import { Teardown } from './teardown.js';
-import { startTokenSink } from './token-sink-process.js';
+import type { Teardown } from './teardown.js';
 
-/** Recipient domain: relaygate finds the sink as its MX; the reference Postfix relays everything to the sink anyway. */
-const RECIPIENT_DOMAIN = 'bench.example';
-/** The From domain: the reference Postfix's OpenDKIM signs only for it, and relaygate has it as a verified identity. */
-const SENDER_DOMAIN = POSTFIX_DKIM_DOMAIN;
-/** The reference script relays to [127.0.0.1]:PF_SINK_PORT. */
-const SINK_HOST = '127.0.0.1';
 /** Records per webhook envelope in the --events runs: one signature per batch, as a high-volume destination would use. */
 const EVENTS_BATCH_SIZE = 100;
 
 const progress = (line: string) => process.stderr.write(`bench: ${line}\n`);
-
-async function main(argv: string[]): Promise<number> {
-  let options: BenchOptions | 'help';
-  try {
-    options = parseBenchOptions(argv);
-  } catch (error) {
-    // parseArgs reports unknown options and missing values with a TypeError.
-    if (!(error instanceof UsageError || error instanceof TypeError)) throw error;
-    process.stderr.write(`bench: ${error.message}\n${USAGE}\n`);
-    return 2;
-  }
-  if (options === 'help') {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-
-  const teardown = new Teardown();
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the benchmark did not finish within ${options.timeoutSeconds} s (--timeout); everything it started is being stopped`)), options.timeoutSeconds * 1000);
-  });
-  const interrupted = new Promise<never>((_, reject) => {
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => reject(new Error(`interrupted by ${signal}`)));
-  });
-  try {
-    const report = await Promise.race([runBench(options, teardown), deadline, interrupted]);
-    process.stdout.write(`${options.json ? JSON.stringify(report, null, 2) : formatReport(report)}\n`);
-    if (report.problems.length > 0) progress(`failed: ${report.problems.length} problem(s), listed in the report`);
-    return report.problems.length > 0 ? 1 : 0;
-  } catch (error) {
-    progress(`failed: ${(error as Error).message}`);
-    return 1;
-  } finally {
-    clearTimeout(timer);
-    await teardown.run(progress);
-  }
-}
 
 async function runBench(options: BenchOptions, teardown: Teardown): Promise<BenchReport> {
   const runId = randomBytes(4).toString('hex');
@@ -74,19 +29,12 @@ async function runBench(options: BenchOptions, teardown: Teardown): Promise<Benc
 
   const workDir = mkdtempSync(join(tmpdir(), 'relaygate-bench-'));
   teardown.add(`remove ${workDir}`, () => rmSync(workDir, { recursive: true, force: true }));
-  const dns = await startDnsServer({
-    [RECIPIENT_DOMAIN]: { MX: [{ exchange: `mx.${RECIPIENT_DOMAIN}`, priority: 10 }] },
-    [`mx.${RECIPIENT_DOMAIN}`]: { A: [SINK_HOST] },
-  });
-  teardown.add('stop the DNS server', () => dns.close());
-  const sink = await startTokenSink(SINK_HOST);
-  teardown.add('stop the token sink', () => sink.stop());
-  const sinkAtStart = await sink.usage();
-  const resolver = createResolver({ servers: [dns.address] });
+  const peers = await startBenchPeers(teardown);
+  const { sink, resolver } = peers;
 
   const mtas: MtaUnderTest[] = [];
   progress('starting relaygate');
-  const relaygateSetup = { dnsServer: dns.address, mxPort: sink.port, senderDomain: SENDER_DOMAIN, workers: options.workers ?? undefined };
+  const relaygateSetup = { dnsServer: peers.dnsServer, mxPort: sink.port, senderDomain: SENDER_DOMAIN, workers: options.workers ?? undefined };
   const relaygate = await startRelaygate(workDir, relaygateSetup);
   teardown.add('stop relaygate', () => relaygate.stop());
   mtas.push(relaygate);
@@ -106,7 +54,7 @@ async function runBench(options: BenchOptions, teardown: Teardown): Promise<Benc
     teardown.add('stop the reference Postfix', () => postfix.stop());
     mtas.push(await postfix.start());
   }
-  for (const mta of mtas) for (const record of mta.dkimRecords) dns.setRecords(record.name, 'TXT', [record.value]);
+  for (const mta of mtas) for (const record of mta.dkimRecords) peers.publishTxt(record.name, record.value);
 
   let sequence = 0;
   /** Runs of one workload, interleaved: each MTA once, then each MTA again, … */
@@ -146,13 +94,11 @@ async function runBench(options: BenchOptions, teardown: Teardown): Promise<Benc
     idleSessions = await measureIdleSessions(relaygate, options.idleSessions);
   }
 
-  const sinkNow = await sink.usage();
-  const sinkMessages = sinkNow.messages - sinkAtStart.messages;
   const allRuns = [...workloads, ...(openLoop ? [openLoop] : [])].flatMap((report) => report.runs);
   return {
     mtas: mtas.map((mta) => mta.name),
     runsPerMta: options.runs,
-    sink: `bench/token-sink.ts on ${SINK_HOST}:${sink.port}, the MX of ${RECIPIENT_DOMAIN} (DNS server on ${dns.address}) for relaygate, the relayhost for Postfix`,
+    sink: peers.describeSink(true),
     workloads,
     openLoop,
     idleSessions,
@@ -166,7 +112,7 @@ async function runBench(options: BenchOptions, teardown: Teardown): Promise<Benc
         }),
       ),
     },
-    sinkUsage: { messages: sinkMessages, cpuMsPerMessage: sinkMessages > 0 ? (sinkNow.cpuMs - sinkAtStart.cpuMs) / sinkMessages : null, strays: sinkNow.strays },
+    sinkUsage: await peers.sinkUsage(),
     notes: mtas.flatMap((mta) => mta.notes.map((note) => `${mta.name}: ${note}`)),
     targets: targetRows(workloads, openLoop, idleSessions),
     problems: problemsOf(allRuns),
@@ -187,12 +133,6 @@ function openLoopPlan(rate: OpenLoopRate, workloads: WorkloadReport[]): { descri
   };
 }
 
-function describeRun(result: RunResult): string {
-  const delivered = result.deliveredPerSecond === null ? 'n/a' : result.deliveredPerSecond.toFixed(0);
-  const cpu = result.cpuMsPerMessage === null ? 'n/a' : result.cpuMsPerMessage.toFixed(2);
-  return `${result.accepted} accepted (${result.acceptedPerSecond.toFixed(0)}/s), delivered ${delivered}/s, p99 ${result.p99Ms?.toFixed(1) ?? 'n/a'} ms, CPU ${cpu} ms/msg, lost ${result.lost}, duplicated ${result.duplicated}, DKIM failures ${result.dkim.failures.length} of ${result.dkim.checked}`;
-}
-
 async function waitForRecords(receiver: EventReceiver, expected: number, quietMs: number): Promise<void> {
   let last = receiver.records();
   let lastChange = Date.now();
@@ -206,4 +146,4 @@ async function waitForRecords(receiver: EventReceiver, expected: number, quietMs
 }
 
 // Exit explicitly: after a timeout the abandoned run may still hold sockets and timers open.
-process.exit(await main(process.argv.slice(2)));
+process.exit(await runBenchCommand({ name: 'bench', usage: USAGE, parse: parseBenchOptions, run: runBench, format: formatReport }, process.argv.slice(2)));

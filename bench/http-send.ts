@@ -88,7 +88,7 @@ async function main(): Promise<void> {
     const keys = { accessKeyId: credential.user, secretAccessKey: credential.secretAccessKey };
 
     const smtpTarget = { host: '127.0.0.1', port: gateway.starttlsPorts[0]!, user: credential.user, password: credential.password, replyTimeoutMs: 30_000 };
-    const smtpRun = (count: number) => runLoad({ target: smtpTarget, message, messages: count, connections: CLIENTS, messagesPerConnection: Infinity });
+    const smtpRun = (count: number) => runLoad({ targets: [smtpTarget], message, messages: count, connections: CLIENTS, messagesPerConnection: Infinity });
     // Each path is warmed up first (JIT, caches, connections), so the order of the runs does not favour the later ones.
     await smtpRun(warmUp);
     const cpuBefore = treeCpuSeconds([gatewayPid]);

@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { submissionTarget, type MtaUnderTest } from './mta-under-test.js';
+import { submissionTargets, type MtaUnderTest } from './mta-under-test.js';
 import { treePeakRssMiB, treePssMiB, TreeMemorySampler } from './process-memory.js';
 import { processTree } from './process-tree.js';
-import { SmtpClientSession } from './smtp-client-session.js';
+import { SmtpClientSession, type SessionTarget } from './smtp-client-session.js';
 
 export interface IdleSessionsResult {
   mta: string;
@@ -33,14 +33,15 @@ export async function measureIdleSessions(mta: MtaUnderTest, count: number): Pro
   const baselinePssMiB = treePssMiB(roots);
   resetPeakRss(roots);
   const sampler = new TreeMemorySampler(roots);
+  const targets = submissionTargets(mta);
   const sessions: SmtpClientSession[] = [];
   const failures: Record<string, number> = {};
   let next = 0;
   const opener = async () => {
     while (next < count) {
-      next++;
+      const target = targets[next++ % targets.length] as SessionTarget;
       try {
-        sessions.push(await SmtpClientSession.open(submissionTarget(mta)));
+        sessions.push(await SmtpClientSession.open(target));
       } catch (error) {
         const reason = (error as Error).message;
         failures[reason] = (failures[reason] ?? 0) + 1;

@@ -4,7 +4,8 @@ import type { BenchMessage } from './bench-message.js';
 import { SmtpClientSession, UnexpectedReply, type SessionTarget, type SmtpReply } from './smtp-client-session.js';
 
 export interface LoadOptions {
-  target: SessionTarget;
+  /** Where sessions connect: each new session takes the next target in turn (a round robin over a cluster's nodes). */
+  targets: SessionTarget[];
   message: BenchMessage;
   messages: number;
   connections: number;
@@ -57,7 +58,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   let next = 0;
   const take = () => (next < options.messages ? next++ : -1);
   const interval = options.openLoopIntervalMs;
-  const open = () => SmtpClientSession.open(options.target);
+  let opened = 0;
+  const open = () => SmtpClientSession.open(options.targets[opened++ % options.targets.length] as SessionTarget);
   /** Opens a session ahead of the next message; a failure is counted, and the message will try again. */
   const openAhead = async () => {
     try {

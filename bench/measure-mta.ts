@@ -4,7 +4,7 @@ import type { BenchMessage } from './bench-message.js';
 import type { WorkloadShape } from './bench-workloads.js';
 import { dkimFailure } from './dkim-check.js';
 import { runLoad } from './load-client.js';
-import { submissionTarget, type MtaUnderTest } from './mta-under-test.js';
+import { submissionTargets, type MtaUnderTest } from './mta-under-test.js';
 import { treeCpuSeconds } from './process-cpu.js';
 import { TreeMemorySampler } from './process-memory.js';
 import type { TokenSink } from './token-sink-process.js';
@@ -69,7 +69,7 @@ export async function measureRun(mta: MtaUnderTest, sink: TokenSink, spec: RunSp
   const memory = new TreeMemorySampler(roots);
   const cpuBefore = treeCpuSeconds(roots);
   const load = await runLoad({
-    target: submissionTarget(mta),
+    targets: submissionTargets(mta),
     message: spec.message,
     messages: workload.messages,
     connections: workload.connections,

@@ -5,13 +5,14 @@ export interface DnsTxtRecord {
   value: string;
 }
 
-/** A running MTA the workload is sent through: a STARTTLS submission port on 127.0.0.1 with AUTH PLAIN. */
+/** A running MTA the workload is sent through: STARTTLS submission ports on 127.0.0.1 with AUTH PLAIN. */
 export interface MtaUnderTest {
   /** Name and version, as the result tables show it. */
   name: string;
   /** relaygate or Postfix: ratios are relaygate's figures over Postfix's. */
   kind: 'relaygate' | 'postfix';
-  port: number;
+  /** One port per node (a relaygate cluster has several); sessions take them in turn, a round robin in the client. */
+  ports: number[];
   user: string;
   password: string;
   /** The DKIM public keys its signatures are checked against, to publish in DNS. */
@@ -27,6 +28,6 @@ export interface MtaUnderTest {
 /** A reply that takes longer than this fails the session: far above any normal reply, so only a stuck MTA hits it. */
 const REPLY_TIMEOUT_MS = 60_000;
 
-export function submissionTarget(mta: MtaUnderTest): SessionTarget {
-  return { host: '127.0.0.1', port: mta.port, user: mta.user, password: mta.password, replyTimeoutMs: REPLY_TIMEOUT_MS };
+export function submissionTargets(mta: MtaUnderTest): SessionTarget[] {
+  return mta.ports.map((port) => ({ host: '127.0.0.1', port, user: mta.user, password: mta.password, replyTimeoutMs: REPLY_TIMEOUT_MS }));
 }

@@ -65,7 +65,7 @@ export function postfixReference(script: string, sinkPort: number): PostfixRefer
     return {
       name: `Postfix ${await postfixVersion()} + OpenDKIM ${await openDkimVersion()} (reference)`,
       kind: 'postfix',
-      port,
+      ports: [port],
       user: SASL_USER,
       password: SASL_PASSWORD,
       dkimRecords: [readDkimRecord(join(root, 'postfix-full', 'opendkim', `${DKIM_SELECTOR}.txt`))],

@@ -46,7 +46,7 @@ async function fleetLoad(credential: TestCredential, tag: string): Promise<Fleet
   const results = await Promise.all(
     nodes.map((node, index) =>
       runLoad({
-        target: { host: '127.0.0.1', port: node.starttlsPorts[0]!, user: credential.user, password: credential.password, replyTimeoutMs: 15_000 },
+        targets: [{ host: '127.0.0.1', port: node.starttlsPorts[0]!, user: credential.user, password: credential.password, replyTimeoutMs: 15_000 }],
         message: benchMessage(MESSAGE_BYTES, 'example.com', 'inbox.test', `${tag}-${index}`),
         messages: MESSAGES_PER_NODE,
         connections: SESSIONS_PER_NODE,
