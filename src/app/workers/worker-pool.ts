@@ -17,8 +17,8 @@ const MAX_RESTART_DELAY_MS = 30_000;
 const HEALTHY_AFTER_MS = 60_000;
 /**
  * V8 lets each process's young generation grow to 3 × 16 MB under load and keeps it; every session's objects are
- * short-lived, and 4 MB semi-spaces cost no measurable throughput (bench/README.md) while keeping each worker some
- * 40 MB smaller. npm start and the systemd unit give the primary the same flag.
+ * short-lived, and 4 MB semi-spaces cost no measurable throughput while keeping each process tens of megabytes
+ * smaller (README, Performance). npm start and the systemd unit give the primary the same flag.
  */
 const YOUNG_GENERATION_FLAG = '--max-semi-space-size=4';
 /** A stopping worker that does not confirm it closed its listening sockets (busy, hung) is not waited for longer. */
