@@ -12,8 +12,8 @@ export interface ClusterBenchOptions {
   runs: number;
   /** The open-loop rate (msg/s) of the latency comparison; null: no open loop. */
   rate: number | null;
-  /** smtp.workers of every node, the embedded baseline's too. */
-  workers: number;
+  /** smtp.workers of every node, the embedded baseline's too; null leaves the key out (relaygate's default: one per core). */
+  workers: number | null;
   drainTimeoutSeconds: number;
   timeoutSeconds: number;
   json: boolean;
@@ -30,7 +30,8 @@ export const CLUSTER_USAGE = `usage: npm run bench:cluster -- [options]
   --runs N                        runs per configuration; medians are reported (default 3)
   --rate MSG/S | off              the open loop of the latency comparison, embedded store against the smallest
                                   cluster (default 200)
-  --workers N                     smtp.workers of every relaygate (default 1)
+  --workers N                     smtp.workers of every relaygate (default: not set, relaygate's own default of one
+                                  per core)
   --drain-timeout SECONDS         give up on delivery after this long without progress (default 30)
   --timeout SECONDS               bound on the whole run (default 3600)
   --json                          print the result as JSON on stdout (progress goes to stderr)
@@ -74,7 +75,7 @@ export function parseClusterOptions(argv: string[]): ClusterBenchOptions | 'help
     },
     runs: positiveInteger(values.runs, 3, '--runs'),
     rate: values.rate === 'off' ? null : positiveInteger(values.rate, DEFAULT_RATE, '--rate'),
-    workers: positiveInteger(values.workers, 1, '--workers'),
+    workers: values.workers === undefined ? null : positiveInteger(values.workers, 0, '--workers'),
     drainTimeoutSeconds: positiveInteger(values['drain-timeout'], 30, '--drain-timeout'),
     timeoutSeconds: positiveInteger(values.timeout, 3600, '--timeout'),
     json: values.json ?? false,

@@ -1,5 +1,6 @@
 import { table } from '../src/cli/cli-context.js';
 import { fixed, formatSinkUsage, formatWorkload, type MtaSummary, type SinkUsage, type WorkloadReport } from './bench-report.js';
+import { histogramQuantile, observations, type HistogramSnapshot } from './metrics-histogram.js';
 import type { RedisCommandRow, RedisCommandTally } from './redis-commands.js';
 
 /** The targets of issue 11 for cluster mode. */
@@ -29,6 +30,22 @@ export interface AddedLatency {
   heldToTarget: boolean;
 }
 
+/** One MTA's send-rate and quota checks (relaygate_send_limit_check_seconds) over its open-loop runs. */
+export interface SendLimitChecks {
+  mta: string;
+  checks: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+}
+
+export function summariseChecks(mta: string, histogram: HistogramSnapshot): SendLimitChecks {
+  const ms = (q: number) => {
+    const seconds = histogramQuantile(histogram, q);
+    return seconds === null ? null : seconds * 1000;
+  };
+  return { mta, checks: observations(histogram), p50Ms: ms(0.5), p99Ms: ms(0.99) };
+}
+
 export interface ClusterBenchReport {
   redis: string;
   keyPrefix: string;
@@ -39,6 +56,8 @@ export interface ClusterBenchReport {
   /** The embedded baseline and the smallest cluster at a fixed rate; null with --rate off. */
   openLoop: WorkloadReport | null;
   addedLatency: AddedLatency[];
+  /** The embedded baseline's and the smallest cluster's, in that order; empty with --rate off. */
+  sendLimitChecks: SendLimitChecks[];
   redisUsage: RedisUsage[];
   sinkUsage: SinkUsage;
   notes: string[];
@@ -71,6 +90,7 @@ export function formatClusterReport(report: ClusterBenchReport): string {
   if (report.openLoop) lines.push('', ...formatWorkload(report.openLoop));
   const [first] = report.addedLatency;
   if (first) lines.push('', `time to 250 that cluster mode adds: the ${first.nodes}-node cluster's medians minus the embedded baseline's`, formatAddedLatency(report.addedLatency));
+  if (report.sendLimitChecks.length > 0) lines.push('', ...formatSendLimitChecks(report.sendLimitChecks));
   if (report.redisUsage.length > 0) lines.push('', ...formatRedisUsage(report.redisUsage));
   lines.push('', ...report.notes, ...formatSinkUsage(report.sinkUsage));
   for (const problem of report.problems) lines.push(`FAILED: ${problem}`);
@@ -97,6 +117,20 @@ function formatAddedLatency(rows: AddedLatency[]): string {
       ];
     }),
   );
+}
+
+/** The one step of the submission that cluster mode moves to Redis, timed by the nodes themselves. */
+function formatSendLimitChecks([baseline, cluster]: SendLimitChecks[]): string[] {
+  const rows = [baseline, cluster].flatMap((checks) => (checks ? [[checks.mta, String(checks.checks), fixed(checks.p50Ms, 3), fixed(checks.p99Ms, 3), '', '']] : []));
+  if (baseline && cluster) {
+    const p99Added = baseline.p99Ms === null || cluster.p99Ms === null ? null : cluster.p99Ms - baseline.p99Ms;
+    const met = p99Added === null ? 'n/a' : p99Added < CLUSTER_TARGETS.addedP99Ms ? 'met' : 'NOT MET';
+    rows.push(['added by cluster mode', '', fixed(baseline.p50Ms === null || cluster.p50Ms === null ? null : cluster.p50Ms - baseline.p50Ms, 3), fixed(p99Added, 3), `p99 added < ${CLUSTER_TARGETS.addedP99Ms}`, met]);
+  }
+  return [
+    "send-rate and quota check per message in the open-loop runs, as each node's relaygate_send_limit_check_seconds histogram timed it (the embedded limits.db, or the Redis round trip; interpolated within the histogram's buckets):",
+    table(['MTA', 'checks', 'p50 ms', 'p99 ms', 'target', ''], rows),
+  ];
 }
 
 function formatRedisUsage(usages: RedisUsage[]): string[] {

@@ -12,8 +12,9 @@ import { RECIPIENT_DOMAIN, SENDER_DOMAIN, startBenchPeers } from './bench-peers.
 import { describeRun, problemsOf, summarise, type WorkloadReport } from './bench-report.js';
 import { WORKLOADS } from './bench-workloads.js';
 import { CLUSTER_USAGE, parseClusterOptions, type ClusterBenchOptions } from './cluster-options.js';
-import { formatClusterReport, type AddedLatency, type ClusterBenchReport, type RedisUsage } from './cluster-report.js';
+import { formatClusterReport, summariseChecks, type AddedLatency, type ClusterBenchReport, type RedisUsage } from './cluster-report.js';
 import { measureRun, type RunResult } from './measure-mta.js';
+import { combineHistograms, scrapeHistogram, type HistogramSnapshot } from './metrics-histogram.js';
 import type { MtaUnderTest } from './mta-under-test.js';
 import { addTallies, watchRedisCommands } from './redis-commands.js';
 import { startRelaygate, startRelaygateCluster } from './relaygate-target.js';
@@ -22,6 +23,8 @@ import type { Teardown } from './teardown.js';
 /** Delivered messages per run whose DKIM signature is verified. */
 const DKIM_SAMPLES = 10;
 const REDIS_CONNECT_TIMEOUT_MS = 10_000;
+/** relaygate's histogram of each message's send-rate and quota check: the Redis round trip in cluster mode. */
+const SEND_LIMIT_CHECK = 'relaygate_send_limit_check_seconds';
 
 const progress = (line: string) => process.stderr.write(`bench:cluster: ${line}\n`);
 
@@ -39,7 +42,7 @@ async function runClusterBench(options: ClusterBenchOptions, teardown: Teardown)
   teardown.add(`delete the Redis keys under ${keyPrefix}`, async () => void (await deleteKeys(redis, keyPrefix)));
 
   const peers = await startBenchPeers(teardown);
-  const setup = { dnsServer: peers.dnsServer, mxPort: peers.sink.port, senderDomain: SENDER_DOMAIN, workers: options.workers };
+  const setup = { dnsServer: peers.dnsServer, mxPort: peers.sink.port, senderDomain: SENDER_DOMAIN, workers: options.workers ?? undefined };
   progress('starting relaygate with its embedded store (the baseline)');
   const baseline = await startRelaygate(workDir, setup);
   teardown.add('stop the baseline relaygate', () => baseline.stop());
@@ -83,6 +86,22 @@ async function runClusterBench(options: ClusterBenchOptions, teardown: Teardown)
     return result;
   };
 
+  /** The send-limit checks of each MTA's open-loop runs, summed over its nodes and runs. */
+  const checks = new Map<MtaUnderTest, HistogramSnapshot>();
+  const scrapeChecks = async (mta: MtaUnderTest) => {
+    const [first, ...others] = await Promise.all((mta.metricsPorts ?? []).map((port) => scrapeHistogram(port, SEND_LIMIT_CHECK)));
+    if (!first) throw new Error(`${mta.name}: no metrics listener to read ${SEND_LIMIT_CHECK} from`);
+    return others.reduce((sum, node) => combineHistograms(sum, node, 1), first);
+  };
+  const measureOpen = async (mta: MtaUnderTest, run: number, rate: number): Promise<RunResult> => {
+    const before = await scrapeChecks(mta);
+    const result = await measure(mta, run, rate);
+    const during = combineHistograms(await scrapeChecks(mta), before, -1);
+    const earlier = checks.get(mta);
+    checks.set(mta, earlier ? combineHistograms(earlier, during, 1) : during);
+    return result;
+  };
+
   const closedRuns: RunResult[] = [];
   const openRuns: RunResult[] = [];
   let smallest: MtaUnderTest | null = null;
@@ -96,7 +115,7 @@ async function runClusterBench(options: ClusterBenchOptions, teardown: Teardown)
     // The smallest cluster runs interleaved with the embedded baseline, closed loop and then open loop.
     smallest = fleet;
     for (let run = 1; run <= options.runs; run++) closedRuns.push(await measure(baseline, run), await measureCounted(fleet, nodes, run));
-    if (options.rate !== null) for (let run = 1; run <= options.runs; run++) openRuns.push(await measure(baseline, run, options.rate), await measure(fleet, run, options.rate));
+    if (options.rate !== null) for (let run = 1; run <= options.runs; run++) openRuns.push(await measureOpen(baseline, run, options.rate), await measureOpen(fleet, run, options.rate));
     // The baseline's part is done; the larger clusters get the machine to themselves.
     await baseline.stop();
   }
@@ -111,6 +130,7 @@ async function runClusterBench(options: ClusterBenchOptions, teardown: Teardown)
     closedLoop,
     openLoop,
     addedLatency: addedLatency(baseline, smallest, options.nodes[0] as number, closedLoop, openLoop),
+    sendLimitChecks: [...checks].map(([mta, histogram]) => summariseChecks(mta.name, histogram)),
     redisUsage,
     sinkUsage: await peers.sinkUsage(),
     notes: [...baseline.notes.map((note) => `embedded store: ${note}`), ...(smallest?.notes ?? []).map((note) => `cluster: ${note}`)],

@@ -19,6 +19,8 @@ export interface MtaUnderTest {
   dkimRecords: DnsTxtRecord[];
   /** What a reader of the figures must know about this setup. */
   notes: string[];
+  /** relaygate's metrics listeners (one per node) on 127.0.0.1; absent for Postfix. */
+  metricsPorts?: number[];
   /** The processes whose trees do the relay's work; their CPU time and memory are the relay's. */
   processRoots(): number[];
   /** Idempotent, so a normal stop and the teardown after an error can both call it. */

@@ -141,6 +141,7 @@ function underTest(setup: RelaygateSetup, store: ClusterStore | null, provisione
     user: provisioned.user,
     password: provisioned.password,
     dkimRecords: provisioned.dkimRecords,
+    metricsPorts: nodes.flatMap((node) => (node.metricsPort === null ? [] : [node.metricsPort])),
     notes: [...provisioned.notes, ...(store ? [`control plane, send limits and shaping in Redis ${urlWithoutPassword(store.redisUrl)} under "${store.keyPrefix}"`] : [])],
     // Each `relaygate serve`; the session workers it may fork are its descendants.
     processRoots: () => nodes.map((node) => node.child.pid as number),

@@ -21,6 +21,7 @@ import { controlStoreForwardingSettings } from '../feedback/forwarding/forwardin
 import { IdentityVerifier } from '../identity/identity-verifier.js';
 import { mailFromTargets } from '../identity/mail-from-targets.js';
 import { openSendLimiter } from '../ratelimit/open-send-limiter.js';
+import { timedSendLimiter } from '../ratelimit/timed-send-limiter.js';
 import { MessageAcceptor } from '../queue/message-acceptor.js';
 import { Spool } from '../queue/spool.js';
 import { SqliteQueueStore } from '../queue/sqlite-queue-store.js';
@@ -108,10 +109,12 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     await shaping?.start();
     await delivery?.start();
     const observers = metrics ? { observe: metrics.submissions, apiRequests: metrics.httpRequests } : {};
+    // Workers time their send-limit checks themselves, the trip to this process (or to Redis) included.
+    const workerHooks = { ...observers, ...(metrics && { observeSendLimitCheck: metrics.observeSendLimitCheck }), ...(shaping && { fleetNodes: () => shaping.nodes }) };
     sessions =
       config.smtp.workers > 1
-        ? await startWorkers(config, tls.ticketKeys, { calls: primaryCalls(gate, acceptor, limiter, tlsSessions), ...observers }, log)
-        : await startInProcess(config, { store, queue, limiter, spool, acceptor, statistics, nodeId, ...(cluster ? { router: cluster.router } : {}) }, { gate, tlsSessions, ...observers, feedbackParserThreads: availableParallelism() - 1 }, tls, log);
+        ? await startWorkers(config, tls.ticketKeys, { calls: primaryCalls(gate, acceptor, limiter, tlsSessions), ...workerHooks }, log)
+        : await startInProcess(config, { store, queue, limiter: metrics ? timedSendLimiter(limiter, metrics.observeSendLimitCheck) : limiter, spool, acceptor, statistics, nodeId, ...(cluster ? { router: cluster.router } : {}) }, { gate, tlsSessions, ...observers, feedbackParserThreads: availableParallelism() - 1 }, tls, log);
     metricsListener = await startMetricsListener(config, metrics, queue, cluster, log);
   } catch (error) {
     await sessions?.stop();

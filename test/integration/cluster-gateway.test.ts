@@ -1,6 +1,7 @@
 import test, { after, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { cli } from '../support/cli-runner.js';
@@ -8,6 +9,7 @@ import { startGatewayProcess, tempDir, type GatewayProcess } from '../support/ga
 import { messageText } from '../support/message-text.js';
 import { deleteKeysUnder, TEST_REDIS_URL, uniqueKeyPrefix } from '../support/redis-keys.js';
 import { SmtpDialog } from '../support/smtp-dialog.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const ACCOUNT = '777788889999';
 
@@ -43,7 +45,7 @@ describe('a gateway with cluster.redisUrl', () => {
   let gateway: GatewayProcess;
 
   before(async () => {
-    gateway = await startGatewayProcess({ config: { cluster: { redisUrl: TEST_REDIS_URL, keyPrefix } }, listen: ['127.0.0.1:0=tls'] });
+    gateway = await startGatewayProcess({ config: { smtp: { workers: 2 }, cluster: { redisUrl: TEST_REDIS_URL, keyPrefix } }, listen: ['127.0.0.1:0=tls'] });
   });
   after(async () => {
     await gateway.stop();
@@ -62,5 +64,37 @@ describe('a gateway with cluster.redisUrl', () => {
     assert.deepEqual(await submit(gateway, created.AccessKeyId, created.SmtpPassword), { auth: '535 Authentication Credentials Invalid' });
     assert.equal(existsSync(join(gateway.dataDir, 'control.db')), false, 'the gateway never opened an embedded control store');
     assert.equal(existsSync(join(cliDir, 'control.db')), false);
+  });
+
+  test('each session worker charges the send limits in Redis itself, and the account quota holds across the workers', async () => {
+    const QUOTA_ACCOUNT = '777788880000';
+    await onRedis('account', 'create', '--id', QUOTA_ACCOUNT);
+    await onRedis('account', 'update', QUOTA_ACCOUNT, '--sandbox', 'false', '--max-24h-send', '2');
+    await onRedis('identity', 'create', 'example.com', '--account', QUOTA_ACCOUNT, '--verified', '--no-dkim');
+    const created = JSON.parse(await onRedis('credentials', 'create', '--account', QUOTA_ACCOUNT, '--json')) as { AccessKeyId: string; SmtpPassword: string };
+    const replies: string[] = [];
+    // Successive connections are handed to the workers in turn.
+    for (let i = 0; i < 3; i++) replies.push((await submit(gateway, created.AccessKeyId, created.SmtpPassword)).data ?? '');
+    assert.match(replies[0]!, /^250 Ok \S+$/);
+    assert.match(replies[1]!, /^250 Ok \S+$/);
+    assert.equal(replies[2], '454 Throttling failure: Daily message quota exceeded');
+
+    // The workers' own connections ran the limiter's script; the primary's did not (its last command is not one).
+    const redis = new Redis(TEST_REDIS_URL);
+    try {
+      const limiterClients = ((await redis.client('LIST')) as string).split('\n').filter((line) => / name=relaygate-send-limits /.test(line));
+      const scripted = limiterClients.filter((line) => / cmd=eval(sha)? /.test(line));
+      assert.ok(limiterClients.length >= 3, limiterClients.join('\n'));
+      assert.equal(scripted.length, 2, limiterClients.join('\n'));
+    } finally {
+      redis.disconnect();
+    }
+    // Each check is timed where the session waited for it, and reaches the primary's metrics.
+    // The workers pass their counts on every 200 ms; one check is the test above's.
+    let checks: string | undefined;
+    for (const deadline = Date.now() + 5000; checks !== '4' && Date.now() < deadline; await sleep(100)) {
+      checks = /^relaygate_send_limit_check_seconds_count (\d+)$/m.exec(await (await fetch(`http://127.0.0.1:${gateway.metricsPort}/metrics`)).text())?.[1];
+    }
+    assert.equal(checks, '4');
   });
 });

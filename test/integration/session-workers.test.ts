@@ -54,6 +54,8 @@ describe('session workers (smtp.workers: 3)', () => {
     }
     assert.match(metrics, /^relaygate_messages_total\{channel="smtp",result="accepted",code="250"\} 6$/m);
     assert.match(metrics, /^relaygate_smtp_connections 0$/m);
+    // Each message's send-limit check is timed in its worker (the trip to the primary's limits.db included).
+    assert.match(metrics, /^relaygate_send_limit_check_seconds_count 6$/m);
   });
 
   test('a worker killed with SIGKILL is replaced, and the gateway goes on accepting mail', async () => {

@@ -16,6 +16,9 @@ import { installFaultHandlers } from '../fault-handlers.js';
 import { nodeIdOf } from '../../config/node-id.js';
 import { openClusterNode } from '../cluster-node.js';
 import { openNodeControlStore } from '../node-control-store.js';
+import { openSendLimiter } from '../../ratelimit/open-send-limiter.js';
+import type { SendLimiter } from '../../ratelimit/send-limiter.js';
+import { timedSendLimiter } from '../../ratelimit/timed-send-limiter.js';
 import { startSessions, type RunningSessions } from '../sessions.js';
 import { PrimaryChannel } from './primary-channel.js';
 import { RemoteAcceptor, RemoteSendLimiter, RemoteSessionGate, RemoteTlsSessions } from './remote-services.js';
@@ -29,6 +32,8 @@ const send = (message: FromWorker) => {
 };
 
 const primary = new PrimaryChannel(send);
+/** Cluster mode: the nodes the primary last saw alive (its 'fleet-nodes' messages). */
+let fleetNodes = 1;
 let running: { sessions: RunningSessions; config: GatewayConfig; ticketKeys: Buffer; log: Logger; close(): Promise<void> } | null = null;
 
 // The primary orchestrates shutdown (SIGTERM to the whole process group, Ctrl-C) through 'stop' messages.
@@ -50,6 +55,9 @@ process.on('message', (message: ToWorker) => {
       break;
     case 'answers':
       for (const answer of message.answers) primary.answered(answer);
+      break;
+    case 'fleet-nodes':
+      fleetNodes = message.nodes;
       break;
     case 'reload-tls':
       if (running) reload(running);
@@ -75,16 +83,19 @@ async function start(config: GatewayConfig, ticketKeys: Buffer): Promise<void> {
   const queue = SqliteQueueStore.open(config.dataDir);
   // Cluster mode: the fleet's statistics and the route of feedback for other nodes (no heartbeat: the primary's).
   const cluster = openClusterNode(config.cluster, nodeIdOf(config), queue, log);
+  const limiter = workerSendLimiter(config, log);
   const close = async () => {
+    await limiter.close();
     await cluster?.stop();
     queue.close();
     await store.close();
   };
   const submissions: SubmissionOutcome[] = [];
   const apiRequests: Array<{ operation: string; status: string }> = [];
+  const sendLimitChecks: number[] = [];
   const flush = () => {
-    if (submissions.length === 0 && apiRequests.length === 0) return;
-    send({ kind: 'metrics', submissions: submissions.splice(0), apiRequests: apiRequests.splice(0) });
+    if (submissions.length === 0 && apiRequests.length === 0 && sendLimitChecks.length === 0) return;
+    send({ kind: 'metrics', submissions: submissions.splice(0), apiRequests: apiRequests.splice(0), sendLimitChecks: sendLimitChecks.splice(0) });
   };
   setInterval(flush, METRICS_FLUSH_MS).unref();
   try {
@@ -96,7 +107,7 @@ async function start(config: GatewayConfig, ticketKeys: Buffer): Promise<void> {
       {
         store,
         queue,
-        limiter: new RemoteSendLimiter(primary),
+        limiter: config.http.metricsListen ? timedSendLimiter(limiter, (seconds) => sendLimitChecks.push(seconds)) : limiter,
         spool,
         acceptor: new RemoteAcceptor(spool, primary),
         statistics: cluster?.statistics ?? queue.statistics,
@@ -122,6 +133,17 @@ async function start(config: GatewayConfig, ticketKeys: Buffer): Promise<void> {
     await close();
     throw error;
   }
+}
+
+/**
+ * In cluster mode each worker asks Redis itself: the primary's limits.db is the reason the embedded limiter lives in
+ * the primary, and going through it would add a turn of the primary's busy event loop to every message. While Redis
+ * is away, the worker decides alone on its share of the node's share: the rate divided by the nodes the primary last
+ * saw and by smtp.workers.
+ */
+function workerSendLimiter(config: GatewayConfig, log: Logger): SendLimiter {
+  if (config.cluster.redisUrl === null) return new RemoteSendLimiter(primary);
+  return openSendLimiter(config, log, () => fleetNodes * config.smtp.workers);
 }
 
 function reload({ sessions, config, ticketKeys, log }: NonNullable<typeof running>): void {

@@ -6,7 +6,14 @@ import type { SubmissionOutcome } from '../../submission/submit-message.js';
  * What the primary tells a session worker. An answer's error keeps only its message, and the store when it was a
  * StoreUnavailableError (the cluster's Redis away), which the worker's sessions answer as a temporary failure.
  */
-export type ToWorker = { kind: 'start'; config: GatewayConfig; ticketKeys: Buffer } | { kind: 'reload-tls' } | { kind: 'stop-accepting' } | { kind: 'stop' } | { kind: 'answers'; answers: CallAnswer[] };
+export type ToWorker =
+  | { kind: 'start'; config: GatewayConfig; ticketKeys: Buffer }
+  | { kind: 'reload-tls' }
+  | { kind: 'stop-accepting' }
+  | { kind: 'stop' }
+  | { kind: 'answers'; answers: CallAnswer[] }
+  /** Cluster mode: the nodes the primary last saw alive, which a worker's send limiter divides the rate by while Redis is away. */
+  | { kind: 'fleet-nodes'; nodes: number };
 
 /** The outcome of a PrimaryCall. */
 export interface CallAnswer {
@@ -18,7 +25,7 @@ export interface CallAnswer {
 
 /**
  * The primary's services a worker calls (see app/workers/primary-calls.ts): the session gate, the group commit and the
- * send limiter, each kept once per node. An id of -1 asks for no answer.
+ * send limiter (outside cluster mode), each kept once per node. An id of -1 asks for no answer.
  */
 export interface PrimaryCall {
   id: number;
@@ -43,7 +50,8 @@ export type FromWorker =
   | { kind: 'failed'; error: WorkerError }
   | { kind: 'not-accepting' }
   | { kind: 'calls'; calls: PrimaryCall[] }
-  | { kind: 'metrics'; submissions: SubmissionOutcome[]; apiRequests: Array<{ operation: string; status: string }> };
+  /** sendLimitChecks: seconds each send-rate and quota check took, as the sessions waited for it. */
+  | { kind: 'metrics'; submissions: SubmissionOutcome[]; apiRequests: Array<{ operation: string; status: string }>; sendLimitChecks: number[] };
 
 export function workerError(error: unknown): WorkerError {
   const fields = error as Partial<WorkerError>;

@@ -23,11 +23,17 @@ const HEALTHY_AFTER_MS = 60_000;
 const YOUNG_GENERATION_FLAG = '--max-semi-space-size=4';
 /** A stopping worker that does not confirm it closed its listening sockets (busy, hung) is not waited for longer. */
 const STOP_ACCEPTING_TIMEOUT_MS = 1000;
+/** How often the primary looks whether the fleet's live node count changed, to tell the workers (cluster mode). */
+const FLEET_NODES_CHECK_MS = 1000;
 
 export interface WorkerPoolHooks {
   calls: PrimaryCalls;
   observe?: SubmissionObserver;
   apiRequests?: ApiRequestCounter;
+  /** Seconds one send-rate and quota check took in a worker. */
+  observeSendLimitCheck?: (seconds: number) => void;
+  /** Cluster mode: the nodes last seen alive, which each worker's send limiter needs while Redis is away. */
+  fleetNodes?: () => number;
 }
 
 type Listening = Extract<FromWorker, { kind: 'listening' }>;
@@ -40,6 +46,8 @@ export class WorkerPool {
   private readonly workers = new Set<Worker>();
   private stopping = false;
   private restartDelayMs = RESTART_DELAY_MS;
+  private toldFleetNodes = 1;
+  private fleetNodesTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly config: GatewayConfig,
@@ -57,6 +65,8 @@ export class WorkerPool {
       await this.stop();
       throw failed.reason;
     }
+    const { fleetNodes } = this.hooks;
+    if (fleetNodes) this.fleetNodesTimer = setInterval(() => this.tellFleetNodes(fleetNodes()), FLEET_NODES_CHECK_MS).unref();
     return (started[0] as PromiseFulfilledResult<Listening>).value;
   }
 
@@ -68,6 +78,7 @@ export class WorkerPool {
   /** Asks every worker to close its sessions as the listeners' stop does, and waits for them to exit. */
   async stop(): Promise<void> {
     this.stopping = true;
+    clearInterval(this.fleetNodesTimer);
     // The primary accepts on the shared sockets until the last worker has let go of them: all must, before any
     // session is told 421 and its client tries to connect again.
     await Promise.all([...this.workers].map((worker) => this.stopAccepting(worker)));
@@ -116,7 +127,10 @@ export class WorkerPool {
     return new Promise((resolve, reject) => {
       let listening = false;
       worker.on('message', (message: FromWorker) => {
-        if (message.kind === 'ready') this.send(worker, { kind: 'start', config: this.config, ticketKeys: this.ticketKeys });
+        if (message.kind === 'ready') {
+          this.send(worker, { kind: 'start', config: this.config, ticketKeys: this.ticketKeys });
+          if (this.toldFleetNodes !== 1) this.send(worker, { kind: 'fleet-nodes', nodes: this.toldFleetNodes });
+        }
         else if (message.kind === 'listening') {
           listening = true;
           resolve(message);
@@ -143,6 +157,7 @@ export class WorkerPool {
       case 'metrics':
         for (const outcome of message.submissions) this.hooks.observe?.(outcome);
         for (const labels of message.apiRequests) this.hooks.apiRequests?.inc(labels);
+        for (const seconds of message.sendLimitChecks) this.hooks.observeSendLimitCheck?.(seconds);
         break;
       case 'calls':
         for (const call of message.calls) this.answer(call, answers);
@@ -166,6 +181,12 @@ export class WorkerPool {
         (value) => settled(value),
         (error: unknown) => settled(null, error instanceof Error ? error : new Error(String(error))),
       );
+  }
+
+  private tellFleetNodes(nodes: number): void {
+    if (nodes === this.toldFleetNodes) return;
+    this.toldFleetNodes = nodes;
+    for (const worker of this.workers) this.send(worker, { kind: 'fleet-nodes', nodes });
   }
 
   private send(worker: Worker, message: ToWorker): void {

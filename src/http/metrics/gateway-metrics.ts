@@ -22,6 +22,7 @@ export class GatewayMetrics {
   private readonly accountRecipients: Counter;
   private readonly outcomes: Counter;
   private readonly latency: Histogram;
+  private readonly sendLimitChecks: Histogram;
   readonly httpRequests: Counter;
 
   constructor(sources: MetricsSources) {
@@ -42,7 +43,17 @@ export class GatewayMetrics {
       ),
     );
     this.httpRequests = registry.register(new Counter('relaygate_http_requests_total', 'SES API requests by operation and HTTP status.'));
+    this.sendLimitChecks = registry.register(
+      new Histogram(
+        'relaygate_send_limit_check_seconds',
+        "Time each submission's send-rate and quota check took in the primary process (in cluster mode, its Redis round trip).",
+        [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      ),
+    );
   }
+
+  /** Records one send-rate and quota check's duration (seconds). */
+  readonly observeSendLimitCheck = (seconds: number): void => this.sendLimitChecks.observe(seconds);
 
   /** Counts what the send path decided (SMTP and HTTP alike). */
   readonly submissions: SubmissionObserver = (outcome) => {
