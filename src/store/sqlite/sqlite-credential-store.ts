@@ -50,8 +50,8 @@ export class SqliteCredentialStore implements CredentialStore {
 
   async list(accountId?: string): Promise<Credential[]> {
     const rows = accountId
-      ? prepared(this.db, 'SELECT * FROM credentials WHERE account_id = ? ORDER BY created_at').all(accountId)
-      : prepared(this.db, 'SELECT * FROM credentials ORDER BY account_id, created_at').all();
+      ? prepared(this.db, 'SELECT * FROM credentials WHERE account_id = ? ORDER BY created_at, access_key_id').all(accountId)
+      : prepared(this.db, 'SELECT * FROM credentials ORDER BY account_id, created_at, access_key_id').all();
     return (rows as CredentialRow[]).map(toCredential);
   }
 
