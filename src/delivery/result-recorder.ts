@@ -69,9 +69,9 @@ export class ResultRecorder {
     const batch = this.batch;
     this.batch = emptyBatch();
     batch.volumes.push(...this.pendingVolumes());
-    let completed;
+    let durable;
     try {
-      completed = this.leases.record(batch, this.now());
+      durable = this.leases.record(batch, this.now());
     } catch (error) {
       this.log.error({ err: error, results: batch.results.length }, 'could not record delivery results; retrying');
       this.batch = mergeBatches(batch, this.batch);
@@ -79,6 +79,14 @@ export class ResultRecorder {
       return;
     }
     this.settled(batch.results.length + batch.releases.length);
+    let completed;
+    try {
+      completed = await durable;
+    } catch (error) {
+      // The results are committed; only their body files stay, and the next start removes them as orphans.
+      this.log.error({ err: error, results: batch.results.length }, 'delivery results could not be fsynced; keeping the body files of completed messages');
+      return;
+    }
     await Promise.all(
       completed.filter(({ bodyFile }) => bodyFile !== '').map(({ id, bodyFile }) =>
         this.spool.remove(bodyFile).catch((error: NodeJS.ErrnoException) => {

@@ -69,9 +69,9 @@ export class MessageAcceptor implements Acceptor {
     setImmediate(() => void this.commit());
   }
 
-  private insert(batch: readonly PendingCommit[]): void {
+  private insert(batch: readonly PendingCommit[]): Promise<void> {
     const messages = batch.map((pending) => pending.message);
-    this.queue.insert(messages, messages.filter(producesEvents).map(sendEvent));
+    return this.queue.insert(messages, messages.filter(producesEvents).map(sendEvent));
   }
 
   private async commit(): Promise<void> {
@@ -80,11 +80,10 @@ export class MessageAcceptor implements Acceptor {
     // A message retried after a failed group commit goes in a commit of its own.
     const batch = this.waiting[0]?.alone ? [this.waiting[0]] : this.waiting.filter((pending) => !pending.alone);
     this.waiting = this.waiting.filter((pending) => !batch.includes(pending));
+    let durable: Promise<void>;
     try {
       await this.spool.syncDirectories(batch.flatMap((pending) => (pending.directory ? [pending.directory] : [])));
-      this.insert(batch);
-      for (const pending of batch) pending.resolve();
-      for (const listener of this.committedListeners) listener();
+      durable = this.insert(batch);
     } catch (error) {
       if (batch.length === 1) {
         this.log.error({ err: error, messageId: batch[0]!.message.id }, 'queue commit failed');
@@ -94,9 +93,21 @@ export class MessageAcceptor implements Acceptor {
         this.log.warn({ err: error, messages: batch.length }, 'group commit failed; committing its messages one by one');
         for (const pending of batch) this.waiting.unshift({ ...pending, alone: true });
       }
+      return;
     } finally {
+      // The next batch commits while this one's fsync runs; the fsyncs themselves are grouped (WalSync).
       this.committing = false;
       if (this.waiting.length > 0) this.schedule();
     }
+    try {
+      await durable;
+    } catch (error) {
+      // Committed but not known to be on disk: no 250, so the client keeps its copy (a retry may then be delivered twice).
+      this.log.error({ err: error, messages: batch.length }, 'queue commit could not be fsynced');
+      for (const pending of batch) pending.reject(error as Error);
+      return;
+    }
+    for (const pending of batch) pending.resolve();
+    for (const listener of this.committedListeners) listener();
   }
 }

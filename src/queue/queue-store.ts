@@ -7,8 +7,12 @@ import type { MessageDetails, QueueFilter, QueueSelection, QueuedMessage, Queued
 
 /** The node-local delivery queue: message rows and one delivery row per recipient. */
 export interface QueueStore {
-  /** Inserts the messages, their deliveries and the events their acceptance causes (Send) in one transaction; durable when it returns. */
-  insert(messages: readonly QueuedMessage[], events?: readonly MailEvent[]): void;
+  /**
+   * Inserts the messages, their deliveries and the events their acceptance causes (Send) in one transaction, which
+   * is committed (visible) when it returns and throws if it fails; the promise resolves once it is durable (fsynced,
+   * off the event loop), and only then may anyone answer 250.
+   */
+  insert(messages: readonly QueuedMessage[], events?: readonly MailEvent[]): Promise<void>;
   get(id: string): QueuedMessage | null;
   list(filter?: QueueFilter): QueuedMessageSummary[];
   /** The message with every recipient's state and last result. */
@@ -40,8 +44,11 @@ export interface DeliveryLeases {
   claim(now: number, limit: number, leaseMs: number, excludedDomains?: readonly string[]): ClaimedBatch;
   /** The earliest next_attempt_at of a queued delivery outside `excludedDomains`, null when none waits. */
   nextDueAt(excludedDomains?: readonly string[]): number | null;
-  /** Applies results, releases, signatures, volume counts and events in one transaction; returns the messages that became complete. */
-  record(batch: ResultBatch, now: number): CompletedMessage[];
+  /**
+   * Applies results, releases, signatures, volume counts and events in one transaction, committed when it returns
+   * (throws if it fails); the promise gives the messages that became complete once the commit is durable.
+   */
+  record(batch: ResultBatch, now: number): Promise<CompletedMessage[]>;
 }
 
 /** Operator actions (`relaygate queue …`); each returns the number of deliveries it changed. In-flight deliveries are left alone. */

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SqliteDatabase } from '../store/sqlite/database.js';
+import type { WalSync } from '../store/sqlite/wal-sync.js';
+import { withoutFsync } from '../store/sqlite/without-fsync.js';
 import type { ClaimedBatch, ClaimedDelivery, CompletedMessage, MessageForDelivery, ResultBatch } from './delivery-records.js';
 import type { DeliveryLeases } from './queue-store.js';
 import type { SqliteEventLog } from './sqlite-event-log.js';
@@ -38,6 +40,7 @@ export class SqliteDeliveryLeases implements DeliveryLeases {
   constructor(
     private readonly db: SqliteDatabase,
     private readonly events: SqliteEventLog,
+    private readonly walSync: WalSync,
   ) {
     this.claimRows = db.prepare(
       `UPDATE deliveries SET state = 'leased', lease_owner = @owner, lease_until = @until
@@ -104,23 +107,22 @@ export class SqliteDeliveryLeases implements DeliveryLeases {
 
   claim(now: number, limit: number, leaseMs: number, excludedDomains: readonly string[] = []): ClaimedBatch {
     // A lease needs no fsync: lost in a power cut, it only returns the delivery to the queue, which recovery does
-    // anyway. Results stay fully synchronous, because a completed message's body file is removed after them.
-    this.db.pragma('synchronous = NORMAL');
-    try {
-      return this.claimAll.immediate(now, limit, leaseMs, JSON.stringify(excludedDomains));
-    } finally {
-      this.db.pragma('synchronous = FULL');
-    }
+    // anyway.
+    return withoutFsync(this.db, () => this.claimAll.immediate(now, limit, leaseMs, JSON.stringify(excludedDomains)));
   }
 
   nextDueAt(excludedDomains: readonly string[] = []): number | null {
     return this.earliestDue.get(JSON.stringify(excludedDomains)) as number | null;
   }
 
-  record(batch: ResultBatch, now: number): CompletedMessage[] {
-    const completed = this.recordAll.immediate(batch, now);
-    if (batch.events.length > 0) this.events.appended();
-    return completed;
+  record(batch: ResultBatch, now: number): Promise<CompletedMessage[]> {
+    // Results must be on disk before a completed message's body file is removed and before their events go out:
+    // the WAL is fsynced off the event loop, and the promise waits for it.
+    const completed = withoutFsync(this.db, () => this.recordAll.immediate(batch, now));
+    return this.walSync.sync().then(() => {
+      if (batch.events.length > 0) this.events.appended();
+      return completed;
+    });
   }
 }
 

@@ -1,5 +1,6 @@
 import type { MailEvent, StoredMailEvent } from '../events/mail-event.js';
 import type { SqliteDatabase } from '../store/sqlite/database.js';
+import { withoutFsync } from '../store/sqlite/without-fsync.js';
 import type { EventLog } from './event-log.js';
 
 interface EventRow {
@@ -79,22 +80,12 @@ export class SqliteEventLog implements EventLog {
 
   advance(consumer: string, seq: number): void {
     // A cursor needs no fsync: lost in a power cut, it only makes its consumer see some events again (at least once).
-    this.withoutFsync(() => this.advanceWithin(consumer, seq));
+    withoutFsync(this.db, () => this.advanceWithin(consumer, seq));
   }
 
   /** Moves the cursor inside the caller's open transaction. */
   advanceWithin(consumer: string, seq: number): void {
     this.upsertCursor.run(consumer, seq);
-  }
-
-  /** Runs `write` with synchronous=NORMAL: durable across a crash of the process, not necessarily across a power cut. */
-  withoutFsync<T>(write: () => T): T {
-    this.db.pragma('synchronous = NORMAL');
-    try {
-      return write();
-    } finally {
-      this.db.pragma('synchronous = FULL');
-    }
   }
 
   backlog(consumer: string): number {

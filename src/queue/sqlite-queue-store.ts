@@ -12,6 +12,8 @@ import { SqliteQueueHealth } from './sqlite-queue-health.js';
 import { SqliteFeedbackRecords } from './sqlite-feedback-records.js';
 import type { MessageRow } from './sqlite-message-row.js';
 import { SqliteQueueOperations } from './sqlite-queue-operations.js';
+import { WalSync } from '../store/sqlite/wal-sync.js';
+import { withoutFsync } from '../store/sqlite/without-fsync.js';
 import { deliverySelection } from './sqlite-queue-selection.js';
 import { SqliteSourceVolume } from './sqlite-source-volume.js';
 
@@ -154,10 +156,13 @@ export class SqliteQueueStore implements QueueStore {
   private readonly insertDelivery;
   private readonly insertAll;
 
+  private readonly walSync: WalSync;
+
   private constructor(private readonly db: SqliteDatabase) {
+    this.walSync = new WalSync(`${db.name}-wal`);
     this.events = new SqliteEventLog(db);
     this.statistics = new SqliteSendStatistics(db, this.events);
-    this.leases = new SqliteDeliveryLeases(db, this.events);
+    this.leases = new SqliteDeliveryLeases(db, this.events, this.walSync);
     this.operations = new SqliteQueueOperations(db);
     this.sources = new SqliteSourceVolume(db);
     this.health = new SqliteQueueHealth(db);
@@ -193,9 +198,11 @@ export class SqliteQueueStore implements QueueStore {
     return new SqliteQueueStore(openSqlite(join(dataDir, 'queue.db'), { migrations: QUEUE_MIGRATIONS }));
   }
 
-  insert(messages: readonly QueuedMessage[], events: readonly MailEvent[] = []): void {
-    this.insertAll.immediate(messages, events);
-    if (events.length > 0) this.events.appended();
+  insert(messages: readonly QueuedMessage[], events: readonly MailEvent[] = []): Promise<void> {
+    withoutFsync(this.db, () => this.insertAll.immediate(messages, events));
+    return this.walSync.sync().then(() => {
+      if (events.length > 0) this.events.appended();
+    });
   }
 
   get(id: string): QueuedMessage | null {
@@ -294,5 +301,6 @@ export class SqliteQueueStore implements QueueStore {
 
   close(): void {
     this.db.close();
+    this.walSync.close();
   }
 }

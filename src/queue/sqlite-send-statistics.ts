@@ -1,4 +1,5 @@
 import type { SqliteDatabase } from '../store/sqlite/database.js';
+import { withoutFsync } from '../store/sqlite/without-fsync.js';
 import { fullCounts, type CountsUpdate, type LocalSendStatistics, type SendCounts } from './send-statistics.js';
 import type { SqliteEventLog } from './sqlite-event-log.js';
 
@@ -35,7 +36,7 @@ export class SqliteSendStatistics implements LocalSendStatistics {
   private readonly deleteBefore;
 
   constructor(
-    db: SqliteDatabase,
+    private readonly db: SqliteDatabase,
     private readonly events: SqliteEventLog,
   ) {
     const add = db.prepare(
@@ -59,7 +60,7 @@ export class SqliteSendStatistics implements LocalSendStatistics {
 
   async apply(updates: readonly CountsUpdate[], consumer: string, seq: number): Promise<void> {
     // Counts and cursor move together, so a power cut loses both and the events are counted again: still once each.
-    this.events.withoutFsync(() => this.applyAll.immediate(updates, consumer, seq));
+    withoutFsync(this.db, () => this.applyAll.immediate(updates, consumer, seq));
   }
 
   async countedThrough(consumer: string): Promise<number> {

@@ -37,10 +37,10 @@ const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
  * A queue.db of about 150 pages, `pages` of which (from `firstPage`, 1-based) are then overwritten, as a bad disk or
  * a stray write would leave it.
  */
-function damagedQueue(dataDir: string, firstPage: number, pages: number): string {
+async function damagedQueue(dataDir: string, firstPage: number, pages: number): Promise<string> {
   const queue = SqliteQueueStore.open(dataDir);
   const body = Buffer.alloc(6000, 'b');
-  queue.insert(
+  await queue.insert(
     Array.from({ length: 100 }, (_, index) => ({
       id: `0100000000000000-damaged-${index}`,
       accountId: '111122223333',
@@ -71,7 +71,7 @@ const serve = (dataDir: string) => run(process.execPath, [RELAYGATE_BIN, '--data
 describe('operator mistakes and damaged files: one line on stderr naming the file, exit status 1, no stack trace', () => {
   test('queue.db with an overwritten index page: serve refuses to start, naming what quick_check found; so does the queue CLI', async () => {
     const dataDir = tempDir();
-    const path = damagedQueue(dataDir, 4, 1);
+    const path = await damagedQueue(dataDir, 4, 1);
     // Before the check the gateway started, looked healthy and answered 451 to every message.
     const expected = new RegExp(`^relaygate: ${escaped(path)} is damaged \\(quick_check: Tree \\d+ page 4: .+, and \\d+ more problems?\\); restore it from a backup or move it aside$`);
     assertOneLine(await serve(dataDir), expected);
@@ -80,7 +80,7 @@ describe('operator mistakes and damaged files: one line on stderr naming the fil
 
   test('queue.db with twenty pages overwritten: SQLite itself reports the damage', async () => {
     const dataDir = tempDir();
-    const path = damagedQueue(dataDir, 11, 20);
+    const path = await damagedQueue(dataDir, 11, 20);
     assertOneLine(await serve(dataDir), `relaygate: ${path} is damaged (database disk image is malformed); restore it from a backup or move it aside`);
   });
 

@@ -57,7 +57,7 @@ export class FeedbackForwarder implements EventHandler {
       for (const report of made) if (!queue.get(report.id)) reports.push(this.queuedReport(event, report, now));
     }
     if (reports.length === 0) return;
-    queue.insert(reports);
+    await queue.insert(reports);
     this.log.info({ reports: reports.map((report) => ({ id: report.id, to: report.recipients[0] })) }, 'feedback reports queued');
     this.deps.queued();
   }

@@ -73,14 +73,14 @@ test('an address that could not be bound is left out for a while; a pool with no
 test('counts are persisted per day and read back by the next process, with the day a warm-up without a start date began', async () => {
   const first = sources({ default: { addresses: [{ address: '192.0.2.12', warmup: true }, { address: '192.0.2.10' }] } });
   assert.equal(await address(first.addresses.choose('default', null, 1, NOW)), '192.0.2.12');
-  first.queue.leases.record({ results: [], releases: [], signatures: [], volumes: first.addresses.takeVolumes(), events: [] }, NOW);
+  await first.queue.leases.record({ results: [], releases: [], signatures: [], volumes: first.addresses.takeVolumes(), events: [] }, NOW);
   assert.deepEqual(first.queue.sources.warmupStarts(), new Map([['192.0.2.12', '2026-11-23']]));
   assert.deepEqual(first.queue.sources.recipientsOn('2026-11-23'), new Map([['192.0.2.12', 1]]));
 
   const restarted = sources({ default: { addresses: [{ address: '192.0.2.12', warmup: true }, { address: '192.0.2.10' }] } }, first.queue, NOW + 3 * 86_400_000);
   assert.deepEqual(restarted.queue.sources.warmupStarts(), new Map([['192.0.2.12', '2026-11-23']]), 'the start day is kept, not moved to today');
   const sameDay = sources({ default: { addresses: [{ address: '192.0.2.12', warmup: true }, { address: '192.0.2.10' }] } }, SqliteQueueStore.open(tempDir()));
-  sameDay.queue.leases.record({ results: [], releases: [], signatures: [], volumes: [{ address: '192.0.2.12', day: '2026-11-23', recipients: 1 }], events: [] }, NOW);
+  await sameDay.queue.leases.record({ results: [], releases: [], signatures: [], volumes: [{ address: '192.0.2.12', day: '2026-11-23', recipients: 1 }], events: [] }, NOW);
   const reopened = sources({ default: { addresses: [{ address: '192.0.2.12', warmup: true }, { address: '192.0.2.10' }] } }, sameDay.queue);
   assert.deepEqual(await picks(2, () => reopened.addresses.choose('default', null, 1, NOW)), ['192.0.2.12', '192.0.2.10'], 'one of two already used today');
 });

@@ -103,7 +103,7 @@ test('bounces and complaints become reports to the envelope sender; others, a nu
       bounce(quiet, 'bounce-3', `arn:aws:ses:us-east-1:${ACCOUNT}:identity/quiet.example`),
       bounce(aReport, 'bounce-4'),
     ];
-    queue.insert([sent, nullSender, quiet, aReport], events);
+    await queue.insert([sent, nullSender, quiet, aReport], events);
     await idle(queue);
     const reports = queue.list().filter((message) => message.mailFrom === '' && message.id !== nullSender.id);
     assert.deepEqual(reports.map((message) => [message.id, message.recipients]).sort(), [
@@ -137,7 +137,7 @@ test('an event read again after a crash before the cursor moved is not forwarded
   const sent = queuedMessage('0100018bcfe56800-00000000-0000-4000-8000-000000000005', 'sender@example.com');
   const event = bounce(sent, 'bounce-5');
   try {
-    queue.insert([sent], [event]);
+    await queue.insert([sent], [event]);
     first.start();
     const deadline = Date.now() + 10_000;
     while (!queue.get(reportMessageId(event))) {

@@ -60,12 +60,12 @@ describe('feedback intake', () => {
     }
   };
 
-  before(() => {
+  before(async () => {
     dataDir = tempDir();
     queue = SqliteQueueStore.open(dataDir);
     key = queue.returnPathKey();
     // Deliveries 1-3 (m1), 4 (m2), 5 (m3, another account), 6-7 (m4).
-    queue.insert([
+    await queue.insert([
       message('m1', ['jane@alpha.test', 'John@alpha.test', 'mary@beta.test']),
       message('m2', ['solo@gamma.test']),
       message('m3', ['other@alpha.test'], '999988887777'),
@@ -73,7 +73,7 @@ describe('feedback intake', () => {
     ]);
     // jane and John were delivered; the rest is still queued.
     const claimed = queue.leases.claim(T0, 2, 60_000);
-    queue.leases.record(
+    await queue.leases.record(
       {
         results: claimed.deliveries.map((delivery) => ({ deliveryId: delivery.id, messageId: delivery.messageId, state: 'delivered' as const, at: T0, nextAttemptAt: null, response: '250 OK', remoteMta: '192.0.2.1', mxHost: 'mx.alpha.test', sourceIp: '',
       outgoingIp: null, reportingMta: 'relaygate.test', bounceType: null, bounceSubType: null, category: null })),

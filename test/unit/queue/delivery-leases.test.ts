@@ -29,9 +29,9 @@ function result(deliveryId: number, messageId: string, state: DeliveryResult['st
 
 const empty = { results: [], releases: [], signatures: [], volumes: [], events: [] };
 
-test('claims take the oldest due deliveries first, with their messages, and lease them', () => {
+test('claims take the oldest due deliveries first, with their messages, and lease them', async () => {
   const queue = SqliteQueueStore.open(tempDir());
-  queue.insert([message('m1', T0, ['a@one.test', 'b@two.test']), message('m2', T0 + 1000, ['c@one.test'])]);
+  await queue.insert([message('m1', T0, ['a@one.test', 'b@two.test']), message('m2', T0 + 1000, ['c@one.test'])]);
   assert.equal(queue.leases.nextDueAt(), T0);
   const first = queue.leases.claim(T0 + 500, 10, 60_000);
   assert.deepEqual(first.deliveries.map((delivery) => [delivery.messageId, delivery.recipient, delivery.domain, delivery.attempts]), [
@@ -46,9 +46,9 @@ test('claims take the oldest due deliveries first, with their messages, and leas
   assert.equal(queue.leases.nextDueAt(), null);
 });
 
-test('claims can leave out domains whose destination is saturated; so does the next due time', () => {
+test('claims can leave out domains whose destination is saturated; so does the next due time', async () => {
   const queue = SqliteQueueStore.open(tempDir());
-  queue.insert([message('m1', T0, ['a@busy.test', 'b@busy.test', 'c@calm.test']), message('m2', T0 + 1000, ['d@busy.test'])]);
+  await queue.insert([message('m1', T0, ['a@busy.test', 'b@busy.test', 'c@calm.test']), message('m2', T0 + 1000, ['d@busy.test'])]);
   assert.equal(queue.leases.nextDueAt(['busy.test']), T0);
   const claimed = queue.leases.claim(T0 + 5000, 10, 60_000, ['busy.test']);
   assert.deepEqual(claimed.deliveries.map((delivery) => delivery.recipient), ['c@calm.test']);
@@ -57,12 +57,12 @@ test('claims can leave out domains whose destination is saturated; so does the n
   assert.deepEqual(queue.leases.claim(T0 + 5000, 10, 60_000).deliveries.map((delivery) => delivery.recipient), ['a@busy.test', 'b@busy.test', 'd@busy.test']);
 });
 
-test('results: deferred ones wait for their next attempt, final ones complete the message once, and the stored signature is kept', () => {
+test('results: deferred ones wait for their next attempt, final ones complete the message once, and the stored signature is kept', async () => {
   const queue = SqliteQueueStore.open(tempDir());
-  queue.insert([message('m1', T0, ['a@one.test', 'b@one.test'])]);
+  await queue.insert([message('m1', T0, ['a@one.test', 'b@one.test'])]);
   const [a, b] = queue.leases.claim(T0, 10, 60_000).deliveries;
   const signature = Buffer.from('DKIM-Signature: v=1\r\n');
-  const firstWrite = queue.leases.record({ ...empty, results: [result(a!.id, 'm1', 'delivered', T0 + 10), result(b!.id, 'm1', 'queued', T0 + 10, T0 + 60_000)], signatures: [{ messageId: 'm1', signature }] }, T0 + 10);
+  const firstWrite = await queue.leases.record({ ...empty, results: [result(a!.id, 'm1', 'delivered', T0 + 10), result(b!.id, 'm1', 'queued', T0 + 10, T0 + 60_000)], signatures: [{ messageId: 'm1', signature }] }, T0 + 10);
   assert.deepEqual(firstWrite, [], 'one recipient still to go');
   assert.deepEqual(queue.list({ pendingOnly: true }).map((summary) => summary.states), [{ delivered: 1, deferred: 1 }]);
   assert.equal(queue.leases.nextDueAt(), T0 + 60_000);
@@ -71,7 +71,7 @@ test('results: deferred ones wait for their next attempt, final ones complete th
   assert.deepEqual(retried.messages.get('m1')!.dkimSignature, signature);
   // No session this time (no MX reached): the address of the last session is kept.
   const noSession = { ...result(b!.id, 'm1', 'bounced', T0 + 60_010), remoteMta: null, outgoingIp: null };
-  const completed = queue.leases.record({ ...empty, results: [noSession], signatures: [{ messageId: 'm1', signature: Buffer.from('other') }] }, T0 + 60_010);
+  const completed = await queue.leases.record({ ...empty, results: [noSession], signatures: [{ messageId: 'm1', signature: Buffer.from('other') }] }, T0 + 60_010);
   assert.deepEqual(completed, [{ id: 'm1', bodyFile: 'hour/m1' }]);
   assert.equal(queue.bodyFileNames().size, 0, 'a complete message has no body file to keep');
   const details = queue.details('m1')!;
@@ -81,15 +81,15 @@ test('results: deferred ones wait for their next attempt, final ones complete th
     ['bounced', 2, T0 + 10, T0 + 60_010, '192.0.2.10'],
   ]);
   assert.deepEqual(queue.leases.claim(T0 + 60_000, 10, 60_000).messages.size, 0);
-  assert.deepEqual(queue.leases.record({ ...empty, results: [result(b!.id, 'm1', 'bounced', T0 + 70_000)] }, T0 + 70_000), [], 'completed only once');
+  assert.deepEqual(await queue.leases.record({ ...empty, results: [result(b!.id, 'm1', 'bounced', T0 + 70_000)] }, T0 + 70_000), [], 'completed only once');
 });
 
-test('releases hand a delivery back untried; a process that starts recovers every lease of one that died, and the late result of the dead one no longer applies', () => {
+test('releases hand a delivery back untried; a process that starts recovers every lease of one that died, and the late result of the dead one no longer applies', async () => {
   const dataDir = tempDir();
   const dead = SqliteQueueStore.open(dataDir);
-  dead.insert([message('m1', T0, ['a@one.test', 'b@one.test'])]);
+  await dead.insert([message('m1', T0, ['a@one.test', 'b@one.test'])]);
   const [a, b] = dead.leases.claim(T0, 10, 60_000).deliveries;
-  dead.leases.record({ ...empty, releases: [{ deliveryId: a!.id, nextAttemptAt: T0 + 30_000 }] }, T0);
+  await dead.leases.record({ ...empty, releases: [{ deliveryId: a!.id, nextAttemptAt: T0 + 30_000 }] }, T0);
   assert.deepEqual(dead.details('m1')!.deliveries.map((delivery) => [delivery.state, delivery.attempts, delivery.nextAttemptAt?.getTime()]), [
     ['queued', 0, T0 + 30_000],
     ['leased', 0, undefined],
@@ -97,7 +97,7 @@ test('releases hand a delivery back untried; a process that starts recovers ever
 
   const next = SqliteQueueStore.open(dataDir);
   assert.equal(next.leases.recoverLeases(T0 + 1000), 1);
-  dead.leases.record({ ...empty, results: [result(b!.id, 'm1', 'delivered', T0 + 2000)] }, T0 + 2000);
+  await dead.leases.record({ ...empty, results: [result(b!.id, 'm1', 'delivered', T0 + 2000)] }, T0 + 2000);
   assert.deepEqual(next.details('m1')!.deliveries.map((delivery) => [delivery.state, delivery.attempts]), [
     ['queued', 0],
     ['queued', 0],
@@ -105,9 +105,9 @@ test('releases hand a delivery back untried; a process that starts recovers ever
   assert.deepEqual(next.leases.claim(T0 + 1000, 10, 60_000).deliveries.map((delivery) => delivery.recipient), ['b@one.test']);
 });
 
-test('operator actions apply to queued and held deliveries only, by message, domain or account', () => {
+test('operator actions apply to queued and held deliveries only, by message, domain or account', async () => {
   const queue = SqliteQueueStore.open(tempDir());
-  queue.insert([message('m1', T0, ['a@one.test', 'b@two.test']), message('m2', T0, ['c@one.test'])]);
+  await queue.insert([message('m1', T0, ['a@one.test', 'b@two.test']), message('m2', T0, ['c@one.test'])]);
   const [leased] = queue.leases.claim(T0, 1, 60_000).deliveries;
   assert.equal(leased!.recipient, 'a@one.test');
   assert.equal(queue.operations.hold({ domain: 'one.test' }), 1, 'the leased one is in flight and left alone');

@@ -19,12 +19,12 @@ function sendEvent(id: string, messageId: string, at: number): MailEvent {
   };
 }
 
-test('events are read in commit order from each consumer cursor, once advanced never again, and survive a reopen', () => {
+test('events are read in commit order from each consumer cursor, once advanced never again, and survive a reopen', async () => {
   const dataDir = tempDir();
   const queue = SqliteQueueStore.open(dataDir);
   let notified = 0;
   queue.events.onAppended(() => notified++);
-  queue.insert(
+  await queue.insert(
     [
       {
         id: 'm1',
