@@ -118,8 +118,7 @@ export class SqliteDeliveryLeases implements DeliveryLeases {
   record(batch: ResultBatch, now: number): Promise<CompletedMessage[]> {
     // Results must be on disk before a completed message's body file is removed and before their events go out:
     // the WAL is fsynced off the event loop, and the promise waits for it.
-    const completed = withoutFsync(this.db, () => this.recordAll.immediate(batch, now));
-    return this.walSync.sync().then(() => {
+    return this.walSync.commit(this.db, () => this.recordAll.immediate(batch, now)).then((completed) => {
       if (batch.events.length > 0) this.events.appended();
       return completed;
     });

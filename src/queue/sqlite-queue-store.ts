@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { openSqlite, type SqliteDatabase } from '../store/sqlite/database.js';
+import { WalSync } from '../store/sqlite/wal-sync.js';
 import { randomBytes } from 'node:crypto';
 import { domainOf } from '../message/addresses.js';
 import type { QueueStore } from './queue-store.js';
@@ -12,8 +13,6 @@ import { SqliteQueueHealth } from './sqlite-queue-health.js';
 import { SqliteFeedbackRecords } from './sqlite-feedback-records.js';
 import type { MessageRow } from './sqlite-message-row.js';
 import { SqliteQueueOperations } from './sqlite-queue-operations.js';
-import { WalSync } from '../store/sqlite/wal-sync.js';
-import { withoutFsync } from '../store/sqlite/without-fsync.js';
 import { deliverySelection } from './sqlite-queue-selection.js';
 import { SqliteSourceVolume } from './sqlite-source-volume.js';
 
@@ -199,8 +198,7 @@ export class SqliteQueueStore implements QueueStore {
   }
 
   insert(messages: readonly QueuedMessage[], events: readonly MailEvent[] = []): Promise<void> {
-    withoutFsync(this.db, () => this.insertAll.immediate(messages, events));
-    return this.walSync.sync().then(() => {
+    return this.walSync.commit(this.db, () => this.insertAll.immediate(messages, events)).then(() => {
       if (events.length > 0) this.events.appended();
     });
   }

@@ -1,5 +1,7 @@
 import { closeSync, fdatasync, openSync } from 'node:fs';
 import { promisify } from 'node:util';
+import type { SqliteDatabase } from './database.js';
+import { withoutFsync } from './without-fsync.js';
 
 const fileDatasync = promisify(fdatasync);
 
@@ -26,6 +28,15 @@ export class WalSync {
     private readonly walPath: string,
     private readonly datasync: (fd: number) => Promise<void> = fileDatasync,
   ) {}
+
+  /**
+   * Runs `write` (a transaction of `db`, whose WAL this is) without SQLite's fsync: committed, or thrown, when this
+   * returns; the promise gives its result once it is on disk.
+   */
+  commit<T>(db: SqliteDatabase, write: () => T): Promise<T> {
+    const result = withoutFsync(db, write);
+    return this.sync().then(() => result);
+  }
 
   /** Resolves once everything committed before the call is on disk. */
   sync(): Promise<void> {
