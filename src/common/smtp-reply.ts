@@ -7,9 +7,13 @@ export class SmtpReply extends Error {
     readonly responseCode: number,
     message: string,
   ) {
+    // A reply is an answer, not a fault: without a stack it costs no trace capture, and every message makes some.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     // Reply texts quote what clients sent (a configuration set name, an address): SMTP replies are ASCII, so
     // anything else becomes '?' rather than going back as raw 8-bit bytes.
     super(message.replace(/[^\x20-\x7e]/g, '?'));
+    Error.stackTraceLimit = stackTraceLimit;
     this.name = 'SmtpReply';
   }
 

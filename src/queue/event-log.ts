@@ -8,7 +8,11 @@ import type { MailEvent, StoredMailEvent } from '../events/mail-event.js';
 export interface EventLog {
   /** Appends in a transaction of its own; producers inside another queue transaction pass their events to it instead. */
   append(events: readonly MailEvent[]): void;
-  /** Up to `limit` events after the consumer's cursor, oldest first. The first read registers the consumer (from the log's start). */
+  /**
+   * Up to `limit` events after the consumer's cursor, oldest first. The first read registers the consumer (from the
+   * log's start). Consumers at the same cursor may be handed the same objects (the same array when nothing was
+   * committed in between): they must not change them.
+   */
   read(consumer: string, limit: number): StoredMailEvent[];
   /** Moves the consumer's cursor past `seq` (events up to it are done). */
   advance(consumer: string, seq: number): void;

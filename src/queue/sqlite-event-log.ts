@@ -8,10 +8,19 @@ interface EventRow {
   event: string;
 }
 
+/**
+ * How many recently read batches are kept parsed. The consumers of a process wake on the same commit and read from the
+ * same cursor position; each would otherwise select and parse every event again.
+ */
+const RECENT_BATCHES = 8;
+
 /** The event log in queue.db (tables mail_events and mail_event_cursors). */
 export class SqliteEventLog implements EventLog {
   private readonly listeners: Array<() => void> = [];
   private readonly registered = new Set<string>();
+  /** Batches by `after:limit`, oldest first. A batch read once stays a true prefix: a later commit only adds larger seqs. */
+  private readonly recentBatches = new Map<string, StoredMailEvent[]>();
+  private readonly selectCursor;
   private readonly insertEvent;
   private readonly selectAfter;
   private readonly upsertCursor;
@@ -28,9 +37,8 @@ export class SqliteEventLog implements EventLog {
       `INSERT INTO mail_events (id, type, message_id, account_id, at, event) VALUES (@id, @type, @messageId, @accountId, @at, @event)
        ON CONFLICT (id) DO NOTHING`,
     );
-    this.selectAfter = db.prepare(
-      `SELECT seq, event FROM mail_events WHERE seq > COALESCE((SELECT seq FROM mail_event_cursors WHERE consumer = ?), 0) ORDER BY seq LIMIT ?`,
-    );
+    this.selectCursor = db.prepare('SELECT seq FROM mail_event_cursors WHERE consumer = ?').pluck();
+    this.selectAfter = db.prepare('SELECT seq, event FROM mail_events WHERE seq > ? ORDER BY seq LIMIT ?');
     this.upsertCursor = db.prepare(
       `INSERT INTO mail_event_cursors (consumer, seq) VALUES (?, ?) ON CONFLICT (consumer) DO UPDATE SET seq = MAX(seq, excluded.seq)`,
     );
@@ -75,7 +83,21 @@ export class SqliteEventLog implements EventLog {
       this.registerCursor.run(consumer);
       this.registered.add(consumer);
     }
-    return (this.selectAfter.all(consumer, limit) as EventRow[]).map((row) => ({ ...(JSON.parse(row.event) as MailEvent), seq: row.seq }));
+    const after = (this.selectCursor.get(consumer) as number | undefined) ?? 0;
+    const key = `${after}:${limit}`;
+    const recent = this.recentBatches.get(key) ?? [];
+    if (recent.length === limit) return recent;
+    // A kept batch that was short takes what was committed since (parsed once too).
+    const batch = recent.concat(this.parsedAfter(recent.at(-1)?.seq ?? after, limit - recent.length));
+    if (batch.length === 0 || batch.length === recent.length) return recent;
+    this.recentBatches.delete(key);
+    this.recentBatches.set(key, batch);
+    if (this.recentBatches.size > RECENT_BATCHES) this.recentBatches.delete(this.recentBatches.keys().next().value!);
+    return batch;
+  }
+
+  private parsedAfter(seq: number, limit: number): StoredMailEvent[] {
+    return (this.selectAfter.all(seq, limit) as EventRow[]).map((row) => ({ ...(JSON.parse(row.event) as MailEvent), seq: row.seq }));
   }
 
   advance(consumer: string, seq: number): void {
@@ -109,6 +131,8 @@ export class SqliteEventLog implements EventLog {
   }
 
   prune(before: number): number {
+    // A consumer registered later starts at the log's start, which pruning moves.
+    this.recentBatches.clear();
     return this.deleteBefore.run(before).changes;
   }
 }

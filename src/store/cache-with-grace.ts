@@ -66,6 +66,8 @@ interface Entry<T> {
   value: T;
   /** When the lookup that read it began: a write after that moment may have changed it. */
   readAt: number;
+  /** The expiry generation the lookup began in: an expireAll since then makes it due. */
+  generation: number;
 }
 
 /**
@@ -77,9 +79,9 @@ interface Entry<T> {
  */
 export class CacheWithGrace<T> {
   private readonly entries = new Map<string, Entry<T>>();
-  private readonly pending = new Map<string, { startedAt: number; promise: Promise<T> }>();
-  /** Entries read at or before this moment are due for a re-read (a write went through since). */
-  private staleUpTo = Number.NEGATIVE_INFINITY;
+  private readonly pending = new Map<string, { generation: number; promise: Promise<T> }>();
+  /** Counts expireAll calls: entries and lookups of an earlier generation are due for a re-read (a write went through since). */
+  private generation = 0;
 
   constructor(
     private readonly contact: StoreContact,
@@ -91,7 +93,7 @@ export class CacheWithGrace<T> {
   async get(key: string, lookup: () => Promise<T>, graceMs: number): Promise<T> {
     const now = this.contact.now();
     const entry = this.entries.get(key);
-    if (entry && entry.readAt > this.staleUpTo && now - entry.readAt < this.freshMs) return entry.value;
+    if (entry && entry.generation === this.generation && now - entry.readAt < this.freshMs) return entry.value;
     try {
       return await this.read(key, lookup, now);
     } catch (error) {
@@ -103,19 +105,20 @@ export class CacheWithGrace<T> {
 
   /** After a write: every entry is read again on its next use, and stays the stand-in should the store be unreachable then. */
   expireAll(): void {
-    this.staleUpTo = this.contact.now();
+    this.generation++;
   }
 
   private read(key: string, lookup: () => Promise<T>, startedAt: number): Promise<T> {
     const pending = this.pending.get(key);
-    if (pending && pending.startedAt > this.staleUpTo) return pending.promise;
+    const generation = this.generation;
+    if (pending && pending.generation === generation) return pending.promise;
     const settle = () => {
       if (this.pending.get(key)?.promise === promise) this.pending.delete(key);
     };
     const promise: Promise<T> = this.contact.call(lookup).then(
       (value) => {
         settle();
-        this.remember(key, { value, readAt: startedAt });
+        this.remember(key, { value, readAt: startedAt, generation });
         return value;
       },
       (error: unknown) => {
@@ -123,14 +126,14 @@ export class CacheWithGrace<T> {
         throw error;
       },
     );
-    this.pending.set(key, { startedAt, promise });
+    this.pending.set(key, { generation, promise });
     return promise;
   }
 
   private remember(key: string, entry: Entry<T>): void {
     const current = this.entries.get(key);
     // A slower lookup that began earlier must not replace what a later one read.
-    if (current && current.readAt > entry.readAt) return;
+    if (current && (current.generation > entry.generation || current.readAt > entry.readAt)) return;
     this.entries.delete(key);
     this.entries.set(key, entry);
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);

@@ -13,7 +13,7 @@ type SubStores = Omit<ControlStore, 'close'>;
 /**
  * What the cache does with a method: `cached` reads are reused for CACHE_FRESH_MS and stand in for the store while it
  * is unreachable (the reads of the submission and delivery paths); `read`s (listings, management look-ups) and
- * `write`s go to the store every time, and a write makes the sub-store's cached reads due again.
+ * `write`s go to the store every time, and a write makes every cached read due again.
  */
 type MethodKind = 'cached' | 'read' | 'write';
 
@@ -31,6 +31,12 @@ export interface CachedControlStoreOptions {
   /** How long after the store last answered cached values may stand in for it (cluster.redisGraceSeconds); 0: never. */
   graceMs: number;
   freshMs?: number;
+  /**
+   * Asked before every cached read: whether another writer changed the store since it was last asked (control.db's
+   * data_version). When it says so, every cached read is due again; a store that can tell may be cached without a
+   * time limit (freshMs Infinity).
+   */
+  changedElsewhere?: () => boolean;
   now?: () => number;
   /** Told when the store becomes unreachable and when it answers again. */
   log?: Pick<Logger, 'warn' | 'info'>;
@@ -56,16 +62,29 @@ class SubStoreCaches {
   }
 }
 
-function decorate<S extends object>(target: S, kinds: Record<keyof S, MethodKind>, caches: SubStoreCaches, contact: StoreContact, graceMs: number): S {
+/** What a sub-store's methods share with the others: the contact, and the expiry of every cache. */
+interface Shared {
+  contact: StoreContact;
+  /** Every sub-store's cached reads due again (a write to one may change another's rows: deletes cascade). */
+  expireAll: () => void;
+  changedElsewhere?: () => boolean;
+}
+
+function decorate<S extends object>(target: S, kinds: Record<keyof S, MethodKind>, caches: SubStoreCaches, shared: Shared, graceMs: number): S {
+  const { contact, expireAll, changedElsewhere } = shared;
   const decorated: Record<string, AsyncMethod> = {};
   for (const [name, kind] of Object.entries(kinds) as Array<[string, MethodKind]>) {
     const method: AsyncMethod = (...args) => (target as Record<string, AsyncMethod>)[name]!(...args);
     const cache = caches.byMethod.get(name);
-    if (cache) decorated[name] = (...args) => cache.get(JSON.stringify(args), () => method(...args), graceMs);
-    else if (kind === 'write') {
+    if (cache) {
+      decorated[name] = (...args) => {
+        if (changedElsewhere?.()) expireAll();
+        return cache.get(JSON.stringify(args), () => method(...args), graceMs);
+      };
+    } else if (kind === 'write') {
       decorated[name] = async (...args) => {
         const result = await contact.call(() => method(...args));
-        caches.expireAll();
+        expireAll();
         return result;
       };
     } else decorated[name] = (...args) => contact.call(() => method(...args));
@@ -84,8 +103,15 @@ export function cachedControlStore(store: ControlStore, options: CachedControlSt
   const freshMs = options.freshMs ?? CACHE_FRESH_MS;
   const names = Object.keys(METHOD_KINDS) as Array<keyof SubStores>;
   const caches = new Map(names.map((name) => [name, new SubStoreCaches(METHOD_KINDS[name], contact, freshMs)]));
+  const shared: Shared = {
+    contact,
+    expireAll: () => {
+      for (const subStore of caches.values()) subStore.expireAll();
+    },
+    ...(options.changedElsewhere ? { changedElsewhere: options.changedElsewhere } : {}),
+  };
   const view = (graceMs: number): ControlStore => {
-    const subStores = Object.fromEntries(names.map((name) => [name, decorate<object>(store[name], METHOD_KINDS[name], caches.get(name)!, contact, graceMs)]));
+    const subStores = Object.fromEntries(names.map((name) => [name, decorate<object>(store[name], METHOD_KINDS[name], caches.get(name)!, shared, graceMs)]));
     return { ...(subStores as unknown as SubStores), close: () => store.close() };
   };
   return { ...view(options.graceMs), withGrace: view };

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { MALLOC_ARENAS } from '../../src/app/workers/worker-pool.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const RELAYGATE_BIN = join(REPO_ROOT, 'bin', 'relaygate');
@@ -50,8 +51,9 @@ export function tempDir(prefix = 'relaygate-test-'): string {
 /** Starts `relaygate serve` as a child process, as an operator would, and waits until it listens. */
 export async function startGatewayProcess(options: GatewayProcessOptions = {}): Promise<GatewayProcess> {
   const dataDir = options.dataDir ?? tempDir();
-  // The primary's V8 flag as npm start and the systemd unit give it (app/workers/worker-pool.ts says why).
-  const args = ['--max-semi-space-size=4', RELAYGATE_BIN, '--data-dir', dataDir];
+  // The primary's V8 flag and malloc arenas as npm start and the systemd unit give them (app/workers/worker-pool.ts
+  // says why); RELAYGATE_NODE_ARGS adds node flags (a benchmark's --cpu-prof), which the workers inherit.
+  const args = [...(process.env.RELAYGATE_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--max-semi-space-size=4', RELAYGATE_BIN, '--data-dir', dataDir];
   // Delivery stays off unless a test configures it: accepted test mail must not go anywhere, and tests that look at
   // the spool must not see delivery remove it.
   // The certificate listener of event publishing and the HTTP listeners on free ports, so gateways of parallel tests
@@ -68,7 +70,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
   const [command, commandArgs] = options.withoutLowPorts
     ? ['setpriv', ['--bounding-set', '-net_bind_service', process.execPath, ...args]]
     : [process.execPath, args];
-  const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RELAYGATE_CONFIG: '', ...options.env } });
+  const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...MALLOC_ARENAS, RELAYGATE_CONFIG: '', ...options.env } });
   const logs: Array<Record<string, unknown>> = [];
   const watchers: Array<(record: Record<string, unknown>) => void> = [];
   let stderr = '';

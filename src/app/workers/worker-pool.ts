@@ -21,6 +21,12 @@ const HEALTHY_AFTER_MS = 60_000;
  * smaller (README, Performance). npm start and the systemd unit give the primary the same flag.
  */
 const YOUNG_GENERATION_FLAG = '--max-semi-space-size=4';
+/**
+ * glibc gives every thread that allocates (libuv's pool, V8's helpers) a malloc arena of its own, up to 8 per core, and
+ * keeps what a busy moment allocated in each; two arenas kept each process about 30 MB smaller after a load of 100 KB
+ * messages at no measurable CPU (README, Performance). An operator's own setting wins.
+ */
+export const MALLOC_ARENAS = { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' };
 /** A stopping worker that does not confirm it closed its listening sockets (busy, hung) is not waited for longer. */
 const STOP_ACCEPTING_TIMEOUT_MS = 1000;
 /** How often the primary looks whether the fleet's live node count changed, to tell the workers (cluster mode). */
@@ -120,7 +126,7 @@ export class WorkerPool {
   }
 
   private fork(): Promise<Listening> {
-    const worker = cluster.fork();
+    const worker = cluster.fork(MALLOC_ARENAS);
     this.workers.add(worker);
     const forkedAt = Date.now();
     const answers = new MessageBatcher<CallAnswer>((batch) => this.send(worker, { kind: 'answers', answers: batch }));

@@ -62,3 +62,25 @@ test('events are read in commit order from each consumer cursor, once advanced n
   assert.equal(reopened.events.prune(T0 + 10), 1);
   reopened.close();
 });
+
+test('consumers at the same cursor share one parsed batch; a commit after it is read by the next batch; pruning forgets kept batches', () => {
+  const queue = SqliteQueueStore.open(tempDir());
+  queue.events.append([sendEvent('e1', 'm1', T0), sendEvent('e2', 'm1', T0 + 1)]);
+  const statistics = queue.events.read('stats', 10);
+  const suppression = queue.events.read('suppression', 10);
+  assert.equal(suppression, statistics, 'the second consumer gets the batch the first one read');
+  assert.deepEqual(statistics.map((event) => event.id), ['e1', 'e2']);
+
+  queue.events.append([sendEvent('e3', 'm1', T0 + 2)]);
+  const metrics = queue.events.read('metrics', 10);
+  assert.deepEqual(metrics.map((event) => event.id), ['e1', 'e2', 'e3'], 'a kept batch with room takes what was committed since');
+  assert.equal(metrics[0], statistics[0], 'its events are not parsed again');
+  assert.deepEqual(queue.events.read('stats', 1).map((event) => event.id), ['e1'], 'another limit is another batch');
+  queue.events.advance('metrics', metrics[1]!.seq);
+  assert.deepEqual(queue.events.read('metrics', 10).map((event) => event.id), ['e3']);
+
+  for (const consumer of ['stats', 'suppression', 'metrics']) queue.events.advance(consumer, statistics[1]!.seq);
+  assert.equal(queue.events.prune(T0 + 10), 2);
+  assert.deepEqual(queue.events.read('webhook', 10).map((event) => event.id), ['e3'], 'a consumer registered after pruning starts at what is left');
+  queue.close();
+});

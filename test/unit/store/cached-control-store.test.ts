@@ -240,3 +240,46 @@ describe('CacheWithGrace', () => {
     assert.equal(await cache.get('k', async () => 'not asked', 0), 'new');
   });
 });
+
+/** The same cache as the gateway keeps over control.db (app/node-control-store.ts): no time limit, data_version instead. */
+describe('the cached control store over control.db (embedded mode)', () => {
+  let dataDir: string;
+  let gateway: SqliteControlStore;
+  let otherProcess: SqliteControlStore;
+  let cached: ControlStore;
+
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
+
+  beforeEach(async () => {
+    dataDir = tempDir('relaygate-cache-');
+    gateway = SqliteControlStore.open(dataDir);
+    otherProcess = SqliteControlStore.open(dataDir);
+    await gateway.accounts.create({ id: ACCOUNT, sandbox: false, sendingEnabled: true, maxSendRate: 10, max24HourSend: 1000 });
+    cached = cachedControlStore(gateway, { graceMs: 0, freshMs: Number.POSITIVE_INFINITY, changedElsewhere: () => gateway.changedElsewhere() });
+  });
+  afterEach(async () => {
+    await gateway.close();
+    await otherProcess.close();
+  });
+
+  test('a read is reused until another connection commits, however long ago it was read', async () => {
+    assert.equal((await cached.accounts.get(ACCOUNT))?.maxSendRate, 10);
+    // A change on the cache's own connection that did not go through it: data_version does not move, the value is reused.
+    await gateway.accounts.update(ACCOUNT, { maxSendRate: 20 });
+    await settle();
+    assert.equal((await cached.accounts.get(ACCOUNT))?.maxSendRate, 10);
+    // A CLI command (another connection) commits: the next read after it sees the change.
+    await otherProcess.accounts.update(ACCOUNT, { sendingEnabled: false });
+    await settle();
+    const account = await cached.accounts.get(ACCOUNT);
+    assert.deepEqual([account?.maxSendRate, account?.sendingEnabled], [20, false]);
+  });
+
+  test('a write through the cache makes every sub-store read again, not only its own', async () => {
+    assert.equal((await cached.accounts.get(ACCOUNT))?.maxSendRate, 10);
+    await gateway.accounts.update(ACCOUNT, { maxSendRate: 30 });
+    await cached.identities.create(verifiedIdentity(ACCOUNT, 'example.com'));
+    assert.equal((await cached.accounts.get(ACCOUNT))?.maxSendRate, 30);
+    assert.equal((await cached.identities.findByNames(ACCOUNT, ['example.com'])).length, 1);
+  });
+});
