@@ -17,8 +17,8 @@ export interface TransactionRunner {
 
 /**
  * Transactions due for one destination (source address, MX site, TLS mode), sent over a few reused connections.
- * A connection takes the next waiting transaction after an RSET until it has carried messagesPerConnection; it
- * then reconnects. An idle connection lingers for `idleMs` so mail that arrives just after is sent on it too.
+ * A connection takes the next waiting transaction once the last one ended (with an RSET if it failed part-way) until
+ * it has carried messagesPerConnection; it then reconnects. An idle connection lingers for `idleMs` so mail that arrives just after is sent on it too.
  * New connections open while transactions wait and the destination throttle has slots.
  */
 export class ReadyQueue {
@@ -140,7 +140,7 @@ export class ReadyQueue {
           connected = null;
           continue;
         }
-        await connected.client.reset().catch(() => connected?.client.close());
+        await connected.client.readyForNextTransaction().catch(() => connected?.client.close());
       }
     } finally {
       if (connected) await this.release(connected);

@@ -55,6 +55,8 @@ export type SmtpError = SMTPConnection.SMTPError & { originalCode?: string; reje
 /** One SMTP session to an MX host, as promises over nodemailer's SMTPConnection. */
 export class SmtpClient {
   private closed = false;
+  /** A transaction began (MAIL FROM went out) and has not ended with the server's 250 to the end of data. */
+  private transactionOpen = false;
 
   /**
    * @param localAddress The address the connection left from (the kernel's choice when no source address is bound):
@@ -138,9 +140,13 @@ export class SmtpClient {
     const guard = new TransportGuard(this.offers8BitMime);
     // A read error of the message reaches nodemailer through the guard, which it listens to.
     pipeline(message, guard, () => undefined);
+    this.transactionOpen = true;
     return new Promise((resolve, reject) => {
       this.connection.send({ from: envelope.from === '' ? false : envelope.from, to: envelope.to, size: envelope.size, use8BitMime: true }, guard, (error, info) => {
-        if (!error) return resolve(info!);
+        if (!error) {
+          this.transactionOpen = false;
+          return resolve(info!);
+        }
         if (!(error instanceof UnsendableContentError)) return reject(error);
         this.close();
         reject(Object.assign(error, { code: 'EMESSAGE', command: 'DATA', responseCode: 554, response: GatewayReplies.unsendableContent(error.content, this.mxHost) }));
@@ -148,9 +154,20 @@ export class SmtpClient {
     });
   }
 
-  /** RSET, so the next transaction starts clean on the same connection. */
-  reset(): Promise<void> {
-    return new Promise((resolve, reject) => this.connection.reset((error) => (error ? reject(error) : resolve())));
+  /**
+   * Makes the session ready for the next transaction: RSET after one that failed part-way (a refused MAIL or
+   * recipients, a refusal after the data), nothing after one the server took: its 250 to the end of data ended the
+   * transaction (RFC 5321 4.1.1.4), so the next MAIL FROM goes out without a round trip of its own.
+   */
+  readyForNextTransaction(): Promise<void> {
+    if (!this.transactionOpen) return Promise.resolve();
+    return new Promise((resolve, reject) =>
+      this.connection.reset((error) => {
+        if (error) return reject(error);
+        this.transactionOpen = false;
+        resolve();
+      }),
+    );
   }
 
   /** QUIT; resolves once the connection is closed, so a connection limit counts it until then. */
