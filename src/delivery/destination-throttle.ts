@@ -20,6 +20,8 @@ export interface DestinationThrottle {
   closed(): void;
   /** Calls `retry` once when a slot may be free (a queue that found none); idle connections of the other queues close to free one. */
   whenFree(retry: () => void): void;
+  /** Withdraws a `whenFree` the queue no longer needs (nothing waits in it any more), so that it is not taken for contention. */
+  stopWaiting(retry: () => void): void;
   /** True while a queue waits for a slot: an idle connection should close rather than linger. */
   readonly contended: boolean;
   /** Registers a ready queue using these limits, so it can be asked to give up idle connections. */
@@ -39,6 +41,11 @@ export abstract class QueueingThrottle {
   whenFree(retry: () => void): void {
     if (!this.waiting.includes(retry)) this.waiting.push(retry);
     for (const sharer of this.sharers) sharer.dropIdle();
+  }
+
+  stopWaiting(retry: () => void): void {
+    const index = this.waiting.indexOf(retry);
+    if (index >= 0) this.waiting.splice(index, 1);
   }
 
   get contended(): boolean {

@@ -88,6 +88,9 @@ export class ReadyQueue {
   private nextTransaction(connected: Connected | null): Promise<Transaction | null> {
     const next = this.pending.shift();
     if (next) return Promise.resolve(next);
+    // The slot this queue asked for when its connections were all busy is not needed any more. Left waiting, it made
+    // the queue look contended by itself, and every connection that ran out of work closed instead of lingering.
+    this.throttle.stopWaiting(this.retrySpawn);
     if (!connected || this.stopped || this.throttle.contended) return Promise.resolve(null);
     return new Promise((resolve) => {
       const take = (transaction: Transaction | null) => {

@@ -37,15 +37,15 @@ function faultyRunner(throwsOn: { send?: string; unsent?: boolean }) {
   return { runner, calls };
 }
 
-function readyQueue(port: number, runner: TransactionRunner, onEmpty: () => void): ReadyQueue {
+function readyQueue(port: number, runner: TransactionRunner, onEmpty: () => void, { maxConnections = 1, idleMs = 50 } = {}): ReadyQueue {
   const config = buildConfig({ delivery: { port, allowPrivateAddresses: true } }, { hostname: 'relaygate.test' });
   const destination: Destination = {
     targets: [{ exchange: 'mx.faults.test', priority: 10, addresses: ['127.0.0.1'], implicit: false }],
     source: { address: '', ehloName: 'relaygate.test', pool: 'default', warmupStartedOn: null },
     tls: 'opportunistic',
   };
-  const throttle = new LocalDestinationThrottle({ maxConnections: 1, messagesPerConnection: 100, messagesPerSecond: 0 });
-  return new ReadyQueue(destination, throttle, new MxConnector(config.delivery), runner, 50, onEmpty);
+  const throttle = new LocalDestinationThrottle({ maxConnections, messagesPerConnection: 100, messagesPerSecond: 0 });
+  return new ReadyQueue(destination, throttle, new MxConnector(config.delivery), runner, idleMs, onEmpty);
 }
 
 async function until(done: () => boolean, what: string): Promise<void> {
@@ -118,4 +118,34 @@ test('DeliveryEngine: routing throws something that is not an Error; the deliver
   }
   await sleep(10);
   assert.deepEqual(rejections.stop(), []);
+});
+
+test('ReadyQueue: connections that ran out of work after a burst beyond maxConnections linger for the next mail instead of closing', async () => {
+  const sink = await startSinkMx({ host: '127.0.0.1', starttls: false });
+  try {
+    const sent: string[] = [];
+    const runner: TransactionRunner = {
+      async send(transaction) {
+        await sleep(30);
+        sent.push(transaction.domain);
+        return null;
+      },
+      unsent: () => assert.fail('nothing is unsent'),
+      failed: (error) => assert.fail(error as Error),
+    };
+    let empty = false;
+    const queue = readyQueue(sink.port, runner, () => (empty = true), { maxConnections: 2, idleMs: 10_000 });
+    // Two connections open; the third transaction waits for one of them, and asks the throttle for a third slot.
+    for (const name of ['first', 'second', 'third']) queue.enqueue(transaction(name));
+    await until(() => sent.length === 3, 'the burst to be sent');
+    await sleep(50);
+    assert.equal(sink.connections.current, 2, 'both connections idle, open');
+    queue.enqueue(transaction('fourth'));
+    await until(() => sent.length === 4, 'the next message');
+    assert.equal(sink.connections.opened, 2, 'the next message went over an idle connection');
+    queue.dropIdle();
+    await until(() => empty, 'the queue to let its connections go');
+  } finally {
+    await sink.close();
+  }
 });
