@@ -92,6 +92,8 @@ export class EventConsumer {
         await this.handler.handle(batch);
         this.events.advance(this.handler.name, batch[batch.length - 1]!.seq);
         this.retryMs = this.firstRetryMs;
+        // A short batch was all there was: a later commit of this process wakes the consumer, the poll finds others'.
+        if (batch.length < this.batchSize) return;
       }
     } catch (error) {
       this.log.warn({ err: error, consumer: this.handler.name, retryInMs: this.retryMs }, 'event consumer failed; retrying');

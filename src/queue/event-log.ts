@@ -10,8 +10,7 @@ export interface EventLog {
   append(events: readonly MailEvent[]): void;
   /**
    * Up to `limit` events after the consumer's cursor, oldest first. The first read registers the consumer (from the
-   * log's start). Consumers at the same cursor may be handed the same objects (the same array when nothing was
-   * committed in between): they must not change them.
+   * log's start). Consumers may be handed the same event objects: they must not change them.
    */
   read(consumer: string, limit: number): StoredMailEvent[];
   /** Moves the consumer's cursor past `seq` (events up to it are done). */

@@ -8,21 +8,34 @@ interface EventRow {
   event: string;
 }
 
+/** An event appended in a transaction that is not yet known to have committed. */
+interface Unconfirmed {
+  seq: number;
+  id: string;
+  json: string;
+}
+
 /**
- * How many recently read batches are kept parsed. The consumers of a process wake on the same commit and read from the
- * same cursor position; each would otherwise select and parse every event again.
+ * How many of the latest committed events this process keeps parsed. Its consumers follow the log closely and read
+ * from here instead of selecting and parsing what this process has just written; a cursor further behind reads from
+ * the table.
  */
-const RECENT_BATCHES = 8;
+const TAIL_EVENTS = 4096;
 
 /** The event log in queue.db (tables mail_events and mail_event_cursors). */
 export class SqliteEventLog implements EventLog {
   private readonly listeners: Array<() => void> = [];
   private readonly registered = new Set<string>();
-  /** Batches by `after:limit`, oldest first. A batch read once stays a true prefix: a later commit only adds larger seqs. */
-  private readonly recentBatches = new Map<string, StoredMailEvent[]>();
+  /** The latest events this process appended and saw committed, parsed, by ascending seq. */
+  private tail: StoredMailEvent[] = [];
+  private unconfirmed: Unconfirmed[] = [];
+  private confirmScheduled = false;
+  /** Cursors as this process last read or moved them (one engine runs per data directory). */
+  private readonly cursors = new Map<string, number>();
   private readonly selectCursor;
   private readonly insertEvent;
   private readonly selectAfter;
+  private readonly selectIds;
   private readonly upsertCursor;
   private readonly registerCursor;
   private readonly countAfter;
@@ -39,6 +52,7 @@ export class SqliteEventLog implements EventLog {
     );
     this.selectCursor = db.prepare('SELECT seq FROM mail_event_cursors WHERE consumer = ?').pluck();
     this.selectAfter = db.prepare('SELECT seq, event FROM mail_events WHERE seq > ? ORDER BY seq LIMIT ?');
+    this.selectIds = db.prepare('SELECT seq, id FROM mail_events WHERE seq BETWEEN ? AND ?');
     this.upsertCursor = db.prepare(
       `INSERT INTO mail_event_cursors (consumer, seq) VALUES (?, ?) ON CONFLICT (consumer) DO UPDATE SET seq = MAX(seq, excluded.seq)`,
     );
@@ -63,8 +77,41 @@ export class SqliteEventLog implements EventLog {
   /** Appends inside the caller's open transaction; the caller calls `appended()` after its commit. */
   appendWithin(events: readonly MailEvent[]): void {
     for (const event of events) {
-      this.insertEvent.run({ id: event.id, type: event.type, messageId: event.messageId, accountId: event.accountId, at: event.at, event: JSON.stringify(event) });
+      const json = JSON.stringify(event);
+      const inserted = this.insertEvent.run({ id: event.id, type: event.type, messageId: event.messageId, accountId: event.accountId, at: event.at, event: json });
+      if (inserted.changes === 1) this.unconfirmed.push({ seq: Number(inserted.lastInsertRowid), id: event.id, json });
     }
+    if (this.unconfirmed.length > 0 && !this.confirmScheduled) {
+      this.confirmScheduled = true;
+      queueMicrotask(() => this.confirm());
+    }
+  }
+
+  /**
+   * Moves what the last transactions appended to the tail, if they committed. By now they have ended (better-sqlite3's
+   * transactions are synchronous): one that rolled back left no rows, or left its seqs to later events, so an event
+   * counts as committed only where the table holds its id at its seq.
+   */
+  private confirm(): void {
+    this.confirmScheduled = false;
+    // Closed (at shutdown) since: nothing reads the tail any more.
+    if (!this.db.open) this.unconfirmed = [];
+    if (this.unconfirmed.length === 0) return;
+    if (this.db.inTransaction) {
+      this.confirmScheduled = true;
+      setImmediate(() => this.confirm());
+      return;
+    }
+    const appended = this.unconfirmed;
+    this.unconfirmed = [];
+    const seqs = appended.map((event) => event.seq);
+    const committed = new Map((this.selectIds.all(Math.min(...seqs), Math.max(...seqs)) as Array<{ seq: number; id: string }>).map((row) => [row.seq, row.id]));
+    for (const { seq, id, json } of appended) {
+      if (committed.get(seq) !== id) continue;
+      while (this.tail.length > 0 && this.tail.at(-1)!.seq >= seq) this.tail.pop();
+      this.tail.push({ ...(JSON.parse(json) as MailEvent), seq });
+    }
+    if (this.tail.length > TAIL_EVENTS) this.tail = this.tail.slice(-TAIL_EVENTS);
   }
 
   /** Tells the listeners that a commit appended events. */
@@ -79,21 +126,36 @@ export class SqliteEventLog implements EventLog {
   }
 
   read(consumer: string, limit: number): StoredMailEvent[] {
+    const after = this.cursor(consumer);
+    // What was committed in this turn of the event loop joins the tail first, so the read does not stop short of it.
+    this.confirm();
+    return this.tailAfter(after, limit) ?? this.parsedAfter(after, limit);
+  }
+
+  private cursor(consumer: string): number {
+    const known = this.cursors.get(consumer);
+    if (known !== undefined) return known;
     if (!this.registered.has(consumer)) {
       this.registerCursor.run(consumer);
       this.registered.add(consumer);
     }
-    const after = (this.selectCursor.get(consumer) as number | undefined) ?? 0;
-    const key = `${after}:${limit}`;
-    const recent = this.recentBatches.get(key) ?? [];
-    if (recent.length === limit) return recent;
-    // A kept batch that was short takes what was committed since (parsed once too).
-    const batch = recent.concat(this.parsedAfter(recent.at(-1)?.seq ?? after, limit - recent.length));
-    if (batch.length === 0 || batch.length === recent.length) return recent;
-    this.recentBatches.delete(key);
-    this.recentBatches.set(key, batch);
-    if (this.recentBatches.size > RECENT_BATCHES) this.recentBatches.delete(this.recentBatches.keys().next().value!);
-    return batch;
+    const seq = (this.selectCursor.get(consumer) as number | undefined) ?? 0;
+    this.cursors.set(consumer, seq);
+    return seq;
+  }
+
+  /**
+   * The events after `after` from the tail, as far as their seqs run on without a gap (a gap holds events another
+   * process appended, which only the table has); null when the tail does not hold the next event.
+   */
+  private tailAfter(after: number, limit: number): StoredMailEvent[] | null {
+    const first = this.tail[0];
+    if (!first) return null;
+    const start = after + 1 - first.seq;
+    if (start < 0 || start >= this.tail.length || this.tail[start]!.seq !== after + 1) return null;
+    let end = start + 1;
+    while (end < this.tail.length && end - start < limit && this.tail[end]!.seq === this.tail[end - 1]!.seq + 1) end++;
+    return this.tail.slice(start, end);
   }
 
   private parsedAfter(seq: number, limit: number): StoredMailEvent[] {
@@ -102,12 +164,15 @@ export class SqliteEventLog implements EventLog {
 
   advance(consumer: string, seq: number): void {
     // A cursor needs no fsync: lost in a power cut, it only makes its consumer see some events again (at least once).
-    withoutFsync(this.db, () => this.advanceWithin(consumer, seq));
+    withoutFsync(this.db, () => this.upsertCursor.run(consumer, seq));
+    const known = this.cursors.get(consumer);
+    if (known !== undefined) this.cursors.set(consumer, Math.max(known, seq));
   }
 
-  /** Moves the cursor inside the caller's open transaction. */
+  /** Moves the cursor inside the caller's open transaction (which may yet roll back: the cursor is read again). */
   advanceWithin(consumer: string, seq: number): void {
     this.upsertCursor.run(consumer, seq);
+    this.cursors.delete(consumer);
   }
 
   backlog(consumer: string): number {
@@ -116,6 +181,7 @@ export class SqliteEventLog implements EventLog {
 
   start(consumer: string, from: number): void {
     this.startCursor.run({ consumer, from });
+    this.cursors.delete(consumer);
   }
 
   consumers(): Array<{ consumer: string; seq: number }> {
@@ -124,6 +190,7 @@ export class SqliteEventLog implements EventLog {
 
   drop(consumer: string): void {
     this.deleteCursor.run(consumer);
+    this.cursors.delete(consumer);
   }
 
   onAppended(listener: () => void): void {
@@ -132,7 +199,7 @@ export class SqliteEventLog implements EventLog {
 
   prune(before: number): number {
     // A consumer registered later starts at the log's start, which pruning moves.
-    this.recentBatches.clear();
+    this.tail = [];
     return this.deleteBefore.run(before).changes;
   }
 }

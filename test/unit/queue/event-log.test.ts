@@ -2,6 +2,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import type { MailEvent } from '../../../src/events/mail-event.js';
 import { SqliteQueueStore } from '../../../src/queue/sqlite-queue-store.js';
+import type { SqliteDatabase } from '../../../src/store/sqlite/database.js';
 import { tempDir } from '../../support/gateway-process.js';
 
 const T0 = Date.parse('2026-11-23T10:00:00Z');
@@ -63,24 +64,46 @@ test('events are read in commit order from each consumer cursor, once advanced n
   reopened.close();
 });
 
-test('consumers at the same cursor share one parsed batch; a commit after it is read by the next batch; pruning forgets kept batches', () => {
-  const queue = SqliteQueueStore.open(tempDir());
+test('consumers read what this process committed from a parsed tail; another process\'s events and a rolled-back transaction\'s are read as the table has them; pruning empties the tail', () => {
+  const dataDir = tempDir();
+  const queue = SqliteQueueStore.open(dataDir);
   queue.events.append([sendEvent('e1', 'm1', T0), sendEvent('e2', 'm1', T0 + 1)]);
   const statistics = queue.events.read('stats', 10);
   const suppression = queue.events.read('suppression', 10);
-  assert.equal(suppression, statistics, 'the second consumer gets the batch the first one read');
   assert.deepEqual(statistics.map((event) => event.id), ['e1', 'e2']);
+  assert.equal(suppression[0], statistics[0], 'the second consumer gets the event objects the first one got');
 
   queue.events.append([sendEvent('e3', 'm1', T0 + 2)]);
   const metrics = queue.events.read('metrics', 10);
-  assert.deepEqual(metrics.map((event) => event.id), ['e1', 'e2', 'e3'], 'a kept batch with room takes what was committed since');
+  assert.deepEqual(metrics.map((event) => event.id), ['e1', 'e2', 'e3'], 'a commit just made is read at once');
   assert.equal(metrics[0], statistics[0], 'its events are not parsed again');
-  assert.deepEqual(queue.events.read('stats', 1).map((event) => event.id), ['e1'], 'another limit is another batch');
-  queue.events.advance('metrics', metrics[1]!.seq);
-  assert.deepEqual(queue.events.read('metrics', 10).map((event) => event.id), ['e3']);
+  assert.deepEqual(queue.events.read('stats', 1).map((event) => event.id), ['e1'], 'the limit holds');
+
+  // Another process (the CLI) appends between two commits of this one: its event is only in the table.
+  queue.events.advance('metrics', metrics[2]!.seq);
+  const other = SqliteQueueStore.open(dataDir);
+  other.events.append([sendEvent('e4', 'm1', T0 + 3)]);
+  other.close();
+  queue.events.append([sendEvent('e5', 'm1', T0 + 4)]);
+  const afterGap = queue.events.read('metrics', 10);
+  assert.deepEqual(afterGap.map((event) => [event.id, event.seq]), [['e4', 4], ['e5', 5]]);
+
+  // A transaction that appended and rolled back leaves nothing; the next commit reuses its seq.
+  const db = (queue as unknown as { db: SqliteDatabase }).db;
+  assert.throws(
+    db.transaction(() => {
+      queue.events.appendWithin([sendEvent('e6', 'm1', T0 + 5)]);
+      throw new Error('rolled back');
+    }),
+    /rolled back/,
+  );
+  queue.events.advance('metrics', afterGap[1]!.seq);
+  assert.deepEqual(queue.events.read('metrics', 10), [], 'nothing of it is read');
+  queue.events.append([sendEvent('e7', 'm1', T0 + 6)]);
+  assert.deepEqual(queue.events.read('metrics', 10).map((event) => [event.id, event.seq]), [['e7', 6]]);
 
   for (const consumer of ['stats', 'suppression', 'metrics']) queue.events.advance(consumer, statistics[1]!.seq);
   assert.equal(queue.events.prune(T0 + 10), 2);
-  assert.deepEqual(queue.events.read('webhook', 10).map((event) => event.id), ['e3'], 'a consumer registered after pruning starts at what is left');
+  assert.deepEqual(queue.events.read('webhook', 10).map((event) => event.id), ['e3', 'e4', 'e5', 'e7'], 'a consumer registered after pruning starts at what is left');
   queue.close();
 });
