@@ -64,6 +64,35 @@ describe('SqliteSendLimiter', () => {
     }
   });
 
+  test('checks asked for together are decided in the order asked, each charging what it passed', async () => {
+    const limiter = new SqliteSendLimiter(freshFile());
+    try {
+      const rateOfOne = { key: 'rate', maxSendRate: 1, max24HourSend: -1 };
+      assert.deepEqual(await Promise.all([send(limiter, rateOfOne, 1, T0), send(limiter, rateOfOne, 1, T0), send(limiter, rateOfOne, 1, T0 + 1000)]), [
+        { ok: true },
+        { ok: false, reason: 'rate', retryAfterMs: 1000 },
+        { ok: true },
+      ]);
+      const quotaOfThree = { key: 'quota', maxSendRate: 0, max24HourSend: 3 };
+      assert.deepEqual(await Promise.all([send(limiter, quotaOfThree, 2, T0), send(limiter, quotaOfThree, 2, T0), send(limiter, quotaOfThree, 1, T0)]), [
+        { ok: true },
+        { ok: false, reason: 'quota' },
+        { ok: true },
+      ]);
+      assert.equal(await limiter.sentLast24Hours('quota', T0), 3);
+    } finally {
+      await limiter.close();
+    }
+  });
+
+  test('checks asked for together all fail, none hangs, when the database cannot be written', async () => {
+    const db = new Database(':memory:');
+    const limiter = new SqliteSendLimiter(db);
+    db.close();
+    const results = await Promise.allSettled([send(limiter, sandbox, 1, T0), send(limiter, sandbox, 1, T0)]);
+    assert.deepEqual(results.map((result) => result.status), ['rejected', 'rejected']);
+  });
+
   test('prunes minute buckets that have left the 24-hour window', async () => {
     const db = new Database(':memory:');
     try {
