@@ -18,6 +18,7 @@ export class LineEndingNormalizer extends Transform {
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     // An empty chunk says nothing about a pending CR: only the next byte does.
     if (chunk.length === 0) return callback();
+    // Only a bare CR or LF splits the chunk: CRLF pairs pass as they are, so a clean chunk is passed on uncopied.
     const parts: Buffer[] = [];
     let start = 0;
     let index = 0;
@@ -27,34 +28,34 @@ export class LineEndingNormalizer extends Transform {
       if (chunk[0] === LF) start = index = 1;
       else this.bareLineEndings++;
     }
-    while (index < chunk.length) {
-      const cr = chunk.indexOf(CR, index);
-      const lf = chunk.indexOf(LF, index);
-      if (cr === -1 && lf === -1) break;
+    let cr = chunk.indexOf(CR, index);
+    let lf = chunk.indexOf(LF, index);
+    while (cr !== -1 || lf !== -1) {
       if (cr !== -1 && (lf === -1 || cr < lf)) {
-        parts.push(chunk.subarray(start, cr));
         if (cr + 1 === chunk.length) {
+          // Whether this CR is bare depends on the next chunk's first byte.
+          parts.push(chunk.subarray(start, cr));
           this.pendingCr = true;
-          start = index = chunk.length;
+          start = chunk.length;
           break;
         }
-        parts.push(CRLF);
-        if (chunk[cr + 1] === LF) {
-          start = index = cr + 2;
-        } else {
-          this.bareLineEndings++;
-          start = index = cr + 1;
+        if (lf === cr + 1) {
+          cr = chunk.indexOf(CR, cr + 2);
+          lf = chunk.indexOf(LF, lf + 1);
+          continue;
         }
+        parts.push(chunk.subarray(start, cr), CRLF);
+        this.bareLineEndings++;
+        start = cr + 1;
+        cr = chunk.indexOf(CR, start);
       } else {
         parts.push(chunk.subarray(start, lf), CRLF);
         this.bareLineEndings++;
-        start = index = lf + 1;
+        start = lf + 1;
+        lf = chunk.indexOf(LF, start);
       }
     }
-    if (start === 0 && !this.pendingCr && parts.length === 0) {
-      callback(null, chunk);
-      return;
-    }
+    if (parts.length === 0) return callback(null, chunk);
     parts.push(chunk.subarray(start));
     callback(null, Buffer.concat(parts));
   }

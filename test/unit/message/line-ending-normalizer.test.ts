@@ -56,3 +56,12 @@ for (const input of ['a\r\nb', 'a\r\rb\n', '\n\r\r\n\n', 'x\r\n.\r\ny\r', '\r\r\
     }
   });
 }
+
+test('a chunk whose line endings are all CRLF is passed on as it is, not copied', async () => {
+  const normalizer = new LineEndingNormalizer();
+  const chunk = Buffer.from('Subject: clean\r\n\r\nline one\r\nline two\r\n');
+  const passed = new Promise<Buffer>((resolve) => normalizer.once('data', resolve));
+  normalizer.end(chunk);
+  assert.equal(await passed, chunk);
+  assert.equal(normalizer.bareLineEndings, 0);
+});
