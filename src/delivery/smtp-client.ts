@@ -1,5 +1,6 @@
 import { connect as netConnect, type Socket } from 'node:net';
-import { pipeline, type Readable, type Transform } from 'node:stream';
+import type { Readable, Transform } from 'node:stream';
+import { pipeStreams } from '../common/pipe-streams.js';
 import SMTPConnection, { type SMTPConnectionOptions } from 'nodemailer/lib/smtp-connection/index.js';
 import { TransportGuard, UnsendableContentError } from '../message/transport-guard.js';
 import { stuffDots } from './dot-stuffing.js';
@@ -139,7 +140,7 @@ export class SmtpClient {
   send(envelope: SmtpEnvelope, message: Readable): Promise<SendInfo> {
     const guard = new TransportGuard(this.offers8BitMime);
     // A read error of the message reaches nodemailer through the guard, which it listens to.
-    pipeline(message, guard, () => undefined);
+    pipeStreams([message, guard], () => undefined);
     this.transactionOpen = true;
     return new Promise((resolve, reject) => {
       this.connection.send({ from: envelope.from === '' ? false : envelope.from, to: envelope.to, size: envelope.size, use8BitMime: true }, guard, (error, info) => {

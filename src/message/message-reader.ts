@@ -1,5 +1,5 @@
 import { Transform, type TransformCallback, type Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { pipeStreamsAsync } from '../common/pipe-streams.js';
 import { foldLongLines } from './header-folding.js';
 import { HeaderFields, parseHeaderSection, startsWithHeaderField } from './header-section.js';
 import { LineEndingNormalizer } from './line-ending-normalizer.js';
@@ -121,7 +121,7 @@ export async function readMessage(input: NodeJS.ReadableStream, body: Writable, 
   const normalizer = new LineEndingNormalizer();
   const splitter = new HeaderSplitter(limits);
   const scanner = new BodyScanner();
-  await pipeline([input, ...transforms, normalizer, splitter, scanner, body]);
+  await pipeStreamsAsync([input, ...transforms, normalizer, splitter, scanner, body]);
   const fields = parseHeaderSection(splitter.headerText);
   // A field that cannot be folded stays as it is; the problem refuses the message.
   const folded = fields.map((field) => foldLongLines(field.raw));
