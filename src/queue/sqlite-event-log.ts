@@ -26,8 +26,13 @@ const TAIL_EVENTS = 4096;
 export class SqliteEventLog implements EventLog {
   private readonly listeners: Array<() => void> = [];
   private readonly registered = new Set<string>();
-  /** The latest events this process appended and saw committed, parsed, by ascending seq. */
+  /**
+   * The latest events this process appended and saw committed, parsed, by ascending seq: every row the table has from
+   * seq `coveredFrom` to `coveredTo`. Seqs may skip (an append whose id was there already uses one up).
+   */
   private tail: StoredMailEvent[] = [];
+  private coveredFrom = Infinity;
+  private coveredTo = -Infinity;
   private unconfirmed: Unconfirmed[] = [];
   private confirmScheduled = false;
   /** Cursors as this process last read or moved them (one engine runs per data directory). */
@@ -90,7 +95,8 @@ export class SqliteEventLog implements EventLog {
   /**
    * Moves what the last transactions appended to the tail, if they committed. By now they have ended (better-sqlite3's
    * transactions are synchronous): one that rolled back left no rows, or left its seqs to later events, so an event
-   * counts as committed only where the table holds its id at its seq.
+   * counts as committed only where the table holds its id at its seq. A row of another process's (the CLI's) in the
+   * range read starts the tail again after it.
    */
   private confirm(): void {
     this.confirmScheduled = false;
@@ -102,16 +108,34 @@ export class SqliteEventLog implements EventLog {
       setImmediate(() => this.confirm());
       return;
     }
-    const appended = this.unconfirmed;
+    const appended = new Map(this.unconfirmed.map((event) => [event.seq, event]));
     this.unconfirmed = [];
-    const seqs = appended.map((event) => event.seq);
-    const committed = new Map((this.selectIds.all(Math.min(...seqs), Math.max(...seqs)) as Array<{ seq: number; id: string }>).map((row) => [row.seq, row.id]));
-    for (const { seq, id, json } of appended) {
-      if (committed.get(seq) !== id) continue;
-      while (this.tail.length > 0 && this.tail.at(-1)!.seq >= seq) this.tail.pop();
-      this.tail.push({ ...(JSON.parse(json) as MailEvent), seq });
+    const seqs = [...appended.keys()];
+    const low = Math.min(...seqs);
+    const high = Math.max(...seqs);
+    if (this.coveredFrom > this.coveredTo || low < this.coveredFrom) {
+      this.tail = [];
+      this.coveredFrom = low;
+      this.coveredTo = low - 1;
+    } else if (low <= this.coveredTo) {
+      // Seqs given again after a rollback: what the tail held from there on is not in the table.
+      while (this.tail.length > 0 && this.tail.at(-1)!.seq >= low) this.tail.pop();
+      this.coveredTo = low - 1;
     }
-    if (this.tail.length > TAIL_EVENTS) this.tail = this.tail.slice(-TAIL_EVENTS);
+    const rows = this.selectIds.all(this.coveredTo + 1, high) as Array<{ seq: number; id: string }>;
+    for (const row of rows) {
+      const mine = appended.get(row.seq);
+      if (mine?.id === row.id) this.tail.push({ ...(JSON.parse(mine.json) as MailEvent), seq: row.seq });
+      else {
+        this.tail = [];
+        this.coveredFrom = row.seq + 1;
+      }
+    }
+    this.coveredTo = high;
+    if (this.tail.length > TAIL_EVENTS) {
+      this.tail = this.tail.slice(-TAIL_EVENTS);
+      this.coveredFrom = this.tail[0]!.seq;
+    }
   }
 
   /** Tells the listeners that a commit appended events. */
@@ -129,7 +153,11 @@ export class SqliteEventLog implements EventLog {
     const after = this.cursor(consumer);
     // What was committed in this turn of the event loop joins the tail first, so the read does not stop short of it.
     this.confirm();
-    return this.tailAfter(after, limit) ?? this.parsedAfter(after, limit);
+    const fromTail = this.tailAfter(after, limit);
+    if (!fromTail) return this.parsedAfter(after, limit);
+    if (fromTail.length === limit) return fromTail;
+    // Beyond the tail only another process's events can be, committed since this process last appended.
+    return fromTail.concat(this.parsedAfter(Math.max(after, this.coveredTo), limit - fromTail.length));
   }
 
   private cursor(consumer: string): number {
@@ -144,18 +172,17 @@ export class SqliteEventLog implements EventLog {
     return seq;
   }
 
-  /**
-   * The events after `after` from the tail, as far as their seqs run on without a gap (a gap holds events another
-   * process appended, which only the table has); null when the tail does not hold the next event.
-   */
+  /** Up to `limit` events after `after` from the tail; null when the tail does not cover the seq after `after`. */
   private tailAfter(after: number, limit: number): StoredMailEvent[] | null {
-    const first = this.tail[0];
-    if (!first) return null;
-    const start = after + 1 - first.seq;
-    if (start < 0 || start >= this.tail.length || this.tail[start]!.seq !== after + 1) return null;
-    let end = start + 1;
-    while (end < this.tail.length && end - start < limit && this.tail[end]!.seq === this.tail[end - 1]!.seq + 1) end++;
-    return this.tail.slice(start, end);
+    if (after + 1 < this.coveredFrom || after + 1 > this.coveredTo) return null;
+    let low = 0;
+    let high = this.tail.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (this.tail[middle]!.seq <= after) low = middle + 1;
+      else high = middle;
+    }
+    return this.tail.slice(low, low + limit);
   }
 
   private parsedAfter(seq: number, limit: number): StoredMailEvent[] {
@@ -200,6 +227,8 @@ export class SqliteEventLog implements EventLog {
   prune(before: number): number {
     // A consumer registered later starts at the log's start, which pruning moves.
     this.tail = [];
+    this.coveredFrom = Infinity;
+    this.coveredTo = -Infinity;
     return this.deleteBefore.run(before).changes;
   }
 }

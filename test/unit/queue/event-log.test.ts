@@ -100,10 +100,17 @@ test('consumers read what this process committed from a parsed tail; another pro
   queue.events.advance('metrics', afterGap[1]!.seq);
   assert.deepEqual(queue.events.read('metrics', 10), [], 'nothing of it is read');
   queue.events.append([sendEvent('e7', 'm1', T0 + 6)]);
-  assert.deepEqual(queue.events.read('metrics', 10).map((event) => [event.id, event.seq]), [['e7', 6]]);
+  const afterRollback = queue.events.read('metrics', 10);
+  assert.deepEqual(afterRollback.map((event) => [event.id, event.seq]), [['e7', 6]]);
+
+  // An event appended again (its id is in the log) uses up a seq: the gap it leaves is no reason to read the table.
+  queue.events.append([sendEvent('e7', 'm1', T0 + 6), sendEvent('e8', 'm1', T0 + 7)]);
+  const afterConflict = queue.events.read('metrics', 10);
+  assert.deepEqual(afterConflict.map((event) => event.id), ['e7', 'e8']);
+  assert.equal(afterConflict[0], afterRollback[0], 'read from the tail');
 
   for (const consumer of ['stats', 'suppression', 'metrics']) queue.events.advance(consumer, statistics[1]!.seq);
   assert.equal(queue.events.prune(T0 + 10), 2);
-  assert.deepEqual(queue.events.read('webhook', 10).map((event) => event.id), ['e3', 'e4', 'e5', 'e7'], 'a consumer registered after pruning starts at what is left');
+  assert.deepEqual(queue.events.read('webhook', 10).map((event) => event.id), ['e3', 'e4', 'e5', 'e7', 'e8'], 'a consumer registered after pruning starts at what is left');
   queue.close();
 });
