@@ -20,7 +20,7 @@ interface Unconfirmed {
  * from here instead of selecting and parsing what this process has just written; a cursor further behind reads from
  * the table.
  */
-const TAIL_EVENTS = 4096;
+const TAIL_EVENTS = 1024;
 
 /** The event log in queue.db (tables mail_events and mail_event_cursors). */
 export class SqliteEventLog implements EventLog {
