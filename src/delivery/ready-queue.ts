@@ -18,7 +18,8 @@ export interface TransactionRunner {
 /**
  * Transactions due for one destination (source address, MX site, TLS mode), sent over a few reused connections.
  * A connection takes the next waiting transaction once the last one ended (with an RSET if it failed part-way) until
- * it has carried messagesPerConnection; it then reconnects. An idle connection lingers for `idleMs` so mail that arrives just after is sent on it too.
+ * it has carried messagesPerConnection; it then reconnects. An idle connection lingers for `idleMs` so mail that
+ * arrives just after is sent on it too.
  * New connections open while transactions wait and the destination throttle has slots.
  */
 export class ReadyQueue {

@@ -110,11 +110,20 @@ export class SqliteEventLog implements EventLog {
     }
     const appended = new Map(this.unconfirmed.map((event) => [event.seq, event]));
     this.unconfirmed = [];
+    try {
+      this.extendTail(appended);
+    } catch {
+      // The table could not be read (an I/O error): consumers read it themselves, and report what fails there.
+      this.forgetTail();
+    }
+  }
+
+  private extendTail(appended: Map<number, Unconfirmed>): void {
     const seqs = [...appended.keys()];
     const low = Math.min(...seqs);
     const high = Math.max(...seqs);
     if (this.coveredFrom > this.coveredTo || low < this.coveredFrom) {
-      this.tail = [];
+      this.forgetTail();
       this.coveredFrom = low;
       this.coveredTo = low - 1;
     } else if (low <= this.coveredTo) {
@@ -136,6 +145,12 @@ export class SqliteEventLog implements EventLog {
       this.tail = this.tail.slice(-TAIL_EVENTS);
       this.coveredFrom = this.tail[0]!.seq;
     }
+  }
+
+  private forgetTail(): void {
+    this.tail = [];
+    this.coveredFrom = Infinity;
+    this.coveredTo = -Infinity;
   }
 
   /** Tells the listeners that a commit appended events. */
@@ -226,9 +241,7 @@ export class SqliteEventLog implements EventLog {
 
   prune(before: number): number {
     // A consumer registered later starts at the log's start, which pruning moves.
-    this.tail = [];
-    this.coveredFrom = Infinity;
-    this.coveredTo = -Infinity;
+    this.forgetTail();
     return this.deleteBefore.run(before).changes;
   }
 }

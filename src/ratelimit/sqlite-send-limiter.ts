@@ -29,7 +29,7 @@ interface PendingAcquire {
 }
 
 /**
- * Limiter on a SQLite file, shareable by several processes: each check-and-charge runs in one
+ * Limiter on a SQLite file, shareable by several processes: each check-and-charge runs inside a
  * BEGIN IMMEDIATE transaction, so two processes can never both pass on the same headroom.
  * The TAT is stored as REAL because emission intervals such as 1000/14 ms are fractional.
  */

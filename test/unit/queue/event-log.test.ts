@@ -114,3 +114,15 @@ test('consumers read what this process committed from a parsed tail; another pro
   assert.deepEqual(queue.events.read('webhook', 10).map((event) => event.id), ['e3', 'e4', 'e5', 'e7', 'e8'], 'a consumer registered after pruning starts at what is left');
   queue.close();
 });
+
+test('a tail that cannot be checked against the table (an I/O error) is given up: nothing is thrown, consumers read the table', async () => {
+  const queue = SqliteQueueStore.open(tempDir());
+  const log = queue.events as unknown as { selectIds: { all: (...args: unknown[]) => unknown } };
+  const selectIds = log.selectIds;
+  log.selectIds = { all: () => { throw new Error('disk I/O error'); } };
+  queue.events.append([sendEvent('e1', 'm1', T0)]);
+  await new Promise((resolve) => setImmediate(resolve));
+  log.selectIds = selectIds;
+  assert.deepEqual(queue.events.read('stats', 10).map((event) => event.id), ['e1']);
+  queue.close();
+});
