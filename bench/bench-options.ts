@@ -8,6 +8,8 @@ export interface BenchOptions {
   workloads: WorkloadShape[];
   /** Runs per MTA of each workload, interleaved between the MTAs. */
   runs: number;
+  /** Unmeasured runs per MTA of each closed-loop workload before its measured runs (kept out of the medians). */
+  warmupRuns: number;
   /** After the closed-loop workloads, the reuse workload again at a fixed rate; null: no open loop. */
   openLoop: { rate: OpenLoopRate; workload: WorkloadShape } | null;
   /** Sessions to open (STARTTLS + AUTH, then idle) to measure relaygate's memory; 0: not measured. */
@@ -39,6 +41,10 @@ export const USAGE = `usage: npm run bench -- [options]
   --suite                         all three workloads, then --open-loop 80% and --idle-sessions 1000
   --runs N                        runs per MTA and workload, interleaved between the MTAs; medians are reported
                                   (default 3)
+  --warmup N                      runs per MTA of each closed-loop workload before the measured ones, shown as
+                                  "warm-up" and left out of the medians: a fresh relaygate spends its first
+                                  seconds compiling its code (V8's JIT), which a relay that runs for weeks does
+                                  not (default 1; 0: none)
   --messages N                    messages per run, for every workload (overrides the workload's count)
   --size BYTES                    size of each message, headers included, for every workload
   --connections K                 concurrent SMTP sessions, for every workload (default 20)
@@ -75,6 +81,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
       workload: { type: 'string' },
       suite: { type: 'boolean' },
       runs: { type: 'string' },
+      warmup: { type: 'string' },
       messages: { type: 'string' },
       size: { type: 'string' },
       connections: { type: 'string' },
@@ -122,6 +129,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
   return {
     workloads: names.map(shapeOf),
     runs: positiveInteger(values.runs, 3, '--runs'),
+    warmupRuns: values.warmup === undefined ? 1 : wholeNumber(values.warmup, '--warmup'),
     openLoop: openLoopRate && { rate: openLoopRate, workload: shapeOf('reuse') },
     idleSessions: values['idle-sessions'] === undefined ? (suite ? SUITE_IDLE_SESSIONS : 0) : wholeNumber(values['idle-sessions'], '--idle-sessions'),
     workers: optional(values.workers, '--workers') ?? null,

@@ -53,6 +53,8 @@ export interface BenchReport {
   /** The MTAs compared, in the order of every run. */
   mtas: string[];
   runsPerMta: number;
+  /** Unmeasured runs per MTA of each closed-loop workload before the measured ones. */
+  warmupRuns: number;
   sink: string;
   workloads: WorkloadReport[];
   openLoop: WorkloadReport | null;
@@ -124,10 +126,15 @@ export function targetRows(workloads: WorkloadReport[], openLoop: WorkloadReport
 }
 
 /** What makes the run a failure: a message lost or delivered twice, a delivered message without a passing DKIM signature. */
+/** Runs numbered 0 or below are warm-ups: reported, checked for loss, left out of the medians. */
+export const isMeasured = (run: RunResult): boolean => run.run > 0;
+
+const runName = (run: RunResult): string => (isMeasured(run) ? `run ${run.run}` : 'warm-up run');
+
 export function problemsOf(runs: RunResult[]): string[] {
   const problems: string[] = [];
   for (const run of runs) {
-    const name = `${run.mta}, ${run.workload}${run.offeredPerSecond === null ? '' : ' (open loop)'} run ${run.run}`;
+    const name = `${run.mta}, ${run.workload}${run.offeredPerSecond === null ? '' : ' (open loop)'} ${runName(run)}`;
     if (run.lost > 0) problems.push(`${name}: ${run.lost} accepted messages never reached the sink`);
     if (run.duplicated > 0) problems.push(`${name}: ${run.duplicated} messages reached the sink more than once`);
     if (run.dkim.checked === 0 && run.delivered > 0) problems.push(`${name}: no delivered message was sampled for the DKIM check`);
@@ -138,7 +145,7 @@ export function problemsOf(runs: RunResult[]): string[] {
 
 export function formatReport(report: BenchReport): string {
   const lines = [
-    `${report.mtas.join(' against ')}; STARTTLS + AUTH PLAIN, MAIL/RCPT/DATA pipelined; ${report.runsPerMta} run(s) per MTA, interleaved`,
+    `${report.mtas.join(' against ')}; STARTTLS + AUTH PLAIN, MAIL/RCPT/DATA pipelined; ${report.runsPerMta} run(s) per MTA, interleaved${report.warmupRuns > 0 ? `, after ${report.warmupRuns} warm-up run(s) per MTA of each closed-loop workload (shown, not in the medians)` : ''}`,
     `sink: ${report.sink}`,
   ];
   for (const workload of report.workloads) lines.push('', ...formatWorkload(workload));
@@ -201,12 +208,12 @@ export function formatWorkload(report: WorkloadReport): string[] {
     dkimChecked === 0 ? 'n/a' : dkimFailed === 0 ? `pass ${dkimChecked}/${dkimChecked}` : `FAIL ${dkimFailed}/${dkimChecked}`,
   ];
   const rows = [
-    ...report.runs.map((run) => row(String(run.run), run, run.submitted - run.accepted, run.dkim.checked, run.dkim.failures.length)),
+    ...report.runs.map((run) => row(isMeasured(run) ? String(run.run) : 'warm-up', run, run.submitted - run.accepted, run.dkim.checked, run.dkim.failures.length)),
     ...report.summaries.map((summary) => row('median', summary, summary.refused, summary.dkimChecked, summary.dkimFailed)),
   ];
   const lines = [`${workload.name}${open ? ` in an open loop (${report.openLoop})` : ''} — ${report.title}: ${shape}`, table(headers, rows)];
   for (const run of report.runs) {
-    const name = `${run.mta}, run ${run.run}`;
+    const name = `${run.mta}, ${runName(run)}`;
     for (const [reason, count] of Object.entries(run.refusals)) lines.push(`${name}: ${count} × not accepted: ${reason}`);
     for (const [reason, count] of Object.entries(run.sessionErrors)) lines.push(`${name}: ${count} × session error: ${reason}`);
     if (run.deliveredUnacknowledged > 0) lines.push(`${name}: ${run.deliveredUnacknowledged} delivered although the client saw no 250`);

@@ -6,7 +6,7 @@ import { runBenchCommand } from './bench-command.js';
 import { benchMessage } from './bench-message.js';
 import { parseBenchOptions, USAGE, type BenchOptions } from './bench-options.js';
 import { RECIPIENT_DOMAIN, SENDER_DOMAIN, startBenchPeers } from './bench-peers.js';
-import { describeRun, formatReport, problemsOf, ratio, summarise, targetRows, type BenchReport, type WorkloadReport } from './bench-report.js';
+import { describeRun, formatReport, isMeasured, problemsOf, ratio, summarise, targetRows, type BenchReport, type WorkloadReport } from './bench-report.js';
 import { WORKLOADS, type OpenLoopRate, type WorkloadShape } from './bench-workloads.js';
 import { startEventReceiver, type EventReceiver } from './event-receiver.js';
 import { measureIdleSessions } from './idle-sessions.js';
@@ -57,14 +57,15 @@ async function runBench(options: BenchOptions, teardown: Teardown): Promise<Benc
   for (const mta of mtas) for (const record of mta.dkimRecords) peers.publishTxt(record.name, record.value);
 
   let sequence = 0;
-  /** Runs of one workload, interleaved: each MTA once, then each MTA again, … */
-  const runWorkload = async (workload: WorkloadShape, openLoop: { describe: string; perSecond: (mta: MtaUnderTest) => number } | null): Promise<WorkloadReport> => {
+  /** Runs of one workload, interleaved: each MTA once, then each MTA again, …; runs numbered 0 or below are warm-ups. */
+  const runWorkload = async (workload: WorkloadShape, openLoop: { describe: string; perSecond: (mta: MtaUnderTest) => number } | null, warmupRuns: number): Promise<WorkloadReport> => {
     const runs: RunResult[] = [];
-    for (let run = 1; run <= options.runs; run++) {
+    for (let run = 1 - warmupRuns; run <= options.runs; run++) {
       for (const mta of mtas) {
         const tag = `${runId}.${++sequence}`;
         const rate = openLoop?.perSecond(mta);
-        progress(`${workload.name}${rate === undefined ? '' : ` in an open loop at ${rate.toFixed(0)} msg/s`}, run ${run} of ${options.runs}: ${mta.name}`);
+        const which = run > 0 ? `run ${run} of ${options.runs}` : 'warm-up run, not measured';
+        progress(`${workload.name}${rate === undefined ? '' : ` in an open loop at ${rate.toFixed(0)} msg/s`}, ${which}: ${mta.name}`);
         const recordsBefore = receiver?.records() ?? 0;
         const result = await measureRun(mta, sink, {
           workload,
@@ -82,12 +83,13 @@ async function runBench(options: BenchOptions, teardown: Teardown): Promise<Benc
         runs.push(result);
       }
     }
-    return { workload, title: WORKLOADS[workload.name].title, openLoop: openLoop?.describe ?? null, runs, summaries: summarise(runs) };
+    return { workload, title: WORKLOADS[workload.name].title, openLoop: openLoop?.describe ?? null, runs, summaries: summarise(runs.filter(isMeasured)) };
   };
 
   const workloads: WorkloadReport[] = [];
-  for (const workload of options.workloads) workloads.push(await runWorkload(workload, null));
-  const openLoop = options.openLoop && (await runWorkload(options.openLoop.workload, openLoopPlan(options.openLoop.rate, workloads)));
+  for (const workload of options.workloads) workloads.push(await runWorkload(workload, null, options.warmupRuns));
+  // The open loop runs the reuse workload's code, warm by then.
+  const openLoop = options.openLoop && (await runWorkload(options.openLoop.workload, openLoopPlan(options.openLoop.rate, workloads), 0));
   let idleSessions = null;
   if (options.idleSessions > 0) {
     progress(`opening ${options.idleSessions} idle sessions to ${relaygate.name}`);
@@ -98,6 +100,7 @@ async function runBench(options: BenchOptions, teardown: Teardown): Promise<Benc
   return {
     mtas: mtas.map((mta) => mta.name),
     runsPerMta: options.runs,
+    warmupRuns: options.warmupRuns,
     sink: peers.describeSink(true),
     workloads,
     openLoop,
