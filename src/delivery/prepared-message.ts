@@ -1,7 +1,7 @@
 import { signMessage, type DkimSigner } from '../message/dkim/index.js';
 import { fromDomain } from '../message/from-domain.js';
 import type { MessageForDelivery } from '../queue/delivery-records.js';
-import { messageStream } from '../queue/message-content.js';
+import { messageParts } from '../queue/message-content.js';
 import type { Spool } from '../queue/spool.js';
 import type { DeliverySettings } from './delivery-settings.js';
 
@@ -49,7 +49,7 @@ export async function prepareMessage(row: MessageForDelivery, deps: MessagePrepa
   // Signed when it was accepted (submission/acceptance-signature.ts), or by an earlier attempt.
   let signature = row.dkimSignature;
   if (signature === null) {
-    signature = Buffer.from(await signMessage(messageStream(deps.spool, row, Buffer.alloc(0)), await messageSigners(deps, identityAccountId, domain)), 'latin1');
+    signature = Buffer.from(await signMessage(messageParts(deps.spool, row), await messageSigners(deps, identityAccountId, domain)), 'latin1');
     deps.storeSignature(row.id, signature);
   }
 

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { signMessage, type DkimSigner } from '../message/dkim/index.js';
 import { fromDomain } from '../message/from-domain.js';
-import { messageStream } from '../queue/message-content.js';
+import { messageParts } from '../queue/message-content.js';
 import type { Spool } from '../queue/spool.js';
 
 /** The keys that sign a message whose From identity belongs to `identityAccountId`, for its From domain (null: none). */
@@ -21,7 +21,7 @@ export async function acceptanceSignature(
   try {
     const signers = await signersFor(message.identityAccountId, fromDomain(message.header));
     if (signers.length === 0) return Buffer.alloc(0);
-    return Buffer.from(await signMessage(messageStream(spool, message), signers), 'latin1');
+    return Buffer.from(await signMessage(messageParts(spool, message), signers), 'latin1');
   } catch (error) {
     log.warn({ err: error }, 'DKIM signing at acceptance failed; the delivery engine signs the message');
     return null;

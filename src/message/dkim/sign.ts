@@ -50,6 +50,10 @@ export interface SignOptions {
 const keyCache = new Map<string, { key: KeyObject; algorithm: DkimAlgorithm }>();
 const KEY_CACHE_SIZE = 1000;
 const LINE_LENGTH = 76;
+const BLANK_LINE = Buffer.from('\r\n\r\n');
+
+/** The message to sign: whole, or its chunks in order (strings are latin1). */
+export type SignedMessage = Buffer | NodeJS.ReadableStream | AsyncIterable<Buffer | string> | Iterable<Buffer>;
 
 /** crypto.sign with a callback runs in libuv's thread pool, so RSA signatures do not hold up the event loop. */
 const signInPool = promisify(sign) as (algorithm: string | null, data: Buffer, key: KeyObject) => Promise<Buffer>;
@@ -58,7 +62,7 @@ const signInPool = promisify(sign) as (algorithm: string | null, data: Buffer, k
  * Returns one relaxed/relaxed DKIM-Signature field per signer, CRLF-terminated, to prepend to the message.
  * The message streams once: the body is hashed as it passes, so it is never held in memory.
  */
-export async function signMessage(message: Buffer | NodeJS.ReadableStream, signers: readonly DkimSigner[], options: SignOptions = {}): Promise<string> {
+export async function signMessage(message: SignedMessage, signers: readonly DkimSigner[], options: SignOptions = {}): Promise<string> {
   if (signers.length === 0) return '';
   const keys = signers.map(signingKey);
   const headerList = options.headerList ?? DEFAULT_SIGNED_HEADERS;
@@ -88,10 +92,13 @@ function signingKey(signer: DkimSigner): KeyObject {
   return loaded.key;
 }
 
-/** The header section (CRLF-terminated fields) and the relaxed body hash; null when no blank line ends the header. */
-async function headerAndBodyHash(message: Buffer | NodeJS.ReadableStream): Promise<{ header: string; bodyHash: string } | null> {
+/**
+ * The header section (CRLF-terminated fields) and the relaxed body hash; null when no blank line ends the header.
+ * Only the header section becomes a string: the body goes to the hash as the Buffers it came in.
+ */
+async function headerAndBodyHash(message: SignedMessage): Promise<{ header: string; bodyHash: string } | null> {
   const body = new RelaxedBodyHash();
-  let head = '';
+  let head: Buffer = Buffer.alloc(0);
   let header: string | null = null;
   for await (const chunk of Buffer.isBuffer(message) ? [message] : message) {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : (chunk as Buffer);
@@ -99,12 +106,14 @@ async function headerAndBodyHash(message: Buffer | NodeJS.ReadableStream): Promi
       body.update(bytes);
       continue;
     }
-    head += bytes.toString('latin1');
+    // The blank line may straddle chunks: look again from just before the new bytes.
+    const from = Math.max(0, head.length - 3);
+    head = head.length === 0 ? bytes : Buffer.concat([head, bytes]);
     // Where the blank line starts; a message whose first line is blank has an empty header section.
-    const blank = head.startsWith('\r\n') ? -2 : head.indexOf('\r\n\r\n');
+    const blank = head[0] === 0x0d && head[1] === 0x0a ? -2 : head.indexOf(BLANK_LINE, from);
     if (blank === -1) continue;
-    header = head.slice(0, blank + 2);
-    body.update(Buffer.from(head.slice(blank + 4), 'latin1'));
+    header = head.toString('latin1', 0, blank + 2);
+    body.update(head.subarray(blank + 4));
   }
   return header === null ? null : { header, bodyHash: body.digest() };
 }

@@ -103,6 +103,17 @@ test('signTime sets t=, and a stream gives the same signatures as a buffer', asy
   assert.equal(await signMessage(Readable.from(chunks), signers, { signTime }), fromBuffer);
 });
 
+test('the blank line ending the header is found wherever the chunks split it, and in one-byte chunks', async () => {
+  const signTime = new Date('2026-11-23T10:00:00Z');
+  const whole = await signMessage(message, signers, { signTime });
+  const blank = message.indexOf('\r\n\r\n');
+  for (let cut = blank - 2; cut <= blank + 5; cut++) {
+    assert.equal(await signMessage([message.subarray(0, cut), message.subarray(cut)], signers, { signTime }), whole, `split at ${cut - blank} from the blank line`);
+  }
+  const bytes = Array.from({ length: message.length }, (_, index) => message.subarray(index, index + 1));
+  assert.equal(await signMessage(Readable.from(bytes), signers, { signTime }), whole);
+});
+
 test('a custom header list is used, and unsignable headers are refused', async () => {
   const signatures = await signMessage(message, signers.slice(0, 1), { headerList: ['From', 'Subject'] });
   assert.deepEqual(signedHeaders(signatures), [['subject', 'from']]);
