@@ -64,6 +64,10 @@ export class WorkerPool {
 
   /** Starts every worker; resolves with the first one's listeners (all listen on the same ports) or fails with the first failure. */
   async start(): Promise<Listening> {
+    // Each worker accepts from the shared listening sockets itself, and a busy worker accepts fewer. Node's default on
+    // Linux (SCHED_RR) has the primary accept every connection and pass it to a worker over IPC: about a tenth of the
+    // CPU of a session per connection, on the primary's event loop, which every session waits on.
+    cluster.schedulingPolicy = cluster.SCHED_NONE;
     cluster.setupPrimary({ exec: WORKER_SCRIPT, args: [], execArgv: [...process.execArgv.filter((flag) => !flag.startsWith('--max-semi-space-size')), YOUNG_GENERATION_FLAG], serialization: 'advanced' });
     const started = await Promise.allSettled(Array.from({ length: this.config.smtp.workers }, () => this.fork()));
     const failed = started.find((result) => result.status === 'rejected');
