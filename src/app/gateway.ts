@@ -83,7 +83,6 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     log,
   });
   const gate = new LocalSessionGate(config.smtp, new AuthThrottle(config.authThrottle));
-  const tlsSessions = new TlsSessionCache();
   const metrics = createGatewayMetrics(config, queue, () => gate.openConnections);
 
   const closeStores = async () => {
@@ -113,8 +112,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     const workerHooks = { ...observers, ...(metrics && { observeSendLimitCheck: metrics.observeSendLimitCheck }), ...(shaping && { fleetNodes: () => shaping.nodes }) };
     sessions =
       config.smtp.workers > 1
-        ? await startWorkers(config, tls.ticketKeys, { calls: primaryCalls(gate, acceptor, limiter, tlsSessions), ...workerHooks }, log)
-        : await startInProcess(config, { store, queue, limiter: metrics ? timedSendLimiter(limiter, metrics.observeSendLimitCheck) : limiter, spool, acceptor, statistics, nodeId, ...(cluster ? { router: cluster.router } : {}) }, { gate, tlsSessions, ...observers, feedbackParserThreads: availableParallelism() - 1 }, tls, log);
+        ? await startWorkers(config, tls.ticketKeys, { calls: primaryCalls(gate, acceptor, limiter), ...workerHooks }, log)
+        : await startInProcess(config, { store, queue, limiter: metrics ? timedSendLimiter(limiter, metrics.observeSendLimitCheck) : limiter, spool, acceptor, statistics, nodeId, ...(cluster ? { router: cluster.router } : {}) }, { gate, tlsSessions: new TlsSessionCache(), ...observers, feedbackParserThreads: availableParallelism() - 1 }, tls, log);
     metricsListener = await startMetricsListener(config, metrics, queue, cluster, log);
   } catch (error) {
     await sessions?.stop();

@@ -5,8 +5,8 @@ import { TLS_SESSION_LIFETIME_SECONDS } from './tls-material.js';
 const MAX_SESSIONS = 10_000;
 
 /**
- * Where TLS 1.2 sessions are kept for resumption by session id (ids in hex): one cache per node, so that a client
- * reconnecting to another session worker resumes too (session workers ask the primary's cache).
+ * Where TLS 1.2 sessions are kept for resumption by session id (ids in hex): every session the node made, so that a
+ * client reconnecting to another session worker resumes too (each worker keeps them all, app/workers/remote-services.ts).
  */
 export interface TlsSessionStore {
   store(id: string, data: Uint8Array): Promise<void>;

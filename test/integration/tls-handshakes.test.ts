@@ -74,7 +74,7 @@ describe('self-signed ECDSA and RSA certificates, session resumption on every li
   let rsa: string;
 
   before(async () => {
-    gateway = await startGatewayProcess({ config: { http: { listeners: ['127.0.0.1:0=https'], metricsListen: '127.0.0.1:0' } } });
+    gateway = await startGatewayProcess({ config: { smtp: { workers: 2 }, http: { listeners: ['127.0.0.1:0=https'], metricsListen: '127.0.0.1:0' } } });
     ports = { starttls: gateway.starttlsPorts[0]!, tls: gateway.tlsPorts[0]!, https: gateway.httpPorts[0]! };
     ecdsa = fingerprintOf(join(gateway.dataDir, 'tls', 'self-signed-ecdsa.crt'));
     rsa = fingerprintOf(join(gateway.dataDir, 'tls', 'self-signed.crt'));
@@ -102,6 +102,18 @@ describe('self-signed ECDSA and RSA certificates, session resumption on every li
       });
     }
   }
+
+  test('a TLS 1.2 session id resumes whichever session worker takes the connection', async () => {
+    // Each of the two workers accepts connections itself: eight resumptions land on the worker that made the session
+    // and on the other one, all but surely both.
+    const file = join(tempDir('relaygate-session-'), 'session.pem');
+    const args = ['-tls1_2', '-no_ticket'];
+    assert.equal((await sClient('starttls', ports.starttls, [...args, '-sess_out', file])).session, 'New');
+    for (let attempt = 1; attempt <= 8; attempt++) {
+      const again = await sClient('starttls', ports.starttls, [...args, '-sess_in', file]);
+      assert.equal(again.session, 'Reused', `resumption ${attempt}: ${again.output}`);
+    }
+  });
 
   test('sessions made before a SIGHUP reload resume after it (the ticket keys stay), and a full handshake still works', async () => {
     const file13 = join(tempDir('relaygate-session-'), 'tls13.pem');

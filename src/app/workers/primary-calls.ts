@@ -2,7 +2,6 @@ import type { MessageAcceptor } from '../../queue/message-acceptor.js';
 import type { QueuedMessage } from '../../queue/queued-message.js';
 import type { AcquireRequest, SendLimiter } from '../../ratelimit/send-limiter.js';
 import type { LocalSessionGate } from '../../smtp/session-gate.js';
-import type { TlsSessionCache } from '../../smtp/tls-session-cache.js';
 
 /**
  * What session workers ask of the primary, by name: the node's one session gate (connection counts, AUTH throttle),
@@ -10,7 +9,7 @@ import type { TlsSessionCache } from '../../smtp/tls-session-cache.js';
  * wait for its lock sleep instead of queueing), its one send limiter (limits.db, likewise), and its one cache of
  * TLS 1.2 sessions (a client resumes on whichever worker it reaches).
  */
-export function primaryCalls(gate: LocalSessionGate, acceptor: MessageAcceptor, limiter: SendLimiter, tlsSessions: TlsSessionCache) {
+export function primaryCalls(gate: LocalSessionGate, acceptor: MessageAcceptor, limiter: SendLimiter) {
   return {
     'gate.admit': (address: string) => gate.admit(address),
     'gate.release': (address: string) => gate.release(address),
@@ -20,8 +19,6 @@ export function primaryCalls(gate: LocalSessionGate, acceptor: MessageAcceptor, 
     'acceptor.commit': (message: QueuedMessage, directory: string | null) => acceptor.commitSynced(message, directory),
     'limiter.acquire': (request: AcquireRequest) => limiter.acquire(request),
     'limiter.sentLast24Hours': (key: string, now?: number) => limiter.sentLast24Hours(key, now),
-    'tlsSessions.store': (id: string, data: Uint8Array) => tlsSessions.store(id, data),
-    'tlsSessions.find': (id: string) => tlsSessions.find(id),
   };
 }
 

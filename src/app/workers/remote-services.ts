@@ -4,7 +4,7 @@ import type { Spool, SpoolFile } from '../../queue/spool.js';
 import type { AcquireRequest, AcquireResult, SendLimiter } from '../../ratelimit/send-limiter.js';
 import type { AuthBlock } from '../../smtp/auth-throttle.js';
 import type { ConnectionRefusal, SessionGate } from '../../smtp/session-gate.js';
-import type { TlsSessionStore } from '../../smtp/tls-session-cache.js';
+import { TlsSessionCache, type TlsSessionStore } from '../../smtp/tls-session-cache.js';
 import type { PrimaryChannel } from './primary-channel.js';
 
 /** A session worker's view of the primary's LocalSessionGate. */
@@ -60,15 +60,28 @@ export class RemoteSendLimiter implements SendLimiter {
   async close(): Promise<void> {}
 }
 
-/** The node's TLS 1.2 session cache, kept by the primary. */
-export class RemoteTlsSessions implements TlsSessionStore {
-  constructor(private readonly primary: PrimaryChannel) {}
+/**
+ * The node's TLS 1.2 sessions as this worker knows them: each worker keeps every session made on the node, its own and
+ * those the primary relays from the others, so a resumption is looked up here rather than with a trip to the primary
+ * on every handshake (OpenSSL clients send a session id in every ClientHello, TLS 1.3 ones too, for middlebox
+ * compatibility). A session relayed too late for a client's next connection costs it a full handshake.
+ */
+export class SharedTlsSessions implements TlsSessionStore {
+  private readonly cache = new TlsSessionCache();
 
-  store(id: string, data: Uint8Array): Promise<void> {
-    return this.primary.call('tlsSessions.store', id, data);
+  constructor(private readonly share: (id: string, data: Uint8Array) => void) {}
+
+  async store(id: string, data: Uint8Array): Promise<void> {
+    await this.cache.store(id, data);
+    this.share(id, data);
   }
 
   find(id: string): Promise<Uint8Array | null> {
-    return this.primary.call('tlsSessions.find', id);
+    return this.cache.find(id);
+  }
+
+  /** A session another worker made. */
+  learn(id: string, data: Uint8Array): Promise<void> {
+    return this.cache.store(id, data);
   }
 }

@@ -21,7 +21,7 @@ import type { SendLimiter } from '../../ratelimit/send-limiter.js';
 import { timedSendLimiter } from '../../ratelimit/timed-send-limiter.js';
 import { startSessions, type RunningSessions } from '../sessions.js';
 import { PrimaryChannel } from './primary-channel.js';
-import { RemoteAcceptor, RemoteSendLimiter, RemoteSessionGate, RemoteTlsSessions } from './remote-services.js';
+import { RemoteAcceptor, RemoteSendLimiter, RemoteSessionGate, SharedTlsSessions } from './remote-services.js';
 import { workerError, type FromWorker, type ToWorker } from './worker-messages.js';
 
 /** How often a worker passes its counts to the primary's metrics. */
@@ -32,6 +32,8 @@ const send = (message: FromWorker) => {
 };
 
 const primary = new PrimaryChannel(send);
+/** The node's TLS 1.2 sessions: this worker's, and those the primary relays from the others. */
+const tlsSessions = new SharedTlsSessions((id, data) => send({ kind: 'tls-session', id, data }));
 /** Cluster mode: the nodes the primary last saw alive (its 'fleet-nodes' messages). */
 let fleetNodes = 1;
 let running: { sessions: RunningSessions; config: GatewayConfig; ticketKeys: Buffer; log: Logger; close(): Promise<void> } | null = null;
@@ -58,6 +60,9 @@ process.on('message', (message: ToWorker) => {
       break;
     case 'fleet-nodes':
       fleetNodes = message.nodes;
+      break;
+    case 'tls-session':
+      void tlsSessions.learn(message.id, message.data);
       break;
     case 'reload-tls':
       if (running) reload(running);
@@ -116,7 +121,7 @@ async function start(config: GatewayConfig, ticketKeys: Buffer): Promise<void> {
       },
       {
         gate: new RemoteSessionGate(primary),
-        tlsSessions: new RemoteTlsSessions(primary),
+        tlsSessions,
         ...(config.http.metricsListen ? { observe: (outcome) => submissions.push(outcome), apiRequests: { inc: (labels) => apiRequests.push(labels) } } : {}),
         feedbackParserThreads: 0,
       },

@@ -13,7 +13,9 @@ export type ToWorker =
   | { kind: 'stop' }
   | { kind: 'answers'; answers: CallAnswer[] }
   /** Cluster mode: the nodes the primary last saw alive, which a worker's send limiter divides the rate by while Redis is away. */
-  | { kind: 'fleet-nodes'; nodes: number };
+  | { kind: 'fleet-nodes'; nodes: number }
+  /** A TLS 1.2 session another worker made, relayed so that a client resuming it here finds it. */
+  | { kind: 'tls-session'; id: string; data: Uint8Array };
 
 /** The outcome of a PrimaryCall. */
 export interface CallAnswer {
@@ -50,6 +52,8 @@ export type FromWorker =
   | { kind: 'failed'; error: WorkerError }
   | { kind: 'not-accepting' }
   | { kind: 'calls'; calls: PrimaryCall[] }
+  /** A TLS 1.2 session this worker made, for the primary to relay to the other workers. */
+  | { kind: 'tls-session'; id: string; data: Uint8Array }
   /** sendLimitChecks: seconds each send-rate and quota check took, as the sessions waited for it. */
   | { kind: 'metrics'; submissions: SubmissionOutcome[]; apiRequests: Array<{ operation: string; status: string }>; sendLimitChecks: number[] };
 

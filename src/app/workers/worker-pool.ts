@@ -145,7 +145,7 @@ export class WorkerPool {
           listening = true;
           resolve(message);
         } else if (message.kind === 'failed') reject(rebuildError(message.error));
-        else this.received(message, answers);
+        else this.received(worker, message, answers);
       });
       // IPC errors (a worker gone mid-send) must not end the primary; 'exit' follows.
       worker.on('error', (error) => this.log.warn({ err: error, worker: worker.id }, 'session worker channel error'));
@@ -162,7 +162,7 @@ export class WorkerPool {
     });
   }
 
-  private received(message: FromWorker, answers: MessageBatcher<CallAnswer>): void {
+  private received(from: Worker, message: FromWorker, answers: MessageBatcher<CallAnswer>): void {
     switch (message.kind) {
       case 'metrics':
         for (const outcome of message.submissions) this.hooks.observe?.(outcome);
@@ -171,6 +171,9 @@ export class WorkerPool {
         break;
       case 'calls':
         for (const call of message.calls) this.answer(call, answers);
+        break;
+      case 'tls-session':
+        for (const other of this.workers) if (other !== from) this.send(other, message);
         break;
     }
   }
