@@ -125,12 +125,12 @@ export function targetRows(workloads: WorkloadReport[], openLoop: WorkloadReport
   return rows;
 }
 
-/** What makes the run a failure: a message lost or delivered twice, a delivered message without a passing DKIM signature. */
 /** Runs numbered 0 or below are warm-ups: reported, checked for loss, left out of the medians. */
 export const isMeasured = (run: RunResult): boolean => run.run > 0;
 
 const runName = (run: RunResult): string => (isMeasured(run) ? `run ${run.run}` : 'warm-up run');
 
+/** What makes the run a failure: a message lost or delivered twice, a delivered message without a passing DKIM signature. */
 export function problemsOf(runs: RunResult[]): string[] {
   const problems: string[] = [];
   for (const run of runs) {

@@ -6,8 +6,8 @@ import type { LocalSessionGate } from '../../smtp/session-gate.js';
 /**
  * What session workers ask of the primary, by name: the node's one session gate (connection counts, AUTH throttle),
  * its one group commit (a single writer of queue.db: SQLite lets one process write at a time, and processes that
- * wait for its lock sleep instead of queueing), its one send limiter (limits.db, likewise), and its one cache of
- * TLS 1.2 sessions (a client resumes on whichever worker it reaches).
+ * wait for its lock sleep instead of queueing) and its one send limiter (limits.db, likewise). TLS 1.2 sessions are
+ * not asked for: each worker keeps them (remote-services.ts, SharedTlsSessions).
  */
 export function primaryCalls(gate: LocalSessionGate, acceptor: MessageAcceptor, limiter: SendLimiter) {
   return {

@@ -64,7 +64,8 @@ export class RemoteSendLimiter implements SendLimiter {
  * The node's TLS 1.2 sessions as this worker knows them: each worker keeps every session made on the node, its own and
  * those the primary relays from the others, so a resumption is looked up here rather than with a trip to the primary
  * on every handshake (OpenSSL clients send a session id in every ClientHello, TLS 1.3 ones too, for middlebox
- * compatibility). A session relayed too late for a client's next connection costs it a full handshake.
+ * compatibility). A session relayed too late for a client's next connection, or made before a replacement worker
+ * started, costs that client a full handshake.
  */
 export class SharedTlsSessions implements TlsSessionStore {
   private readonly cache = new TlsSessionCache();
