@@ -1,26 +1,10 @@
 import test, { describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
 import { submit } from '../support/delivery-fixture.js';
 import { gatewayWithCredential } from '../support/gateway-suite.js';
+import { sessionWorkers, whileStopped } from '../support/session-workers.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitUntil } from '../support/wait-until.js';
-
-/** The session workers of a gateway: the processes whose parent is its primary and that run the worker script. */
-function sessionWorkers(primaryPid: number): number[] {
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((pid) => {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        return parent === primaryPid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('session-worker.js');
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 const alive = (pid: number) => {
   try {
@@ -35,14 +19,17 @@ describe('session workers (smtp.workers: 3)', () => {
   const suite = gatewayWithCredential({ config: { smtp: { workers: 3 } } });
   const message = { to: ['recipient@example.org'], subject: 'worker test' };
 
-  test('the primary runs three worker processes, and the sessions of successive connections land on different ones', async () => {
-    const primary = suite.gateway.child.pid!;
-    assert.equal(sessionWorkers(primary).length, 3);
+  test('the primary runs three worker processes, and each of them takes sessions on the shared listeners', async () => {
+    const workers = sessionWorkers(suite.gateway.child.pid!);
+    assert.equal(workers.length, 3);
     const ids: string[] = [];
-    for (let i = 0; i < 6; i++) ids.push(await submit(suite.gateway, suite.credential, message));
+    // Each worker in turn with the other two stopped, so the connection can only be its; then three more, anywhere.
+    for (const worker of workers) ids.push(await whileStopped(workers.filter((other) => other !== worker), () => submit(suite.gateway, suite.credential, message)));
+    for (let i = 0; i < 3; i++) ids.push(await submit(suite.gateway, suite.credential, message));
     const accepted = suite.gateway.logs.filter((record) => record.msg === 'message accepted' && ids.includes(record.messageId as string));
     assert.equal(accepted.length, 6);
-    assert.ok(new Set(accepted.map((record) => record.worker)).size >= 2, JSON.stringify(accepted.map((record) => record.worker)));
+    const byWorker = new Map(accepted.map((record) => [record.messageId, record.worker]));
+    assert.equal(new Set(ids.slice(0, 3).map((id) => byWorker.get(id))).size, 3, JSON.stringify([...byWorker]));
   });
 
   test("the metrics count every worker's messages", async () => {
