@@ -23,8 +23,9 @@ export class DatabaseFileError extends Error {
 /**
  * Opens a SQLite file the way every relaygate store uses it (control.db, queue.db, limits.db): created 0600 in a
  * 0700 directory (SQLite gives the -wal and -shm files the database's mode); WAL so the CLI can read while the
- * gateway writes; a busy timeout so a second process waits instead of failing; PRAGMA quick_check, so a damaged
- * file stops the start with one line instead of failing every query later; then the pending migrations.
+ * gateway writes; a busy timeout so a second process waits instead of failing; temporary tables in memory (a file-backed
+ * one costs an UPDATE … RETURNING, as the queue's claim is, 0.15 ms even when it changes one row); PRAGMA quick_check,
+ * so a damaged file stops the start with one line instead of failing every query later; then the pending migrations.
  */
 export function openSqlite(path: string, options: SqliteFileOptions): SqliteDatabase {
   let db: SqliteDatabase | undefined;
@@ -36,6 +37,7 @@ export function openSqlite(path: string, options: SqliteFileOptions): SqliteData
     db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
     db.pragma('busy_timeout = 5000');
     db.pragma('foreign_keys = ON');
+    db.pragma('temp_store = MEMORY');
     checkIntegrity(db, path);
     migrate(db, options.migrations);
     return db;
