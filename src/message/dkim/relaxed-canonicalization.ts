@@ -18,8 +18,9 @@ export function relaxedHeaderField(raw: string): string {
 /**
  * RFC 6376 3.4.4 "relaxed" body canonicalization, hashed with SHA-256 as the body streams by: spaces and tabs at line
  * ends dropped, other runs of them made one space, empty lines at the end dropped (an empty body hashes as nothing).
- * Most bodies (base64, quoted-printable, ordinary text) have nothing to change: a chunk of whole lines without tabs,
- * double spaces or a space before CRLF is hashed as it is, and only those that have them go line by line.
+ * Most bodies (base64, quoted-printable, ordinary text) have nothing to change: a run of whole lines without tabs,
+ * double spaces or a space before CRLF is hashed as it is, and only those that have them go line by line. A chunk is
+ * not copied: only a line cut by the chunk's end is kept, and joined to the start of the next.
  */
 export class RelaxedBodyHash {
   private readonly hash: Hash = createHash('sha256');
@@ -28,15 +29,22 @@ export class RelaxedBodyHash {
   private emptyLines = 0;
 
   update(chunk: Buffer): void {
-    const data = this.partial.length > 0 ? Buffer.concat([this.partial, chunk]) : chunk;
-    const last = data.lastIndexOf(CRLF);
-    const end = last === -1 ? 0 : last + 2;
+    let start = 0;
+    if (this.partial.length > 0) {
+      const splitCrlf = this.partial.at(-1) === CR && chunk[0] === LF;
+      const crlf = splitCrlf ? -1 : chunk.indexOf(CRLF);
+      if (!splitCrlf && crlf === -1) {
+        this.partial = Buffer.concat([this.partial, chunk]);
+        return;
+      }
+      start = splitCrlf ? 1 : crlf + 2;
+      this.lines(Buffer.concat([this.partial, chunk.subarray(0, start)]));
+    }
+    const last = chunk.lastIndexOf(CRLF);
+    const end = last === -1 ? start : Math.max(last + 2, start);
+    if (end > start) this.lines(chunk.subarray(start, end));
     // Copied: the caller may reuse its buffer.
-    this.partial = Buffer.from(data.subarray(end));
-    if (end === 0) return;
-    const lines = data.subarray(0, end);
-    if (lines.indexOf(TAB) === -1 && lines.indexOf(TWO_SPACES) === -1 && lines.indexOf(SPACE_CRLF) === -1) this.unchangedLines(lines);
-    else for (const line of lines.toString('latin1').split('\r\n').slice(0, -1)) this.line(line);
+    this.partial = Buffer.from(chunk.subarray(end));
   }
 
   /** The base64 hash (the bh= value); a last line without CRLF counts as a line. */
@@ -44,6 +52,14 @@ export class RelaxedBodyHash {
     if (this.partial.length > 0) this.line(this.partial.toString('latin1'));
     this.partial = Buffer.alloc(0);
     return this.hash.digest('base64');
+  }
+
+  /** Whole lines, each ending in CRLF. */
+  private lines(lines: Buffer): void {
+    // One pass of the regular expression engine over a latin1 copy is several times faster than three Buffer searches.
+    const text = lines.toString('latin1');
+    if (!NEEDS_CANONICALIZATION.test(text)) return this.unchangedLines(lines);
+    for (const line of text.split('\r\n').slice(0, -1)) this.line(line);
   }
 
   /** Whole lines that canonicalization leaves as they are: only the empty lines at their end are held back. */
@@ -78,7 +94,8 @@ export class RelaxedBodyHash {
   }
 }
 
+const CR = 0x0d;
+const LF = 0x0a;
 const CRLF = Buffer.from('\r\n');
-const TAB = 0x09;
-const TWO_SPACES = Buffer.from('  ');
-const SPACE_CRLF = Buffer.from(' \r\n');
+/** A tab, or a space followed by another or by the line's end. */
+const NEEDS_CANONICALIZATION = /\t| [ \r]/;
