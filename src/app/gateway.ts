@@ -74,7 +74,10 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const removed = await acceptor.removeOrphans(await spool.listFiles());
   if (removed > 0) log.warn({ files: removed }, 'removed body files of messages that were never acknowledged (crash before commit)');
   const delivery = config.delivery.enabled ? new DeliveryEngine({ config, queue, spool, settings: controlStoreDeliverySettings(cached?.withGrace(Number.POSITIVE_INFINITY) ?? store, log), log, shaping }) : null;
-  if (delivery) acceptor.onCommitted(() => delivery.wake());
+  if (delivery) {
+    acceptor.onCommitted(() => delivery.wake());
+    acceptor.handOffTo(delivery);
+  }
   const forwarder = new FeedbackForwarder({
     queue,
     settings: controlStoreForwardingSettings(store),

@@ -7,9 +7,11 @@ import { nodeIdOf } from '../config/node-id.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { messageForEvents, producesEvents } from '../events/producers/message-for-events.js';
 import type { MailEvent } from '../events/mail-event.js';
-import { SIMULATOR_DOMAIN } from '../message/addresses.js';
+import { SIMULATOR_DOMAIN, domainOf } from '../message/addresses.js';
 import { publicKeyFromPrivate, type DkimSigner } from '../message/dkim/index.js';
-import type { ClaimedBatch, ClaimedDelivery, MessageForDelivery } from '../queue/delivery-records.js';
+import type { ClaimedBatch, ClaimedDelivery, DeliveryLease, MessageForDelivery } from '../queue/delivery-records.js';
+import type { DeliveryHandoff } from '../queue/message-acceptor.js';
+import type { QueuedMessage } from '../queue/queued-message.js';
 import type { QueueStore } from '../queue/queue-store.js';
 import { watchQueueWakeup } from '../queue/queue-wakeup.js';
 import type { Spool } from '../queue/spool.js';
@@ -94,10 +96,12 @@ interface InFlightMessage {
  * Moves accepted mail to the recipients' MX hosts. Scheduling (what is due) is separate from dispatch (which
  * connection sends it): due deliveries are leased from the queue in batches, grouped per message and recipient domain
  * into transactions, routed (MX hosts, MTA-STS, TLS policy, source address, shaping) and handed to the ready queue of
- * their destination, whose connections send them. Results are written in batches. The engine wakes when mail is
- * committed, when an operator changes the queue, at the next due time, and when results free capacity; it never polls.
+ * their destination, whose connections send them. Results are written in batches. Fresh mail it has room for is
+ * leased in the commit that stores it and handed over from memory (DeliveryHandoff); otherwise the engine wakes when
+ * mail is queued, when an operator changes the queue, at the next due time, and when results free capacity; it never
+ * polls.
  */
-export class DeliveryEngine implements TransactionRunner {
+export class DeliveryEngine implements TransactionRunner, DeliveryHandoff {
   private readonly config;
   private readonly log: Logger;
   private readonly now: () => number;
@@ -163,6 +167,35 @@ export class DeliveryEngine implements TransactionRunner {
     if (this.wakeScheduled || !this.started || this.stopping) return;
     this.wakeScheduled = true;
     setImmediate(() => this.pump());
+  }
+
+  /**
+   * Fresh mail is leased in the commit that stores it when the engine can take all of it now: room in flight, and no
+   * recipient at a saturated destination (whose mail waits in the queue). It does not pass mail due earlier: the
+   * engine has room only once its last claim took all that was due, or when results have just freed some (and
+   * then its next claim is already scheduled).
+   */
+  lease(messages: readonly QueuedMessage[]): DeliveryLease | null {
+    if (!this.started || this.stopping) return null;
+    let deliveries = 0;
+    for (const message of messages) {
+      if (message.recipients.some((recipient) => this.saturated.has(domainOf(recipient)))) return null;
+      deliveries += message.recipients.length;
+    }
+    if (this.inFlight + deliveries > MAX_IN_FLIGHT) return null;
+    this.inFlight += deliveries;
+    return { owner: this.deps.queue.leases.owner, until: this.now() + LEASE_MS };
+  }
+
+  take(batch: ClaimedBatch): void {
+    // Stopping since the lease: back to the queue, as stop() does with transactions not yet started.
+    if (this.stopping) this.release(batch.deliveries, this.now());
+    else this.dispatch(batch);
+  }
+
+  cancel(messages: readonly QueuedMessage[]): void {
+    for (const message of messages) this.inFlight -= message.recipients.length;
+    this.wake();
   }
 
   /**

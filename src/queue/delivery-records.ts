@@ -35,6 +35,12 @@ export interface MessageForDelivery {
   dkimSignature: Buffer | null;
 }
 
+/** A lease taken in the commit that inserts the deliveries (fresh mail handed straight to the delivery engine). */
+export interface DeliveryLease {
+  owner: string;
+  until: number;
+}
+
 export interface ClaimedBatch {
   deliveries: ClaimedDelivery[];
   messages: Map<string, MessageForDelivery>;

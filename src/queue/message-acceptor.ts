@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { producesEvents, sendEvent } from '../events/producers/message-for-events.js';
+import type { ClaimedBatch, ClaimedDelivery, DeliveryLease, MessageForDelivery } from './delivery-records.js';
 import type { QueueStore } from './queue-store.js';
 import type { QueuedMessage } from './queued-message.js';
 import type { Spool, SpoolFile } from './spool.js';
@@ -20,6 +21,20 @@ export interface Acceptor {
 }
 
 /**
+ * Takes fresh mail straight to delivery: its deliveries are leased in the commit that inserts them, and the messages
+ * go over as they are in memory, so the engine does not claim them back from the queue (a write transaction, and the
+ * bodies read again). Mail it cannot take at once is queued as usual.
+ */
+export interface DeliveryHandoff {
+  /** A lease for every delivery of `messages` if they can all be taken now (capacity reserved), else null. */
+  lease(messages: readonly QueuedMessage[]): DeliveryLease | null;
+  /** The leased deliveries, committed and durable, with their messages. */
+  take(batch: ClaimedBatch): void;
+  /** What `lease` reserved for `messages` will not come: the commit failed. */
+  cancel(messages: readonly QueuedMessage[]): void;
+}
+
+/**
  * Makes accepted messages durable before anyone answers 250: a body file is fsynced, then the
  * messages that finished in the same moment share one directory fsync and one SQLite commit
  * (group commit), so concurrent sessions do not pay one fsync each. Inline bodies ride in that commit,
@@ -30,6 +45,7 @@ export class MessageAcceptor implements Acceptor {
   private scheduled = false;
   private committing = false;
   private readonly committedListeners: Array<() => void> = [];
+  private handoff: DeliveryHandoff | null = null;
 
   constructor(
     private readonly spool: Spool,
@@ -50,9 +66,14 @@ export class MessageAcceptor implements Acceptor {
     });
   }
 
-  /** Calls `listener` after each commit, once the waiting sessions have their answer (the delivery engine wakes on it). */
+  /** Calls `listener` after each commit that queued mail, once the waiting sessions have their answer (the delivery engine wakes on it). */
   onCommitted(listener: () => void): void {
     this.committedListeners.push(listener);
+  }
+
+  /** Offers each commit's mail to `handoff` before it is inserted. */
+  handOffTo(handoff: DeliveryHandoff): void {
+    this.handoff = handoff;
   }
 
   /** Removes body files that no queue row refers to: a crash came between writing and committing, so no 250 was given. */
@@ -69,10 +90,6 @@ export class MessageAcceptor implements Acceptor {
     setImmediate(() => void this.commit());
   }
 
-  private insert(batch: readonly PendingCommit[]): Promise<void> {
-    const messages = batch.map((pending) => pending.message);
-    return this.queue.insert(messages, messages.filter(producesEvents).map(sendEvent));
-  }
 
   private async commit(): Promise<void> {
     this.scheduled = false;
@@ -80,11 +97,15 @@ export class MessageAcceptor implements Acceptor {
     // A message retried after a failed group commit goes in a commit of its own.
     const batch = this.waiting[0]?.alone ? [this.waiting[0]] : this.waiting.filter((pending) => !pending.alone);
     this.waiting = this.waiting.filter((pending) => !batch.includes(pending));
-    let durable: Promise<void>;
+    const messages = batch.map((pending) => pending.message);
+    let lease: DeliveryLease | null = null;
+    let durable: Promise<ClaimedDelivery[]>;
     try {
       await this.spool.syncDirectories(batch.flatMap((pending) => (pending.directory ? [pending.directory] : [])));
-      durable = this.insert(batch);
+      lease = this.handoff?.lease(messages) ?? null;
+      durable = this.queue.insert(messages, messages.filter(producesEvents).map(sendEvent), lease ?? undefined);
     } catch (error) {
+      if (lease) this.handoff?.cancel(messages);
       if (batch.length === 1) {
         this.log.error({ err: error, messageId: batch[0]!.message.id }, 'queue commit failed');
         batch[0]!.reject(error as Error);
@@ -99,15 +120,35 @@ export class MessageAcceptor implements Acceptor {
       this.committing = false;
       if (this.waiting.length > 0) this.schedule();
     }
+    let leased: ClaimedDelivery[];
     try {
-      await durable;
+      leased = await durable;
     } catch (error) {
       // Committed but not known to be on disk: no 250, so the client keeps its copy (a retry may then be delivered twice).
+      // Deliveries leased in the commit wait for the next start, which queues every lease again.
       this.log.error({ err: error, messages: batch.length }, 'queue commit could not be fsynced');
+      if (lease) this.handoff?.cancel(messages);
       for (const pending of batch) pending.reject(error as Error);
       return;
     }
     for (const pending of batch) pending.resolve();
-    for (const listener of this.committedListeners) listener();
+    if (lease) this.handoff?.take({ deliveries: leased, messages: new Map(messages.map((message) => [message.id, forDelivery(message)])) });
+    else for (const listener of this.committedListeners) listener();
   }
+}
+
+/** The message as the delivery engine reads it from the queue (sqlite-delivery-leases.ts), from memory instead. */
+function forDelivery(message: QueuedMessage): MessageForDelivery {
+  return {
+    id: message.id,
+    accountId: message.accountId,
+    mailFrom: message.mailFrom,
+    header: message.header,
+    body: message.body,
+    bodyFile: message.bodyFile,
+    size: message.size,
+    receivedAt: message.receivedAt.getTime(),
+    metadata: message.metadata,
+    dkimSignature: message.dkimSignature ?? null,
+  };
 }

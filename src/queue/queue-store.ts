@@ -2,7 +2,7 @@ import type { MailEvent } from '../events/mail-event.js';
 import type { EventLog } from './event-log.js';
 import type { LocalSendStatistics } from './send-statistics.js';
 import type { FeedbackRecords } from './feedback-records.js';
-import type { ClaimedBatch, CompletedMessage, ResultBatch } from './delivery-records.js';
+import type { ClaimedBatch, ClaimedDelivery, CompletedMessage, DeliveryLease, ResultBatch } from './delivery-records.js';
 import type { MessageDetails, QueueFilter, QueueSelection, QueuedMessage, QueuedMessageSummary } from './queued-message.js';
 
 /** The node-local delivery queue: message rows and one delivery row per recipient. */
@@ -10,9 +10,10 @@ export interface QueueStore {
   /**
    * Inserts the messages, their deliveries and the events their acceptance causes (Send) in one transaction, which
    * is committed (visible) when it returns and throws if it fails; the promise resolves once it is durable (fsynced,
-   * off the event loop), and only then may anyone answer 250.
+   * off the event loop), and only then may anyone answer 250. With a `lease`, the deliveries are inserted leased to
+   * its owner, and the promise gives them (else none).
    */
-  insert(messages: readonly QueuedMessage[], events?: readonly MailEvent[]): Promise<void>;
+  insert(messages: readonly QueuedMessage[], events?: readonly MailEvent[], lease?: DeliveryLease): Promise<ClaimedDelivery[]>;
   get(id: string): QueuedMessage | null;
   list(filter?: QueueFilter): QueuedMessageSummary[];
   /** The message with every recipient's state and last result. */
@@ -35,6 +36,8 @@ export interface QueueStore {
 
 /** What the delivery engine does with delivery rows. */
 export interface DeliveryLeases {
+  /** The name this process's leases carry (lease_owner). */
+  readonly owner: string;
   /** Returns leased deliveries left by a process that is gone to the queue; the number returned. */
   recoverLeases(now: number): number;
   /**

@@ -4,6 +4,7 @@ import { WalSync } from '../store/sqlite/wal-sync.js';
 import { randomBytes } from 'node:crypto';
 import { domainOf } from '../message/addresses.js';
 import type { QueueStore } from './queue-store.js';
+import type { ClaimedDelivery, DeliveryLease } from './delivery-records.js';
 import type { DeliveryDetails, DisplayState, MessageDetails, MessageMetadata, QueueFilter, QueuedMessage, QueuedMessageSummary } from './queued-message.js';
 import type { MailEvent } from '../events/mail-event.js';
 import { SqliteDeliveryLeases } from './sqlite-delivery-leases.js';
@@ -153,6 +154,7 @@ export class SqliteQueueStore implements QueueStore {
   readonly feedback: SqliteFeedbackRecords;
   private readonly insertMessage;
   private readonly insertDelivery;
+  private readonly insertLeasedDelivery;
   private readonly insertAll;
 
   private readonly walSync: WalSync;
@@ -171,8 +173,12 @@ export class SqliteQueueStore implements QueueStore {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertDelivery = db.prepare('INSERT INTO deliveries (message_id, recipient, domain, next_attempt_at) VALUES (?, ?, ?, ?)');
-    this.insertAll = db.transaction((messages: readonly QueuedMessage[], events: readonly MailEvent[]) => {
+    this.insertLeasedDelivery = db.prepare(
+      `INSERT INTO deliveries (message_id, recipient, domain, next_attempt_at, state, lease_owner, lease_until) VALUES (?, ?, ?, ?, 'leased', ?, ?)`,
+    );
+    this.insertAll = db.transaction((messages: readonly QueuedMessage[], events: readonly MailEvent[], lease: DeliveryLease | undefined) => {
       this.events.appendWithin(events);
+      const leased: ClaimedDelivery[] = [];
       for (const message of messages) {
         const receivedAt = message.receivedAt.getTime();
         this.insertMessage.run(
@@ -188,8 +194,17 @@ export class SqliteQueueStore implements QueueStore {
           JSON.stringify(message.metadata),
           message.dkimSignature ?? null,
         );
-        for (const recipient of message.recipients) this.insertDelivery.run(message.id, recipient, domainOf(recipient), receivedAt);
+        for (const recipient of message.recipients) {
+          const domain = domainOf(recipient);
+          if (!lease) {
+            this.insertDelivery.run(message.id, recipient, domain, receivedAt);
+            continue;
+          }
+          const { lastInsertRowid } = this.insertLeasedDelivery.run(message.id, recipient, domain, receivedAt, lease.owner, lease.until);
+          leased.push({ id: Number(lastInsertRowid), messageId: message.id, recipient, domain, attempts: 0, sourceIp: null });
+        }
       }
+      return leased;
     });
   }
 
@@ -197,9 +212,10 @@ export class SqliteQueueStore implements QueueStore {
     return new SqliteQueueStore(openSqlite(join(dataDir, 'queue.db'), { migrations: QUEUE_MIGRATIONS }));
   }
 
-  insert(messages: readonly QueuedMessage[], events: readonly MailEvent[] = []): Promise<void> {
-    return this.walSync.commit(this.db, () => this.insertAll.immediate(messages, events)).then(() => {
+  insert(messages: readonly QueuedMessage[], events: readonly MailEvent[] = [], lease?: DeliveryLease): Promise<ClaimedDelivery[]> {
+    return this.walSync.commit(this.db, () => this.insertAll.immediate(messages, events, lease)).then((leased) => {
       if (events.length > 0) this.events.appended();
+      return leased;
     });
   }
 

@@ -84,6 +84,28 @@ test('results: deferred ones wait for their next attempt, final ones complete th
   assert.deepEqual(await queue.leases.record({ ...empty, results: [result(b!.id, 'm1', 'bounced', T0 + 70_000)] }, T0 + 70_000), [], 'completed only once');
 });
 
+test('deliveries inserted with a lease belong to its owner: no claim takes them, their results apply, and a process that starts queues them again', async () => {
+  const dataDir = tempDir();
+  const queue = SqliteQueueStore.open(dataDir);
+  assert.deepEqual(await queue.insert([message('m0', T0, ['z@one.test'])]), [], 'without a lease, nothing is leased');
+  const leased = await queue.insert([message('m1', T0, ['a@one.test', 'b@two.test'])], [], { owner: queue.leases.owner, until: T0 + 60_000 });
+  assert.deepEqual(leased.map((delivery) => [delivery.messageId, delivery.recipient, delivery.domain, delivery.attempts, delivery.sourceIp]), [
+    ['m1', 'a@one.test', 'one.test', 0, null],
+    ['m1', 'b@two.test', 'two.test', 0, null],
+  ]);
+  assert.deepEqual(queue.details('m1')!.deliveries.map((delivery) => [delivery.recipient, delivery.state]), [
+    ['a@one.test', 'leased'],
+    ['b@two.test', 'leased'],
+  ]);
+  assert.deepEqual(queue.leases.claim(T0 + 5000, 10, 60_000).deliveries.map((delivery) => delivery.recipient), ['z@one.test'], 'only the queued one is claimed');
+  await queue.leases.record({ ...empty, results: [result(leased[0]!.id, 'm1', 'delivered', T0 + 100)] }, T0 + 100);
+  assert.deepEqual(queue.details('m1')!.deliveries.map((delivery) => delivery.state), ['delivered', 'leased']);
+
+  const next = SqliteQueueStore.open(dataDir);
+  assert.equal(next.leases.recoverLeases(T0 + 1000), 2, "b@two.test, and z@one.test claimed by the process that is gone");
+  assert.deepEqual(next.leases.claim(T0 + 1000, 10, 60_000).deliveries.map((delivery) => delivery.recipient).sort(), ['b@two.test', 'z@one.test']);
+});
+
 test('releases hand a delivery back untried; a process that starts recovers every lease of one that died, and the late result of the dead one no longer applies', async () => {
   const dataDir = tempDir();
   const dead = SqliteQueueStore.open(dataDir);
