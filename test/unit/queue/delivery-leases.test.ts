@@ -4,23 +4,13 @@ import type { DeliveryResult } from '../../../src/queue/delivery-records.js';
 import type { QueuedMessage } from '../../../src/queue/queued-message.js';
 import { SqliteQueueStore } from '../../../src/queue/sqlite-queue-store.js';
 import { tempDir } from '../../support/gateway-process.js';
+import { queuedMessage } from './queued-message-fixture.js';
 
 const T0 = Date.parse('2026-11-23T10:00:00Z');
 
+/** A message with its body in a spool file, received at `receivedAt`. */
 function message(id: string, receivedAt: number, recipients: string[]): QueuedMessage {
-  return {
-    id,
-    accountId: '111122223333',
-    accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
-    mailFrom: 'sender@example.com',
-    recipients,
-    header: Buffer.from('From: sender@example.com\r\n'),
-    body: null,
-    bodyFile: `hour/${id}`,
-    size: 100,
-    receivedAt: new Date(receivedAt),
-    metadata: { sourceIp: '127.0.0.1', tls: true, heloName: 'client', ses: {}, configurationSet: null, tags: {} },
-  };
+  return { ...queuedMessage(id, recipients), body: null, bodyFile: `hour/${id}`, size: 100, receivedAt: new Date(receivedAt) };
 }
 
 function result(deliveryId: number, messageId: string, state: DeliveryResult['state'], at: number, nextAttemptAt: number | null = null): DeliveryResult {

@@ -7,18 +7,11 @@ import type { QueuedMessage } from '../../../src/queue/queued-message.js';
 import { Spool } from '../../../src/queue/spool.js';
 import { SqliteQueueStore } from '../../../src/queue/sqlite-queue-store.js';
 import { tempDir } from '../../support/gateway-process.js';
+import { queuedMessage } from './queued-message-fixture.js';
 
+/** With a signature made at acceptance and a tag, to show they are handed over too. */
 const message = (id: string, recipients: string[]): QueuedMessage => ({
-  id,
-  accountId: '111122223333',
-  accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
-  mailFrom: 'sender@example.com',
-  recipients,
-  header: Buffer.from(`From: sender@example.com\r\nSubject: ${id}\r\n`),
-  body: Buffer.from(`body of ${id}\r\n`),
-  bodyFile: '',
-  size: 60,
-  receivedAt: new Date('2026-12-01T10:00:00Z'),
+  ...queuedMessage(id, recipients),
   metadata: { sourceIp: '127.0.0.1', tls: true, heloName: 'client', ses: {}, configurationSet: null, tags: { team: ['mail'] } },
   dkimSignature: Buffer.from('DKIM-Signature: v=1\r\n'),
 });

@@ -2,25 +2,11 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import { MessageAcceptor } from '../../../src/queue/message-acceptor.js';
-import type { QueuedMessage } from '../../../src/queue/queued-message.js';
 import { Spool } from '../../../src/queue/spool.js';
 import { SqliteQueueStore } from '../../../src/queue/sqlite-queue-store.js';
 import { SmtpReply } from '../../../src/common/smtp-reply.js';
 import { tempDir } from '../../support/gateway-process.js';
-
-const message = (id: string, recipients: string[]): QueuedMessage => ({
-  id,
-  accountId: '111122223333',
-  accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
-  mailFrom: 'sender@example.com',
-  recipients,
-  header: Buffer.from('From: sender@example.com\r\n'),
-  body: Buffer.from('hi\r\n'),
-  bodyFile: '',
-  size: 30,
-  receivedAt: new Date(),
-  metadata: { sourceIp: '127.0.0.1', tls: true, heloName: 'client', ses: {}, configurationSet: null, tags: {} },
-});
+import { queuedMessage as message } from './queued-message-fixture.js';
 
 test('a message the store refuses fails alone, not the messages that shared its group commit', async () => {
   const dataDir = tempDir();
