@@ -188,9 +188,8 @@ export class DeliveryEngine implements TransactionRunner, DeliveryHandoff {
   }
 
   take(batch: ClaimedBatch): void {
-    // Stopping since the lease: back to the queue, as stop() does with transactions not yet started.
-    if (this.stopping) this.release(batch.deliveries, this.now());
-    else this.dispatch(batch);
+    // Stopping since the lease (its results may be written already): the leases stay, and the next start queues them.
+    if (!this.stopping) this.dispatch(batch);
   }
 
   cancel(messages: readonly QueuedMessage[]): void {

@@ -28,7 +28,7 @@ export interface Acceptor {
 export interface DeliveryHandoff {
   /** A lease for every delivery of `messages` if they can all be taken now (capacity reserved), else null. */
   lease(messages: readonly QueuedMessage[]): DeliveryLease | null;
-  /** The leased deliveries, committed and durable, with their messages. */
+  /** The leased deliveries, committed and durable, with their messages (a handoff that is stopping may leave them leased). */
   take(batch: ClaimedBatch): void;
   /** What `lease` reserved for `messages` will not come: the commit failed. */
   cancel(messages: readonly QueuedMessage[]): void;
@@ -89,7 +89,6 @@ export class MessageAcceptor implements Acceptor {
     this.scheduled = true;
     setImmediate(() => void this.commit());
   }
-
 
   private async commit(): Promise<void> {
     this.scheduled = false;
