@@ -48,7 +48,7 @@ export function benchMessage(size: number, senderDomain: string, recipientDomain
 }
 
 /** Lines of text ending in CRLF, exactly `bytes` long (at least 2). */
-function fillBody(bytes: number): string {
+export function fillBody(bytes: number): string {
   const line = `${BODY_LINE}\r\n`;
   const whole = Math.floor((bytes - 2) / line.length);
   return `${line.repeat(whole)}${BODY_LINE.slice(0, bytes - 2 - whole * line.length)}\r\n`;

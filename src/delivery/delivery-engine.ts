@@ -179,7 +179,7 @@ export class DeliveryEngine implements TransactionRunner, DeliveryHandoff {
     if (!this.started || this.stopping) return null;
     let deliveries = 0;
     for (const message of messages) {
-      if (message.recipients.some((recipient) => this.saturated.has(domainOf(recipient)))) return null;
+      if (this.saturated.size > 0 && message.recipients.some((recipient) => this.saturated.has(domainOf(recipient)))) return null;
       deliveries += message.recipients.length;
     }
     if (this.inFlight + deliveries > MAX_IN_FLIGHT) return null;
@@ -194,6 +194,7 @@ export class DeliveryEngine implements TransactionRunner, DeliveryHandoff {
 
   cancel(messages: readonly QueuedMessage[]): void {
     for (const message of messages) this.inFlight -= message.recipients.length;
+    // The room given back may be what queued mail waits for.
     this.wake();
   }
 

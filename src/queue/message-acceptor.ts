@@ -102,7 +102,7 @@ export class MessageAcceptor implements Acceptor {
     try {
       await this.spool.syncDirectories(batch.flatMap((pending) => (pending.directory ? [pending.directory] : [])));
       lease = this.handoff?.lease(messages) ?? null;
-      durable = this.queue.insert(messages, messages.filter(producesEvents).map(sendEvent), lease ?? undefined);
+      durable = this.queue.insert(messages, messages.filter(producesEvents).map(sendEvent), lease);
     } catch (error) {
       if (lease) this.handoff?.cancel(messages);
       if (batch.length === 1) {

@@ -13,7 +13,7 @@ export interface QueueStore {
    * off the event loop), and only then may anyone answer 250. With a `lease`, the deliveries are inserted leased to
    * its owner, and the promise gives them (else none).
    */
-  insert(messages: readonly QueuedMessage[], events?: readonly MailEvent[], lease?: DeliveryLease): Promise<ClaimedDelivery[]>;
+  insert(messages: readonly QueuedMessage[], events?: readonly MailEvent[], lease?: DeliveryLease | null): Promise<ClaimedDelivery[]>;
   get(id: string): QueuedMessage | null;
   list(filter?: QueueFilter): QueuedMessageSummary[];
   /** The message with every recipient's state and last result. */

@@ -176,7 +176,7 @@ export class SqliteQueueStore implements QueueStore {
     this.insertLeasedDelivery = db.prepare(
       `INSERT INTO deliveries (message_id, recipient, domain, next_attempt_at, state, lease_owner, lease_until) VALUES (?, ?, ?, ?, 'leased', ?, ?)`,
     );
-    this.insertAll = db.transaction((messages: readonly QueuedMessage[], events: readonly MailEvent[], lease: DeliveryLease | undefined) => {
+    this.insertAll = db.transaction((messages: readonly QueuedMessage[], events: readonly MailEvent[], lease: DeliveryLease | null) => {
       this.events.appendWithin(events);
       const leased: ClaimedDelivery[] = [];
       for (const message of messages) {
@@ -196,12 +196,10 @@ export class SqliteQueueStore implements QueueStore {
         );
         for (const recipient of message.recipients) {
           const domain = domainOf(recipient);
-          if (!lease) {
-            this.insertDelivery.run(message.id, recipient, domain, receivedAt);
-            continue;
-          }
-          const { lastInsertRowid } = this.insertLeasedDelivery.run(message.id, recipient, domain, receivedAt, lease.owner, lease.until);
-          leased.push({ id: Number(lastInsertRowid), messageId: message.id, recipient, domain, attempts: 0, sourceIp: null });
+          if (lease) {
+            const { lastInsertRowid } = this.insertLeasedDelivery.run(message.id, recipient, domain, receivedAt, lease.owner, lease.until);
+            leased.push({ id: Number(lastInsertRowid), messageId: message.id, recipient, domain, attempts: 0, sourceIp: null });
+          } else this.insertDelivery.run(message.id, recipient, domain, receivedAt);
         }
       }
       return leased;
@@ -212,7 +210,7 @@ export class SqliteQueueStore implements QueueStore {
     return new SqliteQueueStore(openSqlite(join(dataDir, 'queue.db'), { migrations: QUEUE_MIGRATIONS }));
   }
 
-  insert(messages: readonly QueuedMessage[], events: readonly MailEvent[] = [], lease?: DeliveryLease): Promise<ClaimedDelivery[]> {
+  insert(messages: readonly QueuedMessage[], events: readonly MailEvent[] = [], lease: DeliveryLease | null = null): Promise<ClaimedDelivery[]> {
     return this.walSync.commit(this.db, () => this.insertAll.immediate(messages, events, lease)).then((leased) => {
       if (events.length > 0) this.events.appended();
       return leased;

@@ -41,7 +41,8 @@ export class RelaxedBodyHash {
       this.lines(Buffer.concat([this.partial, chunk.subarray(0, start)]));
     }
     const last = chunk.lastIndexOf(CRLF);
-    const end = last === -1 ? start : Math.max(last + 2, start);
+    // The last CRLF is at or after the one that ended the first line, if that was in this chunk.
+    const end = last === -1 ? start : last + 2;
     if (end > start) this.lines(chunk.subarray(start, end));
     // Copied: the caller may reuse its buffer.
     this.partial = Buffer.from(chunk.subarray(end));
