@@ -54,6 +54,8 @@ interface Sessions {
   listeners: BoundListener[];
   apiListeners: string[];
   reloadTls(tls: TlsMaterial): void;
+  /** Resolves when the counts the sessions keep elsewhere (session workers) have reached this process's metrics. */
+  collectMetrics(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -117,7 +119,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       config.smtp.workers > 1
         ? await startWorkers(config, tls.ticketKeys, { calls: primaryCalls(gate, acceptor, limiter), ...workerHooks }, log)
         : await startInProcess(config, { store, queue, limiter: metrics ? timedSendLimiter(limiter, metrics.observeSendLimitCheck) : limiter, spool, acceptor, statistics, nodeId, ...(cluster ? { router: cluster.router } : {}) }, { gate, tlsSessions: new TlsSessionCache(), ...observers, feedbackParserThreads: availableParallelism() - 1 }, tls, log);
-    metricsListener = await startMetricsListener(config, metrics, queue, cluster, log);
+    metricsListener = await startMetricsListener(config, metrics, sessions.collectMetrics, queue, cluster, log);
   } catch (error) {
     await sessions?.stop();
     await delivery?.stop();
@@ -173,6 +175,7 @@ async function startInProcess(...args: Parameters<typeof startSessions>): Promis
     listeners: sessions.listeners.map(({ config, port }) => ({ config, port })),
     apiListeners: sessions.apiListeners.map(({ config, port }) => formatHttpListener({ ...config, port })),
     reloadTls: (tls) => sessions.reloadTls(tls),
+    collectMetrics: () => Promise.resolve(),
     stop: () => sessions.stop(),
   };
 }
@@ -186,6 +189,7 @@ async function startWorkers(config: GatewayConfig, ticketKeys: Buffer, hooks: Co
     apiListeners: listening.api.map(({ config: listener, port }) => formatHttpListener({ ...listener, port })),
     // Each worker reads the files again; this process has just checked that they load.
     reloadTls: () => pool.reloadTls(),
+    collectMetrics: () => pool.collectMetrics(),
     stop: () => pool.stop(),
   };
 }

@@ -21,11 +21,13 @@ export function createGatewayMetrics(config: GatewayConfig, queue: SqliteQueueSt
 
 /**
  * Starts the metrics/health listener (http.metricsListen) in the primary process, which has every process's counts.
- * Ready: the queue database takes a write, and in cluster mode (`cluster`) Redis answers.
+ * Ready: the queue database takes a write, and in cluster mode (`cluster`) Redis answers. Each scrape first waits for
+ * `collect` (the session workers' counts), so it includes every decision made before it.
  */
 export async function startMetricsListener(
   config: GatewayConfig,
   metrics: GatewayMetrics | null,
+  collect: () => Promise<void>,
   queue: SqliteQueueStore,
   cluster: Pick<ClusterNode, 'reachable'> | null,
   log: Logger,
@@ -36,6 +38,6 @@ export async function startMetricsListener(
     queue.health.checkWritable();
     await cluster?.reachable();
   };
-  const server = await startMetricsServer(listen, metrics, checkReady, log);
+  const server = await startMetricsServer(listen, metrics, { collect, checkReady }, log);
   return { address: `${listen.host}:${server.port}`, stop: () => server.stop() };
 }

@@ -36,7 +36,7 @@ const primary = new PrimaryChannel(send);
 const tlsSessions = new SharedTlsSessions((id, data) => send({ kind: 'tls-session', id, data }));
 /** Cluster mode: the nodes the primary last saw alive (its 'fleet-nodes' messages). */
 let fleetNodes = 1;
-let running: { sessions: RunningSessions; config: GatewayConfig; ticketKeys: Buffer; log: Logger; close(): Promise<void> } | null = null;
+let running: { sessions: RunningSessions; config: GatewayConfig; ticketKeys: Buffer; log: Logger; flushMetrics(): void; close(): Promise<void> } | null = null;
 
 // The primary orchestrates shutdown (SIGTERM to the whole process group, Ctrl-C) through 'stop' messages.
 process.on('SIGTERM', () => undefined);
@@ -66,6 +66,10 @@ process.on('message', (message: ToWorker) => {
       break;
     case 'reload-tls':
       if (running) reload(running);
+      break;
+    case 'flush-metrics':
+      running?.flushMetrics();
+      send({ kind: 'metrics-flushed' });
       break;
     case 'stop-accepting':
       running?.sessions.stopAccepting();
@@ -128,7 +132,7 @@ async function start(config: GatewayConfig, ticketKeys: Buffer): Promise<void> {
       tls,
       log,
     );
-    running = { sessions, config, ticketKeys, log, close: async () => (flush(), close()) };
+    running = { sessions, config, ticketKeys, log, flushMetrics: flush, close: async () => (flush(), close()) };
     send({
       kind: 'listening',
       smtp: sessions.listeners.map(({ config: listener, port }) => ({ config: listener, port })),

@@ -27,8 +27,8 @@ const YOUNG_GENERATION_FLAG = '--max-semi-space-size=4';
  * messages at no measurable CPU (README, Performance). An operator's own setting wins.
  */
 export const MALLOC_ARENAS = { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' };
-/** A stopping worker that does not confirm it closed its listening sockets (busy, hung) is not waited for longer. */
-const STOP_ACCEPTING_TIMEOUT_MS = 1000;
+/** A worker that does not answer a request (to stop accepting, to pass on its counts) is busy or hung: not waited for longer. */
+const REQUEST_TIMEOUT_MS = 1000;
 /** How often the primary looks whether the fleet's live node count changed, to tell the workers (cluster mode). */
 const FLEET_NODES_CHECK_MS = 1000;
 
@@ -109,8 +109,18 @@ export class WorkerPool {
     );
   }
 
+  /** Resolves when every worker has passed on the counts it keeps for the metrics (or is gone, or has not answered in time). */
+  async collectMetrics(): Promise<void> {
+    await Promise.all([...this.workers].map((worker) => this.request(worker, { kind: 'flush-metrics' }, 'metrics-flushed')));
+  }
+
   /** Resolves when the worker has closed its listening sockets (or is gone, or has not answered in time). */
   private stopAccepting(worker: Worker): Promise<void> {
+    return this.request(worker, { kind: 'stop-accepting' }, 'not-accepting');
+  }
+
+  /** Sends `message` and resolves when the worker answers with `answer`, exits, or has not answered within REQUEST_TIMEOUT_MS. */
+  private request(worker: Worker, message: ToWorker, answer: FromWorker['kind']): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -118,14 +128,14 @@ export class WorkerPool {
         worker.off('exit', done);
         resolve();
       };
-      const answered = (message: FromWorker) => {
-        if (message.kind === 'not-accepting') done();
+      const answered = (reply: FromWorker) => {
+        if (reply.kind === answer) done();
       };
-      const timer = setTimeout(done, STOP_ACCEPTING_TIMEOUT_MS);
+      const timer = setTimeout(done, REQUEST_TIMEOUT_MS);
       worker.on('message', answered);
       worker.once('exit', done);
       if (worker.isDead()) done();
-      else this.send(worker, { kind: 'stop-accepting' });
+      else this.send(worker, message);
     });
   }
 

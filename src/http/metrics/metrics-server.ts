@@ -8,12 +8,18 @@ export interface RunningMetricsServer {
   stop(): Promise<void>;
 }
 
+export interface MetricsServerHooks {
+  /** Brings in the counts kept elsewhere before a scrape renders them. */
+  collect: () => Promise<void>;
+  /** Resolves when the gateway is ready: the queue database takes a write transaction, and in cluster mode Redis answers. */
+  checkReady: () => Promise<void>;
+}
+
 /**
- * GET /metrics (Prometheus text), /healthz (the process answers) and /readyz (`checkReady` resolves: the queue
- * database takes a write transaction, and in cluster mode Redis answers): unauthenticated, so it listens on loopback
- * unless the operator says otherwise.
+ * GET /metrics (Prometheus text), /healthz (the process answers) and /readyz (`checkReady` resolves): unauthenticated,
+ * so it listens on loopback unless the operator says otherwise.
  */
-export async function startMetricsServer(listen: { host: string; port: number }, metrics: GatewayMetrics, checkReady: () => Promise<void>, log: Logger): Promise<RunningMetricsServer> {
+export async function startMetricsServer(listen: { host: string; port: number }, metrics: GatewayMetrics, { collect, checkReady }: MetricsServerHooks, log: Logger): Promise<RunningMetricsServer> {
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     const send = (status: number, type: string, text: string) => {
@@ -21,7 +27,13 @@ export async function startMetricsServer(listen: { host: string; port: number },
       response.end(request.method === 'HEAD' ? undefined : text);
     };
     if (request.method !== 'GET' && request.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed\n');
-    if (path === '/metrics') return send(200, 'text/plain; version=0.0.4; charset=utf-8', metrics.registry.render());
+    if (path === '/metrics') {
+      collect().then(
+        () => send(200, 'text/plain; version=0.0.4; charset=utf-8', metrics.registry.render()),
+        (error: unknown) => send(500, 'text/plain', `metrics not collected: ${(error as Error).message}\n`),
+      );
+      return;
+    }
     if (path === '/healthz') return send(200, 'text/plain', 'ok\n');
     if (path === '/readyz') {
       checkReady().then(
