@@ -1,5 +1,7 @@
+import type { Logger } from 'pino';
 import { join } from 'node:path';
 import { openSqlite, type SqliteDatabase } from '../store/sqlite/database.js';
+import { WalCheckpointer } from '../store/sqlite/wal-checkpointer.js';
 import { WalSync } from '../store/sqlite/wal-sync.js';
 import { randomBytes } from 'node:crypto';
 import { domainOf } from '../message/addresses.js';
@@ -158,6 +160,7 @@ export class SqliteQueueStore implements QueueStore {
   private readonly insertAll;
 
   private readonly walSync: WalSync;
+  private checkpointer: WalCheckpointer | null = null;
 
   private constructor(private readonly db: SqliteDatabase) {
     this.walSync = new WalSync(`${db.name}-wal`);
@@ -208,6 +211,11 @@ export class SqliteQueueStore implements QueueStore {
 
   static open(dataDir: string): SqliteQueueStore {
     return new SqliteQueueStore(openSqlite(join(dataDir, 'queue.db'), { migrations: QUEUE_MIGRATIONS }));
+  }
+
+  /** The gateway's connection, which writes nearly every commit: its WAL is checkpointed on a thread of its own (WalCheckpointer). */
+  checkpointInBackground(log: Logger): void {
+    this.checkpointer ??= new WalCheckpointer(this.db, log);
   }
 
   insert(messages: readonly QueuedMessage[], events: readonly MailEvent[] = [], lease: DeliveryLease | null = null): Promise<ClaimedDelivery[]> {
@@ -312,6 +320,7 @@ export class SqliteQueueStore implements QueueStore {
   }
 
   close(): void {
+    this.checkpointer?.stop();
     this.db.close();
     this.walSync.close();
   }
