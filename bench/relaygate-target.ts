@@ -120,8 +120,11 @@ function startNode(dataDir: string, setup: RelaygateSetup, store: ClusterStore |
     delivery: { port: setup.mxPort, allowPrivateAddresses: true },
     ...(store && { cluster: { redisUrl: store.redisUrl, keyPrefix: store.keyPrefix }, http: { secretKeyFile: store.secretKeyFile } }),
   };
-  return startGatewayProcess({ dataDir, config, listen: ['127.0.0.1:0=starttls'] });
+  return startGatewayProcess({ dataDir, config, listen: ['127.0.0.1:0=starttls'], keepLog: startupOrError });
 }
+
+/** The lines the bench reads: the two that say the gateway listens (and where), and errors (pino's levels 50 and 60). */
+const startupOrError = (line: string) => /"level":[56]0\b|"msg":"(relaygate|http api) listening"/.test(line);
 
 async function stopNode(node: GatewayProcess): Promise<void> {
   const stopped = node.stop();

@@ -42,6 +42,11 @@ export interface GatewayProcessOptions {
   configFile?: string;
   /** Added to the environment of the process. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Which lines of its stdout are parsed and kept in `logs` (default: all). A benchmark keeps only those it reads:
+   * every line of a run parsed and held in the process that also runs the load would weigh on the measurement.
+   */
+  keepLog?: (line: string) => boolean;
 }
 
 export function tempDir(prefix = 'relaygate-test-'): string {
@@ -76,6 +81,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   createInterface({ input: child.stdout! }).on('line', (line) => {
+    if (options.keepLog && !options.keepLog(line)) return;
     let record: Record<string, unknown>;
     try {
       record = JSON.parse(line) as Record<string, unknown>;
