@@ -111,6 +111,9 @@ const QUEUE_MIGRATIONS: readonly string[] = [
    ) WITHOUT ROWID;`,
   // The address each delivery's session left from (SES's ses:outgoing-ip auto-tag).
   `ALTER TABLE deliveries ADD COLUMN outgoing_ip TEXT;`,
+  // The index of UNIQUE (message_id, recipient) serves every lookup by message_id (and the cascade of a deleted
+  // message): a second index on message_id alone only cost each delivery's insert and removal a B-tree update.
+  `DROP INDEX deliveries_message;`,
 ];
 
 /** A message row with its recipients and their states (JSON) as the listing queries add them. */
