@@ -58,7 +58,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
   const dataDir = options.dataDir ?? tempDir();
   // The primary's V8 flag and malloc arenas as npm start and the systemd unit give them (app/workers/worker-pool.ts
   // says why); RELAYGATE_NODE_ARGS adds node flags (a benchmark's --cpu-prof), which the workers inherit.
-  const args = [...(process.env.RELAYGATE_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--max-semi-space-size=16', RELAYGATE_BIN, '--data-dir', dataDir];
+  const args = [...(process.env.RELAYGATE_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--max-semi-space-size=4', RELAYGATE_BIN, '--data-dir', dataDir];
   // Delivery stays off unless a test configures it: accepted test mail must not go anywhere, and tests that look at
   // the spool must not see delivery remove it.
   // The certificate listener of event publishing and the HTTP listeners on free ports, so gateways of parallel tests

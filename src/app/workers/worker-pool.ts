@@ -17,9 +17,8 @@ const MAX_RESTART_DELAY_MS = 30_000;
 const HEALTHY_AFTER_MS = 60_000;
 /**
  * V8 lets each process's young generation grow to 3 × 16 MB under load and keeps it; every session's objects are
- * short-lived, and 4 MB semi-spaces cost the workers no measurable throughput while keeping each tens of megabytes
- * smaller (README, Performance). Not the primary: npm start and the systemd unit give it 16 MB, as its messages wait
- * for fsyncs and deliveries long enough to be promoted from a 4 MB young generation (README, Performance).
+ * short-lived, and 4 MB semi-spaces cost no measurable throughput while keeping each process tens of megabytes
+ * smaller (README, Performance). npm start and the systemd unit give the primary the same flag.
  */
 const YOUNG_GENERATION_FLAG = '--max-semi-space-size=4';
 /**
