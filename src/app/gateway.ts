@@ -63,7 +63,6 @@ interface Sessions {
 export async function startGateway(config: GatewayConfig, log: Logger): Promise<Gateway> {
   const { store, cached } = await openNodeControlStore(config, log);
   const queue = SqliteQueueStore.open(config.dataDir);
-  queue.checkpointInBackground(log);
   const shaping = openFleetShaping(config, log);
   const limiter = openSendLimiter(config, log, () => shaping?.nodes ?? 1);
   const spool = new Spool(config.dataDir);

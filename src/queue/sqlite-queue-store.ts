@@ -1,7 +1,5 @@
-import type { Logger } from 'pino';
 import { join } from 'node:path';
 import { openSqlite, type SqliteDatabase } from '../store/sqlite/database.js';
-import { WalCheckpointer } from '../store/sqlite/wal-checkpointer.js';
 import { WalSync } from '../store/sqlite/wal-sync.js';
 import { randomBytes } from 'node:crypto';
 import { domainOf } from '../message/addresses.js';
@@ -163,7 +161,6 @@ export class SqliteQueueStore implements QueueStore {
   private readonly insertAll;
 
   private readonly walSync: WalSync;
-  private checkpointer: WalCheckpointer | null = null;
 
   private constructor(private readonly db: SqliteDatabase) {
     this.walSync = new WalSync(`${db.name}-wal`);
@@ -214,11 +211,6 @@ export class SqliteQueueStore implements QueueStore {
 
   static open(dataDir: string): SqliteQueueStore {
     return new SqliteQueueStore(openSqlite(join(dataDir, 'queue.db'), { migrations: QUEUE_MIGRATIONS }));
-  }
-
-  /** The gateway's connection, which writes nearly every commit: its WAL is checkpointed on a thread of its own (WalCheckpointer). */
-  checkpointInBackground(log: Logger): void {
-    this.checkpointer ??= new WalCheckpointer(this.db, log);
   }
 
   insert(messages: readonly QueuedMessage[], events: readonly MailEvent[] = [], lease: DeliveryLease | null = null): Promise<ClaimedDelivery[]> {
@@ -323,7 +315,6 @@ export class SqliteQueueStore implements QueueStore {
   }
 
   close(): void {
-    this.checkpointer?.stop();
     this.db.close();
     this.walSync.close();
   }
