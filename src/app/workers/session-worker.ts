@@ -69,7 +69,7 @@ process.on('message', (message: ToWorker) => {
       break;
     case 'flush-metrics':
       running?.flushMetrics();
-      send({ kind: 'metrics-flushed' });
+      send({ kind: 'metrics-flushed', id: message.id });
       break;
     case 'stop-accepting':
       running?.sessions.stopAccepting();

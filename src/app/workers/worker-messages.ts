@@ -10,8 +10,8 @@ export type ToWorker =
   | { kind: 'start'; config: GatewayConfig; ticketKeys: Buffer }
   | { kind: 'reload-tls' }
   | { kind: 'stop-accepting' }
-  /** A metrics scrape: send the counts kept since the last 'metrics' message now, then 'metrics-flushed'. */
-  | { kind: 'flush-metrics' }
+  /** A metrics scrape: send the counts kept since the last 'metrics' message now, then 'metrics-flushed' with the same id. */
+  | { kind: 'flush-metrics'; id: number }
   | { kind: 'stop' }
   | { kind: 'answers'; answers: CallAnswer[] }
   /** Cluster mode: the nodes the primary last saw alive, which a worker's send limiter divides the rate by while Redis is away. */
@@ -53,7 +53,7 @@ export type FromWorker =
   | { kind: 'listening'; smtp: Array<{ config: ListenerConfig; port: number }>; api: Array<{ config: HttpListenerConfig; port: number }> }
   | { kind: 'failed'; error: WorkerError }
   | { kind: 'not-accepting' }
-  | { kind: 'metrics-flushed' }
+  | { kind: 'metrics-flushed'; id: number }
   | { kind: 'calls'; calls: PrimaryCall[] }
   /** A TLS 1.2 session this worker made, for the primary to relay to the other workers. */
   | { kind: 'tls-session'; id: string; data: Uint8Array }

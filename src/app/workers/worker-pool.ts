@@ -54,6 +54,7 @@ export class WorkerPool {
   private restartDelayMs = RESTART_DELAY_MS;
   private toldFleetNodes = 1;
   private fleetNodesTimer: NodeJS.Timeout | undefined;
+  private nextFlushId = 0;
 
   constructor(
     private readonly config: GatewayConfig,
@@ -109,18 +110,22 @@ export class WorkerPool {
     );
   }
 
-  /** Resolves when every worker has passed on the counts it keeps for the metrics (or is gone, or has not answered in time). */
+  /**
+   * Resolves when every worker has passed on the counts it keeps for the metrics (or is gone, or has not answered in
+   * time). Each request has its own id: a scrape is not satisfied by the answer to an earlier one.
+   */
   async collectMetrics(): Promise<void> {
-    await Promise.all([...this.workers].map((worker) => this.request(worker, { kind: 'flush-metrics' }, 'metrics-flushed')));
+    const id = this.nextFlushId++;
+    await Promise.all([...this.workers].map((worker) => this.request(worker, { kind: 'flush-metrics', id }, (reply) => reply.kind === 'metrics-flushed' && reply.id === id)));
   }
 
   /** Resolves when the worker has closed its listening sockets (or is gone, or has not answered in time). */
   private stopAccepting(worker: Worker): Promise<void> {
-    return this.request(worker, { kind: 'stop-accepting' }, 'not-accepting');
+    return this.request(worker, { kind: 'stop-accepting' }, (reply) => reply.kind === 'not-accepting');
   }
 
-  /** Sends `message` and resolves when the worker answers with `answer`, exits, or has not answered within REQUEST_TIMEOUT_MS. */
-  private request(worker: Worker, message: ToWorker, answer: FromWorker['kind']): Promise<void> {
+  /** Sends `message` and resolves when the worker answers it (`isAnswer`), exits, or has not answered within REQUEST_TIMEOUT_MS. */
+  private request(worker: Worker, message: ToWorker, isAnswer: (reply: FromWorker) => boolean): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -129,7 +134,7 @@ export class WorkerPool {
         resolve();
       };
       const answered = (reply: FromWorker) => {
-        if (reply.kind === answer) done();
+        if (isAnswer(reply)) done();
       };
       const timer = setTimeout(done, REQUEST_TIMEOUT_MS);
       worker.on('message', answered);
