@@ -33,7 +33,7 @@ export function openSqlite(path: string, options: SqliteFileOptions): SqliteData
     makePrivateDirectory(dirname(path));
     createPrivateFile(path);
     db = new Database(path);
-    db.pragma('journal_mode = WAL');
+    switchToWal(db);
     db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
     db.pragma('busy_timeout = 5000');
     db.pragma('foreign_keys = ON');
@@ -44,6 +44,28 @@ export function openSqlite(path: string, options: SqliteFileOptions): SqliteData
   } catch (error) {
     db?.close();
     throw openFailure(path, error);
+  }
+}
+
+/** How long opening waits for other processes opening the same new file (see switchToWal). */
+const WAL_SWITCH_TIMEOUT_MS = 5000;
+const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/**
+ * Sets journal_mode=WAL. A new file is switched by the first connection that gets an exclusive lock, and SQLite does
+ * not call the busy handler for that lock: session workers opening replay-guard.db at the same moment got
+ * SQLITE_BUSY ("database is locked") about once in a hundred starts. Retried for up to 5 s, as the busy timeout would.
+ */
+function switchToWal(db: SqliteDatabase): void {
+  const deadline = Date.now() + WAL_SWITCH_TIMEOUT_MS;
+  for (let delayMs = 1; ; delayMs = Math.min(delayMs * 2, 100)) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      if (!(error instanceof Database.SqliteError && error.code === 'SQLITE_BUSY') || Date.now() >= deadline) throw error;
+      sleepSync(delayMs);
+    }
   }
 }
 
