@@ -117,7 +117,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     const workerHooks = { ...observers, ...(metrics && { observeSendLimitCheck: metrics.observeSendLimitCheck }), ...(shaping && { fleetNodes: () => shaping.nodes }) };
     sessions =
       config.smtp.workers > 1
-        ? await startWorkers(config, tls.ticketKeys, { calls: primaryCalls(gate, acceptor, limiter), ...workerHooks }, log)
+        ? await startWorkers(config, tls.ticketKeys, { calls: primaryCalls(gate, acceptor, limiter), authBlocks: gate, ...workerHooks }, log)
         : await startInProcess(config, { store, queue, limiter: metrics ? timedSendLimiter(limiter, metrics.observeSendLimitCheck) : limiter, spool, acceptor, statistics, nodeId, ...(cluster ? { router: cluster.router } : {}) }, { gate, tlsSessions: new TlsSessionCache(), ...observers, feedbackParserThreads: availableParallelism() - 1 }, tls, log);
     metricsListener = await startMetricsListener(config, metrics, sessions.collectMetrics, queue, cluster, log);
   } catch (error) {

@@ -21,8 +21,18 @@ class FailureCounter {
   ) {}
 
   isBlocked(key: string, now: number): boolean {
+    return this.blockedUntil(key, now) !== null;
+  }
+
+  /** When the key's block ends (ms), or null when it is not blocked. */
+  blockedUntil(key: string, now: number): number | null {
     const record = this.records.get(key);
-    return record !== undefined && record.blockedUntil > now;
+    return record !== undefined && record.blockedUntil > now ? record.blockedUntil : null;
+  }
+
+  /** Every key blocked now, with the end of its block. */
+  blocks(now: number): Array<[key: string, until: number]> {
+    return [...this.records].filter(([, record]) => record.blockedUntil > now).map(([key, record]) => [key, record.blockedUntil]);
   }
 
   /** Records a failure and returns the failures in the window (0 once the key is blocked). */
@@ -50,6 +60,23 @@ class FailureCounter {
 
 export type AuthBlock = 'user at address' | 'user' | 'address';
 
+/** A block in force: which counter, the key it counts (see blockKeys), and when it ends (ms since the epoch). */
+export interface AuthBlockEntry {
+  scope: AuthBlock;
+  key: string;
+  until: number;
+}
+
+/** The blocks that can refuse a user name at an address, in the order they are reported, each with its counter's key. */
+function blockKeys(userName: string, address: string): Array<[AuthBlock, string]> {
+  const user = userKey(userName);
+  return [
+    ['address', address],
+    ['user', user],
+    ['user at address', pairKey(user, address)],
+  ];
+}
+
 /**
  * Slows down and then refuses repeated failed AUTH. Failures are counted three ways: one user name at one address
  * (delayed after the free failures, blocked first), one user name everywhere (a larger threshold: a distributed
@@ -60,6 +87,7 @@ export class AuthThrottle {
   private readonly userAtAddress: FailureCounter;
   private readonly user: FailureCounter;
   private readonly address: FailureCounter;
+  private readonly counters: Record<AuthBlock, FailureCounter>;
 
   constructor(private readonly config: AuthThrottleConfig) {
     const windowMs = config.windowSeconds * 1000;
@@ -67,15 +95,25 @@ export class AuthThrottle {
     this.userAtAddress = new FailureCounter(config.blockAfterFailures, windowMs, blockMs);
     this.user = new FailureCounter(config.userBlockAfterFailures, windowMs, blockMs);
     this.address = new FailureCounter(config.addressBlockAfterFailures, windowMs, blockMs);
+    this.counters = { address: this.address, user: this.user, 'user at address': this.userAtAddress };
   }
 
   /** Which block, if any, refuses this user name from this address. */
   blocked(userName: string, address: string, now = Date.now()): AuthBlock | null {
-    const user = userKey(userName);
-    if (this.address.isBlocked(address, now)) return 'address';
-    if (this.user.isBlocked(user, now)) return 'user';
-    if (this.userAtAddress.isBlocked(pairKey(user, address), now)) return 'user at address';
-    return null;
+    return blockKeys(userName, address).find(([scope, key]) => this.counters[scope].isBlocked(key, now))?.[0] ?? null;
+  }
+
+  /** The blocks in force that concern this user name or this address. */
+  blocksOf(userName: string, address: string, now = Date.now()): AuthBlockEntry[] {
+    return blockKeys(userName, address).flatMap(([scope, key]) => {
+      const until = this.counters[scope].blockedUntil(key, now);
+      return until === null ? [] : [{ scope, key, until }];
+    });
+  }
+
+  /** Every block in force. */
+  allBlocks(now = Date.now()): AuthBlockEntry[] {
+    return (Object.keys(this.counters) as AuthBlock[]).flatMap((scope) => this.counters[scope].blocks(now).map(([key, until]) => ({ scope, key, until })));
   }
 
   /** Records a failure and returns how long to hold back the 535 reply. */
@@ -103,3 +141,22 @@ export class AuthThrottle {
 
 const userKey = (userName: string): string => userName.slice(0, MAX_USER_NAME_CHARS);
 const pairKey = (user: string, address: string): string => `${user}\n${address}`;
+
+/**
+ * The AUTH blocks of the node as a session worker knows them: the primary keeps the one AuthThrottle and tells every
+ * worker each block it sets, so checking a client before AUTH needs no trip to the primary. A block set a moment ago
+ * by another worker's session may not be known yet: that client gets one more attempt, which is counted and refused
+ * by the primary's throttle like any failure.
+ */
+export class KnownAuthBlocks {
+  private readonly until = new Map<string, number>();
+
+  learn(entries: readonly AuthBlockEntry[], now = Date.now()): void {
+    for (const [id, until] of this.until) if (until <= now) this.until.delete(id);
+    for (const { scope, key, until } of entries) this.until.set(`${scope}\n${key}`, until);
+  }
+
+  blocked(userName: string, address: string, now = Date.now()): AuthBlock | null {
+    return blockKeys(userName, address).find(([scope, key]) => (this.until.get(`${scope}\n${key}`) ?? 0) > now)?.[0] ?? null;
+  }
+}

@@ -1,4 +1,4 @@
-import type { AuthBlock, AuthThrottle } from './auth-throttle.js';
+import type { AuthBlock, AuthBlockEntry, AuthThrottle } from './auth-throttle.js';
 
 /** Why a connection was refused: the node's session limit, or the client address's. */
 export type ConnectionRefusal = 'node' | 'address';
@@ -7,7 +7,8 @@ export type ConnectionRefusal = 'node' | 'address';
  * What sessions share across the node, whichever process runs them: the open-connection counts behind
  * smtp.maxConnections and smtp.maxConnectionsPerAddress, and the AUTH failure throttle. With session workers the
  * primary process keeps the one LocalSessionGate and the workers ask it (app/workers), so a client cannot multiply
- * its allowance by landing on different workers.
+ * its allowance by landing on different workers; the AUTH blocks it sets are told to every worker, which checks them
+ * before AUTH without asking.
  */
 export interface SessionGate {
   /** Counts the connection and returns null, or returns why it is refused (and counts nothing). */
@@ -28,6 +29,7 @@ export interface ConnectionLimits {
 export class LocalSessionGate implements SessionGate {
   private open = 0;
   private readonly perAddress = new Map<string, number>();
+  private readonly blockListeners: Array<(entries: AuthBlockEntry[]) => void> = [];
 
   constructor(
     private readonly limits: ConnectionLimits,
@@ -60,7 +62,22 @@ export class LocalSessionGate implements SessionGate {
   }
 
   async authFailed(userName: string, address: string): Promise<{ delayMs: number; blocked: AuthBlock | null }> {
-    return this.throttle.recordFailure(userName, address);
+    const result = this.throttle.recordFailure(userName, address);
+    if (result.blocked) {
+      const entries = this.throttle.blocksOf(userName, address);
+      for (const listener of this.blockListeners) listener(entries);
+    }
+    return result;
+  }
+
+  /** Calls `listener` with the blocks in force for the user name and address of each failure that set a block. */
+  onAuthBlocks(listener: (entries: AuthBlockEntry[]) => void): void {
+    this.blockListeners.push(listener);
+  }
+
+  /** Every AUTH block in force. */
+  authBlocksInForce(): AuthBlockEntry[] {
+    return this.throttle.allBlocks();
   }
 
   authSucceeded(userName: string, address: string): void {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { submit } from '../support/delivery-fixture.js';
 import { gatewayWithCredential } from '../support/gateway-suite.js';
 import { sessionWorkers, whileStopped } from '../support/session-workers.js';
+import { SmtpDialog } from '../support/smtp-dialog.js';
 import { waitUntil } from '../support/wait-until.js';
 
 const alive = (pid: number) => {
@@ -15,8 +16,20 @@ const alive = (pid: number) => {
 };
 
 describe('session workers (smtp.workers: 3)', () => {
-  const suite = gatewayWithCredential({ config: { smtp: { workers: 3 } } });
+  // Two failures of one user name at one address block it there, without a delay before the 535.
+  const suite = gatewayWithCredential({ config: { smtp: { workers: 3 }, authThrottle: { freeFailures: 5, blockAfterFailures: 2 } } });
   const message = { to: ['recipient@example.org'], subject: 'worker test' };
+
+  async function authReply(localAddress: string, password: string): Promise<string> {
+    const dialog = await SmtpDialog.open({ port: suite.gateway.tlsPorts[0]!, tls: true, localAddress });
+    try {
+      await dialog.reply();
+      await dialog.ehlo();
+      return await dialog.authPlain(suite.credential.user, password);
+    } finally {
+      dialog.close();
+    }
+  }
 
   test('the primary runs three worker processes, and each of them takes sessions on the shared listeners', async () => {
     const workers = sessionWorkers(suite.gateway.child.pid!);
@@ -40,6 +53,28 @@ describe('session workers (smtp.workers: 3)', () => {
     assert.match(metrics, /^relaygate_smtp_connections 0$/m);
     // Each message's send-limit check is timed in its worker (the trip to the primary's limits.db included).
     assert.match(metrics, /^relaygate_send_limit_check_seconds_count 7$/m);
+  });
+
+  test('an AUTH block set through one worker refuses the client on the others, and on a worker started after it', async () => {
+    const primary = suite.gateway.child.pid!;
+    const [first, second, third] = sessionWorkers(primary);
+    const BLOCKED = '421 Too many failed authentication attempts, try again later';
+    const blockedAddress = '127.0.0.21';
+    await whileStopped([second!, third!], async () => {
+      assert.equal(await authReply(blockedAddress, 'typo'), '535 Authentication Credentials Invalid');
+      assert.equal(await authReply(blockedAddress, 'typo'), '535 Authentication Credentials Invalid');
+    });
+    await whileStopped([first!, third!], async () => {
+      assert.equal(await authReply(blockedAddress, suite.credential.password), BLOCKED, 'refused by a worker that saw none of the failures');
+      assert.equal(await authReply('127.0.0.22', suite.credential.password), '235 Authentication successful', 'another address is not blocked');
+    });
+    process.kill(second!, 'SIGKILL');
+    await waitUntil(() => sessionWorkers(primary).length === 3 && !sessionWorkers(primary).includes(second!), 'a replacement worker', 10_000);
+    const replacement = sessionWorkers(primary).find((pid) => pid !== first && pid !== third)!;
+    await whileStopped([first!, third!], async () => {
+      assert.equal(await authReply(blockedAddress, suite.credential.password), BLOCKED, 'refused by the replacement, started after the block');
+    });
+    assert.ok(sessionWorkers(primary).includes(replacement));
   });
 
   test('a worker killed with SIGKILL is replaced, and the gateway goes on accepting mail', async () => {

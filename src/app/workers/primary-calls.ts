@@ -13,7 +13,6 @@ export function primaryCalls(gate: LocalSessionGate, acceptor: MessageAcceptor, 
   return {
     'gate.admit': (address: string) => gate.admit(address),
     'gate.release': (address: string) => gate.release(address),
-    'gate.authBlocked': (userName: string, address: string) => gate.authBlocked(userName, address),
     'gate.authFailed': (userName: string, address: string) => gate.authFailed(userName, address),
     'gate.authSucceeded': (userName: string, address: string) => gate.authSucceeded(userName, address),
     'acceptor.commit': (message: QueuedMessage, directory: string | null) => acceptor.commitSynced(message, directory),

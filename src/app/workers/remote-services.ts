@@ -2,14 +2,21 @@ import type { Acceptor } from '../../queue/message-acceptor.js';
 import type { QueuedMessage } from '../../queue/queued-message.js';
 import type { Spool, SpoolFile } from '../../queue/spool.js';
 import type { AcquireRequest, AcquireResult, SendLimiter } from '../../ratelimit/send-limiter.js';
-import type { AuthBlock } from '../../smtp/auth-throttle.js';
+import { KnownAuthBlocks, type AuthBlock, type AuthBlockEntry } from '../../smtp/auth-throttle.js';
 import type { ConnectionRefusal, SessionGate } from '../../smtp/session-gate.js';
 import { TlsSessionCache, type TlsSessionStore } from '../../smtp/tls-session-cache.js';
 import type { PrimaryChannel } from './primary-channel.js';
 
-/** A session worker's view of the primary's LocalSessionGate. */
+/** A session worker's view of the primary's LocalSessionGate; the AUTH blocks it checks from what the primary told it. */
 export class RemoteSessionGate implements SessionGate {
+  private readonly blocks = new KnownAuthBlocks();
+
   constructor(private readonly primary: PrimaryChannel) {}
+
+  /** Blocks the primary set (its 'auth-blocks' messages). */
+  learnBlocks(entries: readonly AuthBlockEntry[]): void {
+    this.blocks.learn(entries);
+  }
 
   admit(address: string): Promise<ConnectionRefusal | null> {
     return this.primary.call('gate.admit', address);
@@ -19,8 +26,8 @@ export class RemoteSessionGate implements SessionGate {
     this.primary.tell('gate.release', address);
   }
 
-  authBlocked(userName: string, address: string): Promise<AuthBlock | null> {
-    return this.primary.call('gate.authBlocked', userName, address);
+  async authBlocked(userName: string, address: string): Promise<AuthBlock | null> {
+    return this.blocks.blocked(userName, address);
   }
 
   authFailed(userName: string, address: string): Promise<{ delayMs: number; blocked: AuthBlock | null }> {

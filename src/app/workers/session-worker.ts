@@ -34,6 +34,8 @@ const send = (message: FromWorker) => {
 const primary = new PrimaryChannel(send);
 /** The node's TLS 1.2 sessions: this worker's, and those the primary relays from the others. */
 const tlsSessions = new SharedTlsSessions((id, data) => send({ kind: 'tls-session', id, data }));
+/** The node's session gate, kept by the primary; the AUTH blocks it told this worker are checked here. */
+const gate = new RemoteSessionGate(primary);
 /** Cluster mode: the nodes the primary last saw alive (its 'fleet-nodes' messages). */
 let fleetNodes = 1;
 let running: { sessions: RunningSessions; config: GatewayConfig; ticketKeys: Buffer; log: Logger; flushMetrics(): void; close(): Promise<void> } | null = null;
@@ -63,6 +65,9 @@ process.on('message', (message: ToWorker) => {
       break;
     case 'tls-session':
       void tlsSessions.learn(message.id, message.data);
+      break;
+    case 'auth-blocks':
+      gate.learnBlocks(message.entries);
       break;
     case 'reload-tls':
       if (running) reload(running);
@@ -124,7 +129,7 @@ async function start(config: GatewayConfig, ticketKeys: Buffer): Promise<void> {
         ...(cluster ? { router: cluster.router } : {}),
       },
       {
-        gate: new RemoteSessionGate(primary),
+        gate,
         tlsSessions,
         ...(config.http.metricsListen ? { observe: (outcome) => submissions.push(outcome), apiRequests: { inc: (labels) => apiRequests.push(labels) } } : {}),
         feedbackParserThreads: 0,

@@ -1,5 +1,6 @@
 import type { HttpListenerConfig } from '../../config/http-options.js';
 import type { GatewayConfig, ListenerConfig } from '../../config/schema.js';
+import type { AuthBlockEntry } from '../../smtp/auth-throttle.js';
 import type { SubmissionOutcome } from '../../submission/submit-message.js';
 
 /**
@@ -17,7 +18,9 @@ export type ToWorker =
   /** Cluster mode: the nodes the primary last saw alive, which a worker's send limiter divides the rate by while Redis is away. */
   | { kind: 'fleet-nodes'; nodes: number }
   /** A TLS 1.2 session another worker made, relayed so that a client resuming it here finds it. */
-  | { kind: 'tls-session'; id: string; data: Uint8Array };
+  | { kind: 'tls-session'; id: string; data: Uint8Array }
+  /** AUTH blocks in force (every one when the worker starts, then those each blocking failure set), checked before AUTH. */
+  | { kind: 'auth-blocks'; entries: AuthBlockEntry[] };
 
 /** The outcome of a PrimaryCall. */
 export interface CallAnswer {

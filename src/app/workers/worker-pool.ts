@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { StoreUnavailableError } from '../../common/store-unavailable.js';
 import type { GatewayConfig } from '../../config/schema.js';
+import type { AuthBlockEntry } from '../../smtp/auth-throttle.js';
 import type { ApiRequestCounter } from '../../http/api/api-server.js';
 import type { SubmissionObserver } from '../../submission/submit-message.js';
 import type { PrimaryCalls } from './primary-calls.js';
@@ -40,6 +41,8 @@ export interface WorkerPoolHooks {
   observeSendLimitCheck?: (seconds: number) => void;
   /** Cluster mode: the nodes last seen alive, which each worker's send limiter needs while Redis is away. */
   fleetNodes?: () => number;
+  /** The node's AUTH blocks, which the workers check before AUTH themselves. */
+  authBlocks: { authBlocksInForce(): AuthBlockEntry[]; onAuthBlocks(listener: (entries: AuthBlockEntry[]) => void): void };
 }
 
 type Listening = Extract<FromWorker, { kind: 'listening' }>;
@@ -69,6 +72,9 @@ export class WorkerPool {
     // Linux (SCHED_RR) has the primary accept every connection and pass it to a worker over IPC: about a tenth of the
     // CPU of a session per connection, on the primary's event loop, which every session waits on.
     cluster.schedulingPolicy = cluster.SCHED_NONE;
+    this.hooks.authBlocks.onAuthBlocks((entries) => {
+      for (const worker of this.workers) this.send(worker, { kind: 'auth-blocks', entries });
+    });
     cluster.setupPrimary({ exec: WORKER_SCRIPT, args: [], execArgv: [...process.execArgv.filter((flag) => !flag.startsWith('--max-semi-space-size')), YOUNG_GENERATION_FLAG], serialization: 'advanced' });
     const started = await Promise.allSettled(Array.from({ length: this.config.smtp.workers }, () => this.fork()));
     const failed = started.find((result) => result.status === 'rejected');
@@ -155,6 +161,8 @@ export class WorkerPool {
         if (message.kind === 'ready') {
           this.send(worker, { kind: 'start', config: this.config, ticketKeys: this.ticketKeys });
           if (this.toldFleetNodes !== 1) this.send(worker, { kind: 'fleet-nodes', nodes: this.toldFleetNodes });
+          const blocks = this.hooks.authBlocks.authBlocksInForce();
+          if (blocks.length > 0) this.send(worker, { kind: 'auth-blocks', entries: blocks });
         }
         else if (message.kind === 'listening') {
           listening = true;

@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { AuthThrottle } from '../../../src/smtp/auth-throttle.js';
+import { AuthThrottle, KnownAuthBlocks } from '../../../src/smtp/auth-throttle.js';
 
 const config = { freeFailures: 1, delayStepMs: 100, maxDelayMs: 250, blockAfterFailures: 3, userBlockAfterFailures: 5, addressBlockAfterFailures: 6, windowSeconds: 60, blockSeconds: 120 };
 const T0 = 1_000_000;
@@ -34,4 +34,23 @@ test("a success clears that user name's failures at that address, not the addres
   for (let i = 0; i < 3; i++) throttle.recordFailure(`AKIAZ${i}`, '192.0.2.1', T0 + 20 + i);
   assert.equal(throttle.blocked('AKIAY', '192.0.2.1', T0 + 30), 'address', '6 failures from 192.0.2.1 over all user names');
   assert.equal(throttle.blocked('AKIAY', '192.0.2.9', T0 + 30), null);
+});
+
+test("the blocks in force, as a session worker learns them, refuse what the throttle refuses, until they end", () => {
+  const throttle = new AuthThrottle(config);
+  for (let i = 0; i < 3; i++) throttle.recordFailure('AKIAX', '192.0.2.1', T0 + i);
+  for (let i = 0; i < 2; i++) throttle.recordFailure('AKIAX', '192.0.2.2', T0 + 10 + i);
+  const pair = { scope: 'user at address', key: 'AKIAX\n192.0.2.1', until: T0 + 2 + 120_000 };
+  const user = { scope: 'user', key: 'AKIAX', until: T0 + 11 + 120_000 };
+  assert.deepEqual(throttle.blocksOf('AKIAX', '192.0.2.1', T0 + 20), [user, pair]);
+  assert.deepEqual(throttle.blocksOf('AKIAY', '192.0.2.1', T0 + 20), [], "another user name at that address is not blocked (2 of the address's 6)");
+  assert.deepEqual(throttle.allBlocks(T0 + 20), [user, pair]);
+
+  const known = new KnownAuthBlocks();
+  known.learn(throttle.allBlocks(T0 + 20), T0 + 20);
+  for (const [userName, address] of [['AKIAX', '192.0.2.1'], ['AKIAX', '192.0.2.9'], ['AKIAY', '192.0.2.1']] as const) {
+    for (const now of [T0 + 20, T0 + 2 + 120_000, T0 + 11 + 120_000]) assert.equal(known.blocked(userName, address, now), throttle.blocked(userName, address, now), `${userName} at ${address}, ${now - T0} ms`);
+  }
+  assert.equal(known.blocked('AKIAX', '192.0.2.9', T0 + 11 + 119_999), 'user');
+  assert.equal(known.blocked('AKIAX', '192.0.2.9', T0 + 11 + 120_000), null, 'a block ends at its time');
 });
