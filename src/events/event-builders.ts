@@ -65,6 +65,18 @@ export function commonHeaders(headers: readonly SesHeader[]): Record<string, str
   return common;
 }
 
+/**
+ * commonHeaders of each message's header list, kept while the list is: a message handed from acceptance to delivery in
+ * memory keeps one list for its Send and Delivery events, whose builders then parse its addresses once.
+ */
+const commonHeadersMemo = new WeakMap<readonly SesHeader[], Record<string, string | string[]>>();
+
+function commonHeadersOf(headers: readonly SesHeader[]): Record<string, string | string[]> {
+  let common = commonHeadersMemo.get(headers);
+  if (!common) commonHeadersMemo.set(headers, (common = commonHeaders(headers)));
+  return common;
+}
+
 /** The `mail` object, with the original headers when they were kept (consumers drop them where not wanted). */
 export function mailObject(message: MessageForEvents): SesMail {
   const mail: SesMail = {
@@ -81,7 +93,7 @@ export function mailObject(message: MessageForEvents): SesMail {
   if (message.originalHeaders) {
     mail.headersTruncated = message.headersTruncated ?? false;
     mail.headers = message.originalHeaders;
-    mail.commonHeaders = commonHeaders(message.originalHeaders);
+    mail.commonHeaders = commonHeadersOf(message.originalHeaders);
   }
   return mail;
 }

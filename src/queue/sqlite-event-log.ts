@@ -11,8 +11,7 @@ interface EventRow {
 /** An event appended in a transaction that is not yet known to have committed. */
 interface Unconfirmed {
   seq: number;
-  id: string;
-  json: string;
+  event: MailEvent;
 }
 
 /**
@@ -84,7 +83,7 @@ export class SqliteEventLog implements EventLog {
     for (const event of events) {
       const json = JSON.stringify(event);
       const inserted = this.insertEvent.run({ id: event.id, type: event.type, messageId: event.messageId, accountId: event.accountId, at: event.at, event: json });
-      if (inserted.changes === 1) this.unconfirmed.push({ seq: Number(inserted.lastInsertRowid), id: event.id, json });
+      if (inserted.changes === 1) this.unconfirmed.push({ seq: Number(inserted.lastInsertRowid), event });
     }
     if (this.unconfirmed.length > 0 && !this.confirmScheduled) {
       this.confirmScheduled = true;
@@ -134,7 +133,9 @@ export class SqliteEventLog implements EventLog {
     const rows = this.selectIds.all(this.coveredTo + 1, high) as Array<{ seq: number; id: string }>;
     for (const row of rows) {
       const mine = appended.get(row.seq);
-      if (mine?.id === row.id) this.tail.push({ ...(JSON.parse(mine.json) as MailEvent), seq: row.seq });
+      // The object appended, not its JSON parsed again: events are plain JSON data (mail-event.ts), and consumers do
+      // not change what they read.
+      if (mine?.event.id === row.id) this.tail.push({ ...mine.event, seq: row.seq });
       else {
         this.tail = [];
         this.coveredFrom = row.seq + 1;
