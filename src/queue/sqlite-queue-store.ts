@@ -114,6 +114,14 @@ const QUEUE_MIGRATIONS: readonly string[] = [
   `DROP INDEX deliveries_message;`,
 ];
 
+/**
+ * Page size of a new queue.db. Bodies up to 128 KiB ride in their message's row (queue/body-sink.ts), as overflow
+ * pages: a 100 KB body takes 7 pages of 16 KiB instead of 25 of 4 KiB, so a quarter of the WAL frames, page-cache
+ * entries and system calls to write it, checkpoint it into the file and free it. Small messages do not pay for the
+ * larger pages (the 2 KB workload ran as fast either way). A queue.db made before keeps its 4 KiB pages.
+ */
+const QUEUE_PAGE_SIZE = 16 * 1024;
+
 /** A message row with its recipients and their states (JSON) as the listing queries add them. */
 interface ListedMessageRow extends MessageRow {
   recipients: string;
@@ -210,7 +218,7 @@ export class SqliteQueueStore implements QueueStore {
   }
 
   static open(dataDir: string): SqliteQueueStore {
-    return new SqliteQueueStore(openSqlite(join(dataDir, 'queue.db'), { migrations: QUEUE_MIGRATIONS }));
+    return new SqliteQueueStore(openSqlite(join(dataDir, 'queue.db'), { migrations: QUEUE_MIGRATIONS, pageSize: QUEUE_PAGE_SIZE }));
   }
 
   insert(messages: readonly QueuedMessage[], events: readonly MailEvent[] = [], lease: DeliveryLease | null = null): Promise<ClaimedDelivery[]> {

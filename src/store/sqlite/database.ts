@@ -10,6 +10,11 @@ export interface SqliteFileOptions {
   migrations: readonly string[];
   /** FULL (default) where a commit is a durability promise; NORMAL where losing the last commits to a power cut is harmless. */
   synchronous?: 'FULL' | 'NORMAL';
+  /**
+   * Bytes per page of a file this call creates (SQLite's default: 4096). A file that exists keeps the size it was made
+   * with: SQLite cannot change the page size of a database in WAL mode.
+   */
+  pageSize?: number;
 }
 
 /** A database file relaygate cannot use (damaged, not a database, not accessible, too new): the message names the file and what to do. */
@@ -33,6 +38,8 @@ export function openSqlite(path: string, options: SqliteFileOptions): SqliteData
     makePrivateDirectory(dirname(path));
     createPrivateFile(path);
     db = new Database(path);
+    // Before the switch to WAL, which writes the header of a new file; a no-op on a file that has one.
+    if (options.pageSize !== undefined) db.pragma(`page_size = ${options.pageSize}`);
     switchToWal(db);
     db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
     db.pragma('busy_timeout = 5000');
