@@ -1,6 +1,6 @@
 import test, { describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqliteQueueStore } from '../../src/queue/sqlite-queue-store.js';
 import { cli } from '../support/cli-runner.js';
@@ -59,7 +59,11 @@ async function damagedQueue(dataDir: string, firstPage: number, pages: number): 
   const path = join(dataDir, 'queue.db');
   const fd = openSync(path, 'r+');
   try {
-    writeSync(fd, Buffer.alloc(4096 * pages, 0x5a), 0, 4096 * pages, 4096 * (firstPage - 1));
+    // The page size is in the file's header: bytes 16-17, big-endian.
+    const header = Buffer.alloc(18);
+    readSync(fd, header, 0, 18, 0);
+    const pageSize = header.readUInt16BE(16);
+    writeSync(fd, Buffer.alloc(pageSize * pages, 0x5a), 0, pageSize * pages, pageSize * (firstPage - 1));
   } finally {
     closeSync(fd);
   }
