@@ -70,11 +70,10 @@ describe('session workers (smtp.workers: 3)', () => {
     });
     process.kill(second!, 'SIGKILL');
     await waitUntil(() => sessionWorkers(primary).length === 3 && !sessionWorkers(primary).includes(second!), 'a replacement worker', 10_000);
-    const replacement = sessionWorkers(primary).find((pid) => pid !== first && pid !== third)!;
+    // With the two workers that saw the block stopped, only the replacement, started after it, can take the connection.
     await whileStopped([first!, third!], async () => {
       assert.equal(await authReply(blockedAddress, suite.credential.password), BLOCKED, 'refused by the replacement, started after the block');
     });
-    assert.ok(sessionWorkers(primary).includes(replacement));
   });
 
   test('a worker killed with SIGKILL is replaced, and the gateway goes on accepting mail', async () => {
