@@ -84,18 +84,16 @@ function blockKeys(userName: string, address: string): Array<[AuthBlock, string]
  * is not locked out by one user's typos, but an address that sprays user names is).
  */
 export class AuthThrottle {
-  private readonly userAtAddress: FailureCounter;
-  private readonly user: FailureCounter;
-  private readonly address: FailureCounter;
   private readonly counters: Record<AuthBlock, FailureCounter>;
 
   constructor(private readonly config: AuthThrottleConfig) {
     const windowMs = config.windowSeconds * 1000;
     const blockMs = config.blockSeconds * 1000;
-    this.userAtAddress = new FailureCounter(config.blockAfterFailures, windowMs, blockMs);
-    this.user = new FailureCounter(config.userBlockAfterFailures, windowMs, blockMs);
-    this.address = new FailureCounter(config.addressBlockAfterFailures, windowMs, blockMs);
-    this.counters = { address: this.address, user: this.user, 'user at address': this.userAtAddress };
+    this.counters = {
+      address: new FailureCounter(config.addressBlockAfterFailures, windowMs, blockMs),
+      user: new FailureCounter(config.userBlockAfterFailures, windowMs, blockMs),
+      'user at address': new FailureCounter(config.blockAfterFailures, windowMs, blockMs),
+    };
   }
 
   /** Which block, if any, refuses this user name from this address. */
@@ -118,16 +116,11 @@ export class AuthThrottle {
 
   /** Records a failure and returns how long to hold back the 535 reply. */
   recordFailure(userName: string, address: string, now = Date.now()): { delayMs: number; blocked: AuthBlock | null } {
-    const user = userKey(userName);
-    const pair = this.userAtAddress.record(pairKey(user, address), now);
-    const blocked = [
-      this.address.record(address, now).blocked ? ('address' as const) : null,
-      this.user.record(user, now).blocked ? ('user' as const) : null,
-      pair.blocked ? ('user at address' as const) : null,
-    ].find((block) => block !== null);
-    const penalised = pair.failures - this.config.freeFailures;
+    const recorded = blockKeys(userName, address).map(([scope, key]) => ({ scope, ...this.counters[scope].record(key, now) }));
+    const pairFailures = recorded.find(({ scope }) => scope === 'user at address')!.failures;
+    const penalised = pairFailures - this.config.freeFailures;
     const delayMs = penalised > 0 ? Math.min(penalised * this.config.delayStepMs, this.config.maxDelayMs) : 0;
-    return { delayMs, blocked: blocked ?? null };
+    return { delayMs, blocked: recorded.find((entry) => entry.blocked)?.scope ?? null };
   }
 
   /**
@@ -135,12 +128,14 @@ export class AuthThrottle {
    * still count, or a client holding one valid credential could reset them between guesses at others.
    */
   recordSuccess(userName: string, address: string): void {
-    this.userAtAddress.forget(pairKey(userKey(userName), address));
+    this.counters['user at address'].forget(pairKey(userKey(userName), address));
   }
 }
 
 const userKey = (userName: string): string => userName.slice(0, MAX_USER_NAME_CHARS);
 const pairKey = (user: string, address: string): string => `${user}\n${address}`;
+
+const entryId = (scope: AuthBlock, key: string): string => `${scope}\n${key}`;
 
 /**
  * The AUTH blocks of the node as a session worker knows them: the primary keeps the one AuthThrottle and tells every
@@ -153,10 +148,10 @@ export class KnownAuthBlocks {
 
   learn(entries: readonly AuthBlockEntry[], now = Date.now()): void {
     for (const [id, until] of this.until) if (until <= now) this.until.delete(id);
-    for (const { scope, key, until } of entries) this.until.set(`${scope}\n${key}`, until);
+    for (const { scope, key, until } of entries) this.until.set(entryId(scope, key), until);
   }
 
   blocked(userName: string, address: string, now = Date.now()): AuthBlock | null {
-    return blockKeys(userName, address).find(([scope, key]) => (this.until.get(`${scope}\n${key}`) ?? 0) > now)?.[0] ?? null;
+    return blockKeys(userName, address).find(([scope, key]) => (this.until.get(entryId(scope, key)) ?? 0) > now)?.[0] ?? null;
   }
 }

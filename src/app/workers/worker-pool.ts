@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { StoreUnavailableError } from '../../common/store-unavailable.js';
 import type { GatewayConfig } from '../../config/schema.js';
-import type { AuthBlockEntry } from '../../smtp/auth-throttle.js';
+import type { LocalSessionGate } from '../../smtp/session-gate.js';
 import type { ApiRequestCounter } from '../../http/api/api-server.js';
 import type { SubmissionObserver } from '../../submission/submit-message.js';
 import type { PrimaryCalls } from './primary-calls.js';
@@ -42,7 +42,7 @@ export interface WorkerPoolHooks {
   /** Cluster mode: the nodes last seen alive, which each worker's send limiter needs while Redis is away. */
   fleetNodes?: () => number;
   /** The node's AUTH blocks, which the workers check before AUTH themselves. */
-  authBlocks: { authBlocksInForce(): AuthBlockEntry[]; onAuthBlocks(listener: (entries: AuthBlockEntry[]) => void): void };
+  authBlocks: Pick<LocalSessionGate, 'authBlocksInForce' | 'onAuthBlocks'>;
 }
 
 type Listening = Extract<FromWorker, { kind: 'listening' }>;
