@@ -23,14 +23,25 @@ export interface CertificateServer {
 
 const UNSUBSCRIBE_ANSWER = 'relaygate: event destinations and notification topics are changed by the operator (relaygate configset update, relaygate identity update); nothing was changed.\n';
 
+/** The request's path and query; null for a target that is no URL path ("//", "//a:b"), which the WHATWG parser rejects. */
+function requestTarget(target: string | undefined): URL | null {
+  try {
+    return new URL(target ?? '/', 'http://localhost');
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The small HTTP(S) listener that serves the certificate webhook subscribers verify signatures with (SNS's
  * SigningCertURL). The UnsubscribeURL of the envelopes points here too; it changes nothing and says so.
  */
 export async function startCertificateServer(options: CertificateServerOptions, log: Logger): Promise<CertificateServer> {
   const handler: http.RequestListener = (request, response) => {
-    const url = new URL(request.url ?? '/', 'http://localhost');
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
+    const url = requestTarget(request.url);
+    if (!url) {
+      response.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8' }).end('bad request target\n');
+    } else if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.writeHead(405, { Allow: 'GET, HEAD' }).end();
     } else if (url.pathname === `/${options.certificateName}`) {
       response.writeHead(200, { 'Content-Type': 'application/x-pem-file', 'Cache-Control': 'max-age=86400' }).end(options.certificatePem);
