@@ -44,9 +44,13 @@ export const isBlockedFilename = (filename: string): boolean => {
   return dot !== -1 && BLOCKED_EXTENSIONS.has(filename.slice(dot + 1).trim().toLowerCase());
 };
 
-/** Only messages that can carry a file name need their MIME structure walked. */
+/**
+ * Only messages that can carry a file name need their MIME structure walked. A "name" parameter may be written
+ * `name=`, `name*=` or `name*0*=` with spaces between: one character class covers them all in linear time (three
+ * optional runs of spaces in a row backtrack cubically on a client's long run of folding whitespace).
+ */
 function mayHaveAttachments(contentType: string | undefined, disposition: string | undefined): boolean {
-  return /^\s*multipart\//i.test(contentType ?? '') || /name\s*\*?\s*\d*\*?\s*=/i.test(`${contentType ?? ''};${disposition ?? ''}`);
+  return /^\s*multipart\//i.test(contentType ?? '') || /name[\s*\d]*=/i.test(`${contentType ?? ''};${disposition ?? ''}`);
 }
 
 /** The first MIME part whose (decoded, RFC 2047/2231) file name has a blocked extension. */

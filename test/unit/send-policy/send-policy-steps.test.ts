@@ -302,6 +302,13 @@ describe('content checks', () => {
       "554 Transaction failed: Attachment 'run.bat' has an unsupported file type.",
     );
   });
+
+  test('a long run of folding whitespace after "name" is decided at once', async () => {
+    // 20,000 spaces, then more of the field (a value's trailing spaces are trimmed): the earlier check backtracked
+    // cubically on them (8,000 held the process for minutes).
+    const folded = Array.from({ length: 200 }, () => ' '.repeat(100));
+    assert.equal(await fixture.reply({ headers: ['From: sender@example.com', 'Content-Type: text/plain; name', ...folded, ' x'] }), 'accepted');
+  });
 });
 
 describe('custom MAIL FROM', () => {
