@@ -2,7 +2,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { classifySmtpReply, defaultBounceRules, type ReplyStage } from '../../../src/delivery/bounce/index.js';
 import { deliveryResult, type AttemptContext } from '../../../src/delivery/delivery-result.js';
-import { delayTypeOf, dsnStatus, resultEvents, type ResultWithReply } from '../../../src/delivery/result-events.js';
+import { delayTypeOf, diagnosticCode, dsnStatus, resultEvents, type ResultWithReply } from '../../../src/delivery/result-events.js';
 import type { MessageForEvents } from '../../../src/events/event-builders.js';
 
 const HOUR = 3_600_000;
@@ -108,4 +108,15 @@ test('several recipients bounced alike share one Bounce; no server reached: no r
   assert.equal(bounce!.type, 'Bounce');
   assert.deepEqual(bounce!.detail.bouncedRecipients.map((recipient) => recipient.emailAddress), ['a@example.org', 'b@example.org']);
   assert.equal('remoteMtaIp' in bounce!.detail, false);
+});
+
+test('a Diagnostic-Code is the reply on one line, each line break with its surrounding white space made one space', () => {
+  assert.equal(diagnosticCode('550-5.1.1 The email account does not exist. \r\n550 5.1.1  Try again'), 'smtp; 550-5.1.1 The email account does not exist. 550 5.1.1  Try again');
+  assert.equal(diagnosticCode('452 4.2.2 full\n\n\t more'), 'smtp; 452 4.2.2 full more');
+  // A remote server's reply may be up to 1 MB: a run of spaces without a line break is kept, and decided at once
+  // (the earlier pattern started with optional white space and backtracked quadratically: 120,000 spaces held the
+  // primary for 15 s).
+  const spaces = ' '.repeat(1_000_000);
+  assert.equal(diagnosticCode(`550${spaces}x`), `smtp; 550${spaces}x`);
+  assert.equal(diagnosticCode(`550${spaces}\r\n${spaces}x`), 'smtp; 550 x');
 });
