@@ -7,11 +7,20 @@ import type { Spool, SpoolFile } from './spool.js';
  */
 export const INLINE_BODY_LIMIT = 128 * 1024;
 
-/** Where a message's body went: kept in memory (to be stored inline) or streamed to a spool file. */
+/**
+ * Where a message's body went: kept in memory (to be stored inline) or streamed to a spool file. A spool failure
+ * (the hour's directory cannot be made, a write finds the disk full) fails the write in progress or, when none waits,
+ * the next write or the end: the message is refused, never stored short, and no write is left waiting for a drain
+ * that a failed file never emits.
+ */
 export class BodySink extends Writable {
   private chunks: Buffer[] = [];
   private bytes = 0;
   file: SpoolFile | null = null;
+  /** The body file's first error. */
+  private fileError: Error | null = null;
+  /** The callback of a write that waits for the file to drain. */
+  private waiting: ((error?: Error | null) => void) | null = null;
 
   constructor(
     private readonly spool: Spool,
@@ -32,28 +41,39 @@ export class BodySink extends Writable {
       this.chunks.push(chunk);
       this.bytes += chunk.length;
       if (this.bytes <= this.inlineLimit) return callback();
-      this.file = this.spool.create(this.messageId, this.receivedAt);
+      try {
+        this.file = this.createFile();
+      } catch (error) {
+        return callback(error as Error);
+      }
       chunk = Buffer.concat(this.chunks, this.bytes);
       this.chunks = [];
     }
-    const stream = this.file.stream;
-    if (stream.write(chunk)) return callback();
-    const settle = (error?: Error | null) => {
-      stream.off('drain', settle);
-      stream.off('error', settle);
-      callback(error);
-    };
-    stream.on('drain', settle);
-    stream.on('error', settle);
+    if (this.fileError) return callback(this.fileError);
+    if (this.file.stream.write(chunk)) return callback();
+    this.waiting = callback;
   }
 
   override _final(callback: (error?: Error | null) => void): void {
     if (!this.file) return callback();
-    const stream = this.file.stream;
-    stream.once('error', callback);
-    stream.end(() => {
-      stream.off('error', callback);
-      callback();
+    if (this.fileError) return callback(this.fileError);
+    this.file.stream.end((error?: Error | null) => callback(error ?? this.fileError));
+  }
+
+  private createFile(): SpoolFile {
+    const file = this.spool.create(this.messageId, this.receivedAt);
+    file.stream.on('drain', () => this.release());
+    file.stream.on('error', (error: Error) => {
+      this.fileError ??= error;
+      this.release();
     });
+    return file;
+  }
+
+  /** Lets the waiting write go on, or fail with the file's error. */
+  private release(): void {
+    const callback = this.waiting;
+    this.waiting = null;
+    callback?.(this.fileError);
   }
 }

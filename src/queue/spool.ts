@@ -40,9 +40,10 @@ export class Spool {
     return { name, path, directory, stream };
   }
 
-  /** Waits until the file's data is on disk. */
+  /** Waits until the file's data is on disk; fails if a write, the fsync or the close failed, even before the call. */
   async sync(file: SpoolFile): Promise<void> {
     if (!file.stream.closed) await finished(file.stream);
+    if (file.stream.errored) throw file.stream.errored;
   }
 
   /** Makes the new directory entries durable (a file's own fsync does not cover its name). */

@@ -1,3 +1,5 @@
+import { renameSync, symlinkSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import test, { describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { SqliteQueueStore } from '../../src/queue/sqlite-queue-store.js';
@@ -244,5 +246,41 @@ describe('large messages', () => {
     } finally {
       queue.close();
     }
+  });
+
+  test('a spool that cannot take the body (its hour directory cannot be made): 451, nothing queued, and the gateway goes on', async () => {
+    const spool = join(suite.gateway.dataDir, 'spool');
+    const body = Array.from({ length: 200 }, (_, line) => `${String(line).padStart(4, '0')} ${'z'.repeat(990)}\r\n`).join('');
+    const send = async () => {
+      const dialog = await authenticatedSession(suite.gateway, suite.credential);
+      assert.equal(await dialog.command('MAIL FROM:<sender@example.com>'), '250 Ok');
+      assert.equal(await dialog.command('RCPT TO:<r@example.org>'), '250 Ok');
+      const reply = await sendData(dialog, messageText({ subject: 'spooled', body }));
+      dialog.close();
+      return reply;
+    };
+    const queued = () => {
+      const queue = SqliteQueueStore.open(suite.gateway.dataDir);
+      try {
+        return queue.list({}).length;
+      } finally {
+        queue.close();
+      }
+    };
+    const before = queued();
+    // As a full, read-only or failing disk would: making spool/<hour> throws (it threw out of the body's stream
+    // write, an uncaught exception that ended the session worker with every session on it).
+    renameSync(spool, `${spool}.kept`);
+    symlinkSync('/nonexistent/relaygate-spool', spool);
+    try {
+      assert.equal(await send(), '451 Temporary service failure');
+      assert.equal(queued(), before);
+    } finally {
+      unlinkSync(spool);
+      renameSync(`${spool}.kept`, spool);
+    }
+    assert.match(await send(), /^250 Ok \S+$/);
+    assert.equal(queued(), before + 1);
+    assert.deepEqual(suite.gateway.logs.filter((record) => /session worker died|uncaught exception/.test(String(record.msg))), []);
   });
 });
