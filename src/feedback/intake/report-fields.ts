@@ -15,7 +15,11 @@ export function readFieldBlocks(text: string): FieldBlock[] {
       const match = FIELD.exec(line);
       if (!match) continue;
       const name = match[1]!.toLowerCase();
-      block.set(name, [...(block.get(name) ?? []), match[2]!.replace(/[ \t]+/g, ' ').trim()]);
+      const value = match[2]!.replace(/[ \t]+/g, ' ').trim();
+      // Appended in place: copying the list for every repeat made a report of one field repeated quadratic.
+      const values = block.get(name);
+      if (values) values.push(value);
+      else block.set(name, [value]);
     }
     if (block.size > 0) blocks.push(block);
   }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { parseAbuseReport } from '../../../src/feedback/intake/abuse-report.js';
 import { parseDeliveryStatus } from '../../../src/feedback/intake/delivery-status.js';
 import { readFeedback } from '../../../src/feedback/intake/read-feedback.js';
+import { readFieldBlocks } from '../../../src/feedback/intake/report-fields.js';
 
 test('delivery status: per-message and per-recipient blocks, folded values, typed addresses, Remote-MTA addresses only', () => {
   const text = [
@@ -82,4 +83,15 @@ test('automatic replies: RFC 3834 and older markers and subjects; Auto-Submitted
   assert.equal(await kind(['Subject: Re: your offer', 'Auto-Submitted: no']), 'unreadable');
   assert.equal(await kind(['Subject: Re: your offer']), 'unreadable');
   assert.equal(await kind(['Subject: about being out of office']), 'unreadable', 'only a subject that starts so');
+});
+
+test('a field repeated throughout a report keeps every value, in order, read in one pass', () => {
+  // 60,000 repeats fill a report part at its 256 KB cap; copying the list for each repeat held a parser thread for minutes.
+  const repeats = 60_000;
+  const text = Array.from({ length: repeats }, (_, index) => `X-R: ${index}`).join('\r\n');
+  const [block] = readFieldBlocks(text);
+  const values = block!.get('x-r')!;
+  assert.equal(values.length, repeats);
+  assert.equal(values[0], '0');
+  assert.equal(values.at(-1), String(repeats - 1));
 });
