@@ -18,10 +18,22 @@ const STAGE_BY_COMMAND: Record<string, ReplyStage> = {
   CONN: 'connect',
 };
 
+/**
+ * The most of a server's reply that is kept: it is stored with each recipient's result, copied into their events and
+ * logged, on every attempt. nodemailer reads replies of up to 1 MB, and a hostile or broken server's would otherwise
+ * be kept whole for every recipient of the transaction (100 of them: 100 MB in the queue and as much in one event).
+ */
+export const REPLY_TEXT_LIMIT = 2048;
+
+/** A reply cut to REPLY_TEXT_LIMIT characters, saying how long it was; its codes lead it, so they are kept. */
+export function boundedReply(reply: string): string {
+  return reply.length <= REPLY_TEXT_LIMIT ? reply : `${reply.slice(0, REPLY_TEXT_LIMIT)}... (${reply.length} characters in all)`;
+}
+
 /** An error as a reply: the server's own when it gave one, otherwise the error's text and code (a network failure). */
 export function errorReply(error: SmtpError): string {
-  if (typeof error.response === 'string' && error.response !== '') return error.response;
-  return `${error.message.replace(/\s+/g, ' ')} (${error.originalCode ?? error.code ?? 'ERROR'})`;
+  if (typeof error.response === 'string' && error.response !== '') return boundedReply(error.response);
+  return boundedReply(`${error.message.replace(/\s+/g, ' ')} (${error.originalCode ?? error.code ?? 'ERROR'})`);
 }
 
 export function errorStage(error: SmtpError, fallback: ReplyStage): ReplyStage {
@@ -43,7 +55,7 @@ export function recipientReplies(recipients: readonly string[], outcome: { info:
   return recipients.map((recipient) => {
     const own = rejected.get(recipient);
     if (own) return { recipient, reply: errorReply(own), stage: 'rcpt' };
-    if ('info' in outcome) return { recipient, reply: outcome.info.response, stage: 'data' };
+    if ('info' in outcome) return { recipient, reply: boundedReply(outcome.info.response), stage: 'data' };
     return { recipient, reply: errorReply(outcome.error), stage: errorStage(outcome.error, 'data') };
   });
 }
