@@ -101,8 +101,9 @@ describe('the SES HTTP API', () => {
     const raw = await v1().send(new SendRawEmailCommand({ Destinations: ['v1raw@inbox.test'], RawMessage: { Data: Buffer.from('From: news@api.test\r\nTo: someone@else.test\r\nSubject: v1\r\n\r\nv1 raw\r\n') } }));
     const rawReceived = await delivered(raw.MessageId!, 'v1raw@inbox.test');
     assert.deepEqual(rawReceived.signatures, [['api.test', 'pass']]);
-    const sent = await v1().send(new SendEmailV1Command({ Source: 'news@api.test', Destination: { ToAddresses: ['v1simple@inbox.test'] }, Message: { Subject: { Data: 'v1 simple' }, Body: { Text: { Data: 'text' } } } }));
+    const sent = await v1().send(new SendEmailV1Command({ Source: 'news@api.test', Destination: { ToAddresses: ['v1simple@inbox.test', 'v1second@inbox.test'] }, Message: { Subject: { Data: 'v1 simple' }, Body: { Text: { Data: 'text' } } } }));
     assert.match((await delivered(sent.MessageId!, 'v1simple@inbox.test')).raw, /^Subject: v1 simple\r$/m);
+    assert.match((await delivered(sent.MessageId!, 'v1second@inbox.test')).raw, /^To: v1simple@inbox\.test, v1second@inbox\.test\r$/m, 'the members in order');
     const quota = await v1().send(new GetSendQuotaCommand({}));
     const account = await v2().send(new GetAccountCommand({}));
     assert.deepEqual([quota.Max24HourSend, quota.MaxSendRate], [account.SendQuota?.Max24HourSend, account.SendQuota?.MaxSendRate]);
