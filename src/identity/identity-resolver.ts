@@ -4,8 +4,16 @@ import type { Identity, IdentityStore } from '../store/identities.js';
 /** Statuses that may send: "TemporaryFailure" is the grace period while a re-check fails. */
 export const canSend = (identity: Identity): boolean => identity.status === 'Success' || identity.status === 'TemporaryFailure';
 
-/** The domain identities that can cover a domain, most specific first: the domain itself, then each parent (not the TLD). */
+/** The longest domain name (RFC 1035) and so the longest identity name: nothing longer can be covered by one. */
+const MAX_DOMAIN_LENGTH = 253;
+
+/**
+ * The domain identities that can cover a domain, most specific first: the domain itself, then each parent (not the
+ * TLD). None for a domain longer than any identity can be: a sender's 64 KB domain made 32,000 candidates of up to
+ * 64 KB each (45 s and a gigabyte).
+ */
 export function domainCandidates(domain: string): string[] {
+  if (domain.length > MAX_DOMAIN_LENGTH) return [];
   const labels = domain.toLowerCase().split('.');
   return labels.slice(0, -1).map((_, i) => labels.slice(i).join('.'));
 }

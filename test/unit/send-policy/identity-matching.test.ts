@@ -9,6 +9,15 @@ test('candidates: the address without its +label, then the domain and its parent
   assert.deepEqual(identityCandidates('Sender+news@Mail.Example.COM'), ['Sender@mail.example.com', 'mail.example.com', 'example.com']);
 });
 
+test('candidates: no domain or parent of a domain longer than 253 characters, which no identity can be', () => {
+  const atLimit = `${'a'.repeat(61)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(63)}`;
+  assert.equal(atLimit.length, 253);
+  assert.deepEqual(identityCandidates(`user@${atLimit}`), [`user@${atLimit}`, atLimit, atLimit.slice(62), atLimit.slice(126)]);
+  // A sender's From may carry a folded 64 KB domain: its 32,000 parents were 32,000 strings of up to 64 KB.
+  const long = `${'x.'.repeat(32_000)}example.com`;
+  assert.deepEqual(identityCandidates(`user@${long}`), [`user@${long}`]);
+});
+
 test("identity names: domains lower-case punycode; an address keeps its local part's case", () => {
   assert.deepEqual(normalizeIdentityName('Example.COM'), { name: 'example.com', type: 'Domain' });
   assert.deepEqual(normalizeIdentityName('bücher.example'), { name: 'xn--bcher-kva.example', type: 'Domain' });
