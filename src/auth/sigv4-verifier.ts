@@ -172,6 +172,11 @@ export class SigV4Verifier {
     if (!key) return fail('InvalidClientTokenId', 'The security token included in the request is invalid: this credential was imported with its SMTP password only; import it with --secret-access-key to use the HTTP API.');
 
     const signedHeaders = fields.signedHeaders.split(';');
+    // SigV4 lists them sorted and once each; a repeated name made the canonical headers repeat its value (2,700
+    // repeats of a 10 KB header: 6 s per request, before the signature is checked).
+    if (!signedHeaders.every((name, index) => index === 0 || signedHeaders[index - 1]! < name)) {
+      return fail('SignatureDoesNotMatch', 'SignedHeaders must list the signed header names in sorted order, each once.');
+    }
     if (!signedHeaders.includes('host')) return fail('SignatureDoesNotMatch', "'Host' must be a signed header.");
     const canonicalRequest = `${request.method}\n${canonicalPath(path)}\n${fields.canonicalQuery}\n${canonicalHeaders(request.headers, signedHeaders)}\n${fields.signedHeaders}\n${sha256Hex(request.body)}`;
     const stringToSign = `${ALGORITHM}\n${fields.amzDate}\n${scope.date}/${scope.region}/${scope.service}/aws4_request\n${sha256Hex(canonicalRequest)}`;

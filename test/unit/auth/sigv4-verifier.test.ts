@@ -79,4 +79,14 @@ describe('SigV4Verifier: presigned URLs and replays', () => {
     }
     assert.equal(code(await verifier.verify(fromUrl(url.replace(credentials.accessKeyId, 'AKIAUNKNOWNUNKNOWN00')))), 'InvalidClientTokenId');
   });
+
+  test('SignedHeaders that repeat a name or are out of order are refused before any canonical request is made', async () => {
+    const url = await presignUrl({ endpoint: ENDPOINT, credentials, region: REGION, path: '/v2/email/account', expiresIn: 60 });
+    const repeated = 'host' + ';x-padding'.repeat(2700);
+    for (const signed of ['host;host', 'x-a;host', repeated]) {
+      const request = fromUrl(url.replace('X-Amz-SignedHeaders=host', `X-Amz-SignedHeaders=${encodeURIComponent(signed)}`));
+      const result = await verifier.verify({ ...request, headers: { ...request.headers, 'x-a': 'a', 'x-padding': ' '.repeat(10_000) } });
+      assert.deepEqual(result.ok ? 'ok' : result.failure, { code: 'SignatureDoesNotMatch', message: 'SignedHeaders must list the signed header names in sorted order, each once.' }, signed.slice(0, 20));
+    }
+  });
 });
