@@ -25,17 +25,19 @@ export function foldLongLines(field: string): string | null {
  */
 function foldLine(line: string, firstBreak: number): string | null {
   const pieces: string[] = [];
-  let rest = line;
+  // Found once: trimming what is left at every fold was quadratic in a long run of trailing white space.
+  const lastText = line.trimEnd().length - 1;
+  let start = 0;
   let earliest = firstBreak;
-  while (rest.length > MAX_LINE_LENGTH) {
-    const lastText = rest.trimEnd().length - 1;
-    let at = Math.min(MAX_LINE_LENGTH, lastText);
-    while (at >= Math.max(earliest, 1) && !(isWhiteSpace(rest[at]) && !isWhiteSpace(rest[at - 1]))) at--;
-    if (at < Math.max(earliest, 1)) return null;
-    pieces.push(rest.slice(0, at));
-    rest = rest.slice(at);
+  while (line.length - start > MAX_LINE_LENGTH) {
+    const lowest = start + Math.max(earliest, 1);
+    let at = Math.min(start + MAX_LINE_LENGTH, lastText);
+    while (at >= lowest && !(isWhiteSpace(line[at]) && !isWhiteSpace(line[at - 1]))) at--;
+    if (at < lowest) return null;
+    pieces.push(line.slice(start, at));
+    start = at;
     earliest = 1;
   }
-  pieces.push(rest);
+  pieces.push(line.slice(start));
   return pieces.join('\r\n');
 }

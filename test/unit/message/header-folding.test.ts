@@ -42,3 +42,13 @@ test('the field name stays whole, and no line is left empty or white space only'
   const folded = foldLongLines(`X-Pad: value${' '.repeat(500)}tail ${'x'.repeat(600)}\r\n`)!;
   assert.deepEqual(lineLengths(folded), [12 + 500 + 4, 1 + 600]);
 });
+
+test('a megabyte of words followed by a long run of white space is folded, or refused, in one pass', () => {
+  const words = 'word '.repeat(200_000);
+  // The trailing white space is found once (it was trimmed again at each of the thousand folds).
+  const field = `Subject: ${words}${' '.repeat(900)}end\r\n`;
+  const folded = foldLongLines(field)!;
+  assert.equal(unfold(folded), field);
+  assert.ok(lineLengths(folded).every((length) => length <= 998));
+  assert.equal(foldLongLines(`Subject: ${words}${' '.repeat(3_000_000)}\r\n`), null, 'the white space after the last word is too long for one line');
+});
