@@ -30,7 +30,7 @@ import { ConnectFailure, MxConnector, SourceUnavailableError, type Connected, ty
 import { messageStream } from '../queue/message-content.js';
 import { prepareMessage, type PreparedMessage } from './prepared-message.js';
 import { ReadyQueue, type TransactionRunner } from './ready-queue.js';
-import { boundedReply, recipientReplies, errorReply, errorStage } from './recipient-replies.js';
+import { recipientReplies, errorReply, errorStage, transactionReply } from './recipient-replies.js';
 import type { RedisShaping } from './redis-shaping.js';
 import { ResultRecorder } from './result-recorder.js';
 import { resultEvents, type AttemptEventFacts, type ResultWithReply } from './result-events.js';
@@ -433,7 +433,7 @@ export class DeliveryEngine implements TransactionRunner, DeliveryHandoff {
         remoteMta: connected.remoteAddress,
         source: transaction.source.address || undefined,
         tls: connected.client.secure,
-        response: 'info' in outcome ? boundedReply(outcome.info.response) : errorReply(outcome.error),
+        response: transactionReply(outcome),
       },
       'delivery attempt',
     );

@@ -26,7 +26,7 @@ const STAGE_BY_COMMAND: Record<string, ReplyStage> = {
 export const REPLY_TEXT_LIMIT = 2048;
 
 /** A reply cut to REPLY_TEXT_LIMIT characters, saying how long it was; its codes lead it, so they are kept. */
-export function boundedReply(reply: string): string {
+function boundedReply(reply: string): string {
   return reply.length <= REPLY_TEXT_LIMIT ? reply : `${reply.slice(0, REPLY_TEXT_LIMIT)}... (${reply.length} characters in all)`;
 }
 
@@ -52,10 +52,15 @@ export function recipientReplies(recipients: readonly string[], outcome: { info:
   for (const error of (rejectedErrors ?? []) as SmtpError[]) {
     if (error.recipient) rejected.set(error.recipient, error);
   }
+  const reply = transactionReply(outcome);
+  const stage = 'info' in outcome ? 'data' : errorStage(outcome.error, 'data');
   return recipients.map((recipient) => {
     const own = rejected.get(recipient);
-    if (own) return { recipient, reply: errorReply(own), stage: 'rcpt' };
-    if ('info' in outcome) return { recipient, reply: boundedReply(outcome.info.response), stage: 'data' };
-    return { recipient, reply: errorReply(outcome.error), stage: errorStage(outcome.error, 'data') };
+    return own ? { recipient, reply: errorReply(own), stage: 'rcpt' } : { recipient, reply, stage };
   });
+}
+
+/** The reply that ended the transaction: the DATA reply, or the error's. */
+export function transactionReply(outcome: { info: SendInfo } | { error: SmtpError }): string {
+  return 'info' in outcome ? boundedReply(outcome.info.response) : errorReply(outcome.error);
 }
