@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { authenticate } from 'mailauth';
-import { parsePolicy } from 'mailauth/lib/mta-sts.js';
-import { createMtaStsChecker } from '../../src/delivery/mta-sts/index.js';
+import { createMtaStsChecker, createPolicyFetcher } from '../../src/delivery/mta-sts/index.js';
 import { createResolver } from '../../src/delivery/mx/index.js';
 import { parseReturnPath } from '../../src/delivery/return-path.js';
 import { staticDeliverySettings, type DeliverySettings } from '../../src/delivery/delivery-settings.js';
 import { dkimTxtRecord, generateDkimKey } from '../../src/message/dkim/index.js';
 import { startDnsServer, type TestDnsServer } from '../support/dns-server.js';
+import { startPolicyServer, type TestPolicyServer } from '../support/mta-sts-policy-server.js';
 import { tempDir } from '../support/gateway-process.js';
 import { startEngine, type EngineHarness } from '../support/engine-harness.js';
 import type { SinkMx } from '../support/sink-mx.js';
@@ -202,6 +202,7 @@ describe('MTA-STS', () => {
   let dns: TestDnsServer;
   let sinks: Record<string, SinkMx>;
   let harness: EngineHarness;
+  let policyServer: TestPolicyServer;
 
   before(async () => {
     const started = await startSinks([{ host: '127.0.0.4', tlsNames: ['mx1.sts.test'] }, { host: '127.0.0.5', tlsNames: ['mx2.sts.test'] }, { host: '127.0.0.6' }]);
@@ -221,12 +222,19 @@ describe('MTA-STS', () => {
       'mx.badcert.test': { A: ['127.0.0.6'] },
       'nomatch.test': { MX: [{ exchange: 'mx1.sts.test', priority: 10 }] },
       '_mta-sts.nomatch.test': { TXT: ['v=STSv1; id=1;'] },
+      'mta-sts.sts.test': { A: ['127.0.0.7'] },
+      'mta-sts.badcert.test': { A: ['127.0.0.7'] },
+      'mta-sts.nomatch.test': { A: ['127.0.0.7'] },
+      'big.test': { MX: [{ exchange: 'mx1.sts.test', priority: 10 }] },
+      '_mta-sts.big.test': { TXT: ['v=STSv1; id=1;'] },
+      'mta-sts.big.test': { A: ['127.0.0.7'] },
     });
-    const policies: Record<string, string> = {
-      'sts.test': 'version: STSv1\r\nmode: enforce\r\nmx: mx2.sts.test\r\nmax_age: 86400\r\n',
-      'badcert.test': 'version: STSv1\r\nmode: enforce\r\nmx: *.badcert.test\r\nmax_age: 86400\r\n',
-      'nomatch.test': 'version: STSv1\r\nmode: enforce\r\nmx: mx.elsewhere.test\r\nmax_age: 86400\r\n',
-    };
+    policyServer = await startPolicyServer('127.0.0.7', ['sts.test', 'badcert.test', 'nomatch.test', 'big.test']);
+    const oneMegabyte = 'mx: mx.elsewhere.test\r\n'.repeat(50_000);
+    policyServer.policies.set('big.test', `version: STSv1\r\nmode: enforce\r\n${oneMegabyte}max_age: 86400\r\n`);
+    policyServer.policies.set('sts.test', 'version: STSv1\r\nmode: enforce\r\nmx: mx2.sts.test\r\nmax_age: 86400\r\n');
+    policyServer.policies.set('badcert.test', 'version: STSv1\r\nmode: enforce\r\nmx: *.badcert.test\r\nmax_age: 86400\r\n');
+    policyServer.policies.set('nomatch.test', 'version: STSv1\r\nmode: enforce\r\nmx: mx.elsewhere.test\r\nmax_age: 86400\r\n');
     const resolver = createResolver({ servers: [dns.address], timeoutMs: 500 });
     harness = await startEngine({
       config: {
@@ -234,13 +242,16 @@ describe('MTA-STS', () => {
         delivery: { port: started[0]!.port, allowPrivateAddresses: true, retry: { firstDelaySeconds: 60, maxDelaySeconds: 60 } },
       },
       resolver,
-      mtaSts: createMtaStsChecker({ resolver, fetchPolicy: async (domain) => (policies[domain] ? parsePolicy(policies[domain]) : false) }),
+      mtaSts: createMtaStsChecker({
+        resolver,
+        fetchPolicy: createPolicyFetcher({ resolver, port: policyServer.port, ca: [policyServer.certificate] }),
+      }),
       tlsCa: started.map((sink) => sink.certificate!),
     });
   });
   after(async () => {
     await harness.stop();
-    await Promise.all([...Object.values(sinks).map((sink) => sink.close()), dns.close()]);
+    await Promise.all([...Object.values(sinks).map((sink) => sink.close()), dns.close(), policyServer.close()]);
   });
 
   test('enforce: an MX the policy does not list is never contacted; the listed one gets the mail over verified TLS', async () => {
@@ -254,6 +265,17 @@ describe('MTA-STS', () => {
     const [message] = await sinks['127.0.0.5']!.waitForMessages(1);
     assert.equal(message!.secure, true);
     assert.equal(message!.servername, 'mx2.sts.test');
+    assert.ok(policyServer.requests.some((request) => request.servername === 'mta-sts.sts.test'));
+  });
+
+  test('a policy over 64 KiB is not read: the domain counts as having none and its mail goes out', async () => {
+    const id = await harness.accept({ to: ['user@big.test'] });
+    const details = await waitForFinal(harness.dataDir, id);
+    assert.deepEqual(
+      details.deliveries.map((delivery) => [delivery.state, delivery.mxHost]),
+      [['delivered', 'mx1.sts.test']],
+    );
+    assert.ok(policyServer.requests.some((request) => request.servername === 'mta-sts.big.test'), 'the policy was asked for');
   });
 
   test('enforce: a certificate not valid for the MX name defers the mail instead of sending it', async () => {

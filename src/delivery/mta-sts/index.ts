@@ -5,5 +5,6 @@ export {
   type MtaStsMode,
   type MtaStsPolicy,
   type MxVerdict,
-  type PolicyFetcher,
 } from './mta-sts-checker.js';
+export { createPolicyFetcher, type PolicyFetcher, type PolicyFetcherOptions } from './policy-fetcher.js';
+export { parsePolicyText, type PublishedPolicy } from './policy-text.js';

@@ -1,6 +1,8 @@
 import type { promises as dns } from 'node:dns';
-import type { DNSResolver, MTASTSPolicy } from 'mailauth';
-import { fetchPolicy as fetchPolicyOverHttps, resolvePolicy, validateMx } from 'mailauth/lib/mta-sts.js';
+import type { DNSResolver } from 'mailauth';
+import { resolvePolicy, validateMx } from 'mailauth/lib/mta-sts.js';
+import { createPolicyFetcher, type PolicyFetcher } from './policy-fetcher.js';
+import type { PublishedPolicy } from './policy-text.js';
 
 export type MtaStsMode = 'enforce' | 'testing' | 'none';
 
@@ -18,18 +20,17 @@ export interface MxVerdict {
   mxMatches: boolean;
 }
 
-/** Fetches and parses https://mta-sts.DOMAIN/.well-known/mta-sts.txt; false when the policy host does not exist. */
-export type PolicyFetcher = (domain: string) => Promise<MTASTSPolicy | false>;
-
 export interface MtaStsCheckerOptions {
   resolver: dns.Resolver;
-  /** Defaults to mailauth's fetcher, which resolves the policy host through `resolver`. */
+  /** Defaults to the bounded HTTPS fetch of policy-fetcher.ts, which resolves the policy host through `resolver`. */
   fetchPolicy?: PolicyFetcher;
   now?: () => number;
   /** How long a cached policy is trusted before the `_mta-sts` TXT id is looked up again. */
   recheckIntervalMs?: number;
   /** After a failed policy fetch, how long to wait before fetching the same policy id again. */
   fetchRetryMs?: number;
+  /** How many domains each of the checker's maps (policies, failed fetches, domains without one) remembers. */
+  maxDomains?: number;
 }
 
 export interface MtaStsChecker {
@@ -46,7 +47,7 @@ interface CachedPolicy {
 }
 
 const DEFAULT_RECHECK_INTERVAL_MS = 60_000;
-const MAX_DOMAINS_WITHOUT_POLICY = 100_000;
+const DEFAULT_MAX_DOMAINS = 100_000;
 const DEFAULT_FETCH_RETRY_MS = 5 * 60_000;
 
 /**
@@ -59,10 +60,11 @@ const DEFAULT_FETCH_RETRY_MS = 5 * 60_000;
  */
 export function createMtaStsChecker(options: MtaStsCheckerOptions): MtaStsChecker {
   const resolve: DNSResolver = (name, rrtype) => options.resolver.resolve(name, rrtype) as Promise<string[][]>;
-  const fetchPolicy = options.fetchPolicy ?? ((domain) => fetchPolicyOverHttps(domain, { resolver: resolve }));
+  const fetchPolicy = options.fetchPolicy ?? createPolicyFetcher({ resolver: options.resolver });
   const now = options.now ?? Date.now;
   const recheckIntervalMs = options.recheckIntervalMs ?? DEFAULT_RECHECK_INTERVAL_MS;
   const fetchRetryMs = options.fetchRetryMs ?? DEFAULT_FETCH_RETRY_MS;
+  const remember = rememberUpTo(options.maxDomains ?? DEFAULT_MAX_DOMAINS);
   const cache = new Map<string, CachedPolicy>();
   const failedFetches = new Map<string, { id: string; retryAt: number }>();
   const inFlight = new Map<string, Promise<MtaStsPolicy | null>>();
@@ -78,8 +80,7 @@ export function createMtaStsChecker(options: MtaStsCheckerOptions): MtaStsChecke
     } else {
       const askedAt = withoutPolicy.get(domain);
       if (askedAt !== undefined && now() - askedAt < recheckIntervalMs) return null;
-      if (withoutPolicy.size >= MAX_DOMAINS_WITHOUT_POLICY) withoutPolicy.clear();
-      withoutPolicy.set(domain, now());
+      remember(withoutPolicy, domain, now());
     }
 
     let id: string | false;
@@ -93,20 +94,20 @@ export function createMtaStsChecker(options: MtaStsCheckerOptions): MtaStsChecke
     const failed = failedFetches.get(domain);
     if (failed?.id === id && failed.retryAt > now()) return valid?.policy ?? null;
 
-    let fetched: MTASTSPolicy | false;
+    let fetched: PublishedPolicy | false;
     try {
       fetched = await fetchPolicy(domain);
     } catch {
       fetched = false;
     }
     if (!fetched) {
-      failedFetches.set(domain, { id, retryAt: now() + fetchRetryMs });
+      remember(failedFetches, domain, { id, retryAt: now() + fetchRetryMs });
       return valid?.policy ?? null;
     }
     failedFetches.delete(domain);
     withoutPolicy.delete(domain);
-    const policy: MtaStsPolicy = { mode: fetched.mode, mx: fetched.mx ?? [] };
-    cache.set(domain, { id, policy, expiresAt: now() + (fetched.maxAge ?? 0) * 1000, checkedAt: now() });
+    const policy: MtaStsPolicy = { mode: fetched.mode, mx: fetched.mx };
+    remember(cache, domain, { id, policy, expiresAt: now() + fetched.maxAge * 1000, checkedAt: now() });
     return policy;
   }
 
@@ -128,6 +129,18 @@ export function createMtaStsChecker(options: MtaStsCheckerOptions): MtaStsChecke
       const mxMatches = listsMx(policy, mxHostname);
       return { allowed: mxMatches || policy.mode === 'testing', mode: policy.mode, mxMatches };
     },
+  };
+}
+
+/**
+ * Sets a map entry as the newest, dropping the oldest one when the map is full: recipients choose the domains, so
+ * the maps must not grow without bound, and a policy seen long ago is the cheapest to fetch again.
+ */
+function rememberUpTo(limit: number) {
+  return <V>(map: Map<string, V>, key: string, value: V): void => {
+    map.delete(key);
+    if (map.size >= limit) map.delete(map.keys().next().value as string);
+    map.set(key, value);
   };
 }
 

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
-import { parsePolicy } from 'mailauth/lib/mta-sts.js';
 import { createResolver } from '../../../../src/delivery/mx/index.js';
-import { createMtaStsChecker, type MtaStsCheckerOptions } from '../../../../src/delivery/mta-sts/index.js';
+import { createMtaStsChecker, parsePolicyText, type MtaStsCheckerOptions } from '../../../../src/delivery/mta-sts/index.js';
 import { startDnsServer, type TestDnsServer } from '../../../support/dns-server.js';
 
 const MAX_AGE_S = 86_400;
@@ -25,7 +24,7 @@ function checker(overrides: Partial<MtaStsCheckerOptions> = {}) {
       fetches.push(domain);
       await new Promise((resolve) => setImmediate(resolve));
       if (fetchFails) throw new Error('connect ECONNREFUSED');
-      return parsePolicy(policyText);
+      return parsePolicyText(policyText);
     },
     now: () => clock,
     recheckIntervalMs: RECHECK_MS,
@@ -187,4 +186,17 @@ test('a domain without a policy is asked about once per recheck interval, not on
   clock += 1;
   assert.equal((await mtaSts.policyFor('example.com'))?.mode, 'enforce', 'a policy published since is found at the next check');
   assert.equal(asked.length, 2);
+});
+
+test('remembers at most maxDomains policies, forgetting the least recently fetched first', async () => {
+  for (const domain of ['a.example', 'b.example', 'c.example']) {
+    server.setRecords(`_mta-sts.${domain}`, 'TXT', ['v=STSv1; id=1;']);
+  }
+  const mtaSts = checker({ maxDomains: 2 });
+  for (const domain of ['a.example', 'b.example', 'c.example', 'b.example', 'c.example']) {
+    assert.equal((await mtaSts.policyFor(domain))?.mode, 'enforce');
+  }
+  assert.deepEqual(fetches, ['a.example', 'b.example', 'c.example'], 'b and c are still cached');
+  assert.equal((await mtaSts.policyFor('a.example'))?.mode, 'enforce');
+  assert.deepEqual(fetches.slice(3), ['a.example'], 'a was forgotten when c came');
 });
