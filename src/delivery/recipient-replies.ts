@@ -1,3 +1,4 @@
+import { boundedText } from '../common/bounded-text.js';
 import type { ReplyStage } from './bounce/index.js';
 import type { SendInfo, SmtpError } from './smtp-client.js';
 
@@ -19,21 +20,14 @@ const STAGE_BY_COMMAND: Record<string, ReplyStage> = {
 };
 
 /**
- * The most of a server's reply that is kept: it is stored with each recipient's result, copied into their events and
- * logged, on every attempt. nodemailer reads replies of up to 1 MB, and a hostile or broken server's would otherwise
- * be kept whole for every recipient of the transaction (100 of them: 100 MB in the queue and as much in one event).
+ * An error as a reply: the server's own when it gave one, otherwise the error's text and code (a network failure).
+ * Replies are bounded before they are stored with each recipient's result, copied into their events and logged, on
+ * every attempt: nodemailer reads replies of up to 1 MB, and a hostile or broken server's would otherwise be kept
+ * whole for every recipient of the transaction (100 of them: 100 MB in the queue and in one event).
  */
-export const REPLY_TEXT_LIMIT = 2048;
-
-/** A reply cut to REPLY_TEXT_LIMIT characters, saying how long it was; its codes lead it, so they are kept. */
-function boundedReply(reply: string): string {
-  return reply.length <= REPLY_TEXT_LIMIT ? reply : `${reply.slice(0, REPLY_TEXT_LIMIT)}... (${reply.length} characters in all)`;
-}
-
-/** An error as a reply: the server's own when it gave one, otherwise the error's text and code (a network failure). */
 export function errorReply(error: SmtpError): string {
-  if (typeof error.response === 'string' && error.response !== '') return boundedReply(error.response);
-  return boundedReply(`${error.message.replace(/\s+/g, ' ')} (${error.originalCode ?? error.code ?? 'ERROR'})`);
+  if (typeof error.response === 'string' && error.response !== '') return boundedText(error.response);
+  return boundedText(`${error.message.replace(/\s+/g, ' ')} (${error.originalCode ?? error.code ?? 'ERROR'})`);
 }
 
 export function errorStage(error: SmtpError, fallback: ReplyStage): ReplyStage {
@@ -62,5 +56,5 @@ export function recipientReplies(recipients: readonly string[], outcome: { info:
 
 /** The reply that ended the transaction: the DATA reply, or the error's. */
 export function transactionReply(outcome: { info: SendInfo } | { error: SmtpError }): string {
-  return 'info' in outcome ? boundedReply(outcome.info.response) : errorReply(outcome.error);
+  return 'info' in outcome ? boundedText(outcome.info.response) : errorReply(outcome.error);
 }

@@ -149,16 +149,24 @@ function feedbackReportPart(mail: SesMail, complaint: SesComplaint): string {
 
 const headerLines = (headers: readonly SesHeader[]): string => lines(headers.map(({ name, value }) => `${name}: ${value}`));
 
-/** Folds a line longer than RFC 5322 allows at white space (values were unfolded for the events). */
+/**
+ * Folds a line longer than RFC 5322 allows at its last space within reach (values were unfolded for the events); a
+ * run without one is broken hard, the continuation starting with the space that folding needs. Walks the line once:
+ * searching back from each break to the line's start was quadratic in a long run without spaces.
+ */
 function fold(line: string): string {
   const folded: string[] = [];
-  let rest = line;
-  while (rest.length > MAX_LINE) {
-    const space = rest.lastIndexOf(' ', MAX_LINE - 1);
-    const at = space > 0 ? space : MAX_LINE - 1;
-    folded.push(rest.slice(0, at));
-    rest = rest.slice(at).replace(/^(?! )/, ' ');
+  let start = 0;
+  let indent = '';
+  while (indent.length + line.length - start > MAX_LINE) {
+    const last = start + MAX_LINE - indent.length - 1;
+    let at = last;
+    while (at > start && line[at] !== ' ') at--;
+    if (at === start) at = last;
+    folded.push(indent + line.slice(start, at));
+    start = at;
+    indent = line[at] === ' ' ? '' : ' ';
   }
-  folded.push(rest);
+  folded.push(indent + line.slice(start));
   return folded.join('\r\n');
 }

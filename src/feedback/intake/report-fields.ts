@@ -1,3 +1,5 @@
+import { boundedText } from '../../common/bounded-text.js';
+
 /** One block of `Name: value` fields (RFC 3464 and RFC 5965 use the header syntax of RFC 5322), by lower-case name. */
 export type FieldBlock = Map<string, string[]>;
 
@@ -26,9 +28,10 @@ export function readFieldBlocks(text: string): FieldBlock[] {
   return blocks;
 }
 
+/** A field's first value, bounded: it is copied into an event for every recipient the report names. */
 export function firstField(block: FieldBlock | undefined, name: string): string | undefined {
   const value = block?.get(name)?.[0];
-  return value === '' ? undefined : value;
+  return value === '' || value === undefined ? undefined : boundedText(value);
 }
 
 /** The address of a typed address field (`rfc822; jane@example.com`), without angle brackets. */

@@ -1,6 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { recipientReplies, REPLY_TEXT_LIMIT } from '../../../src/delivery/recipient-replies.js';
+import { REMOTE_TEXT_LIMIT } from '../../../src/common/bounded-text.js';
+import { recipientReplies } from '../../../src/delivery/recipient-replies.js';
 import type { SendInfo, SmtpError } from '../../../src/delivery/smtp-client.js';
 
 const smtpError = (fields: Partial<SmtpError> & { message: string }): SmtpError => Object.assign(new Error(fields.message), fields) as SmtpError;
@@ -30,13 +31,13 @@ test('a failed transaction: the reply that failed it, at the command that drew i
 
 test('a server reply is kept to 2,048 characters, saying how long it was, for every recipient it answers', () => {
   const long = `550 5.1.1 ${'x'.repeat(1_000_000)}`;
-  const kept = `${long.slice(0, REPLY_TEXT_LIMIT)}... (${long.length} characters in all)`;
+  const kept = `${long.slice(0, REMOTE_TEXT_LIMIT)}... (${long.length} characters in all)`;
   const everyone = smtpError({ message: "Can't send mail - all recipients were rejected", code: 'EENVELOPE', command: 'RCPT TO', response: long, rejectedErrors: [refused('a@x.test', long), refused('b@x.test', long)] });
   assert.deepEqual(recipientReplies(['a@x.test', 'b@x.test'], { error: everyone }).map(({ reply }) => reply), [kept, kept]);
   const info = { accepted: ['a@x.test'], rejected: [], rejectedErrors: [], response: `250 ${'y'.repeat(5000)}`, envelopeTime: 1, messageTime: 1, messageSize: 10 } as unknown as SendInfo;
   const [delivered] = recipientReplies(['a@x.test'], { info });
-  assert.equal(delivered!.reply, `250 ${'y'.repeat(REPLY_TEXT_LIMIT - 4)}... (5004 characters in all)`);
-  assert.equal(REPLY_TEXT_LIMIT, 2048);
+  assert.equal(delivered!.reply, `250 ${'y'.repeat(REMOTE_TEXT_LIMIT - 4)}... (5004 characters in all)`);
+  assert.equal(REMOTE_TEXT_LIMIT, 2048);
   // A reply within the limit is kept as it is.
   assert.deepEqual(recipientReplies(['a@x.test'], { error: smtpError({ message: 'Message failed', code: 'EMESSAGE', command: 'DATA', response: `554 ${'z'.repeat(2044)}` }) })[0]!.reply, `554 ${'z'.repeat(2044)}`);
 });

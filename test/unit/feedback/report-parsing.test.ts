@@ -95,3 +95,12 @@ test('a field repeated throughout a report keeps every value, in order, read in 
   assert.equal(values[0], '0');
   assert.equal(values.at(-1), String(repeats - 1));
 });
+
+test('free-text fields are kept to 2,048 characters, saying how long they were', () => {
+  const long = `smtp; 550 5.1.1 ${'x'.repeat(200_000)}`;
+  const text = ['Reporting-MTA: dns; mx.example.net', '', 'Final-Recipient: rfc822; jane@example.net', 'Action: failed', 'Status: 5.1.1', `Diagnostic-Code: ${long}`].join('\r\n');
+  const [recipient] = parseDeliveryStatus(text)!.recipients;
+  assert.equal(recipient!.diagnosticCode, `${long.slice(0, 2048)}... (${long.length} characters in all)`);
+  const agent = 'A'.repeat(100_000);
+  assert.equal(parseAbuseReport(`Feedback-Type: abuse\r\nUser-Agent: ${agent}\r\nVersion: 1\r\n`).userAgent, `${agent.slice(0, 2048)}... (100000 characters in all)`);
+});
