@@ -35,8 +35,12 @@ const BLANK_LINE = Buffer.from('\r\n\r\n');
 
 /** Holds back the header section, passes the body through, and stops storing once a limit is passed. */
 class HeaderSplitter extends Transform {
+  /** The header section so far, as received: joined only once its end is found, so that small chunks cost no copies. */
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** The last bytes of `pending` (at most 3), searched again with the next chunk for a CRLF or blank line across it. */
+  private tail: Buffer = Buffer.alloc(0);
+  private firstLineChecked = false;
   private headerDone = false;
   headerText = '';
   size = 0;
@@ -54,24 +58,46 @@ class HeaderSplitter extends Transform {
     if (this.tooLarge || this.headerTooLarge) return callback();
     if (this.headerDone) return this.pushBody(chunk, callback);
 
+    // Only the new bytes (and the tail before them) are searched: searching all that is held at every chunk made a
+    // header sent in small pieces cost its size squared.
+    const windowStart = this.pendingBytes - this.tail.length;
+    const window = this.tail.length === 0 ? chunk : Buffer.concat([this.tail, chunk]);
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
-    const buffered = this.pending.length === 1 ? chunk : Buffer.concat(this.pending);
-    this.pending = [buffered];
+    this.tail = Buffer.from(window.subarray(Math.max(0, window.length - 3)));
 
-    const firstLineEnd = buffered.indexOf('\r\n');
-    if (firstLineEnd === -1 && buffered.length <= this.limits.maxHeaderBytes) return callback();
-    const firstLine = buffered.toString('latin1', 0, firstLineEnd === -1 ? buffered.length : firstLineEnd + 2);
-    if (firstLine === '\r\n') return this.finishHeader('', buffered.subarray(2), callback);
-    if (!startsWithHeaderField(firstLine)) return this.finishHeader('', buffered, callback);
-
-    const separator = buffered.indexOf(BLANK_LINE);
-    if (separator !== -1) return this.finishHeader(buffered.toString('latin1', 0, separator + 2), buffered.subarray(separator + 4), callback);
+    if (!this.firstLineChecked) {
+      const firstLineEnd = window.indexOf('\r\n');
+      if (firstLineEnd === -1 && this.pendingBytes <= this.limits.maxHeaderBytes) return callback();
+      this.firstLineChecked = true;
+      const buffered = this.joinPending();
+      const end = firstLineEnd === -1 ? buffered.length : windowStart + firstLineEnd + 2;
+      const firstLine = buffered.toString('latin1', 0, end);
+      if (firstLine === '\r\n') return this.finishHeader('', buffered.subarray(2), callback);
+      if (!startsWithHeaderField(firstLine)) return this.finishHeader('', buffered, callback);
+      const separator = buffered.indexOf(BLANK_LINE);
+      if (separator !== -1) return this.finishAt(separator, callback);
+    } else {
+      const separator = window.indexOf(BLANK_LINE);
+      if (separator !== -1) return this.finishAt(windowStart + separator, callback);
+    }
     if (this.pendingBytes > this.limits.maxHeaderBytes) {
       this.headerTooLarge = true;
       this.pending = [];
     }
     callback();
+  }
+
+  private joinPending(): Buffer {
+    const joined = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [joined];
+    return joined;
+  }
+
+  /** The header section ends at the blank line found at `separator` (an offset into everything held). */
+  private finishAt(separator: number, callback: TransformCallback): void {
+    const buffered = this.joinPending();
+    this.finishHeader(buffered.toString('latin1', 0, separator + 2), buffered.subarray(separator + 4), callback);
   }
 
   override _flush(callback: TransformCallback): void {

@@ -23,7 +23,8 @@ const SAMPLE =
   'X-SES-MESSAGE-TAGS: a=1, b=2\r\nx-ses-configuration-set: second\r\nBcc: hidden@example.org\r\nDate: Fri, 1 Jan 2010 00:00:00 +0000\r\n' +
   'Message-ID: <client@example.com>\r\nReturn-Path: <bounces@example.com>\r\nX-Custom: kept\r\n\r\nbody line\r\n.leading dot\r\n';
 
-for (const chunkSize of [SAMPLE.length, 7, 1]) {
+// Chunks of 1 to 4 bytes split the first line end and the blank line at every offset.
+for (const chunkSize of [SAMPLE.length, 7, 4, 3, 2, 1]) {
   test(`splits header and body (chunks of ${chunkSize})`, async () => {
     const { message, body } = await read(SAMPLE, undefined, chunkSize);
     assert.equal(body, 'body line\r\n.leading dot\r\n');
@@ -52,10 +53,27 @@ test('the stored header drops X-SES-*, Bcc, Return-Path and the client Date/Mess
   );
 });
 
-test('a message without a header section is all body', async () => {
-  const { message, body } = await read('just text\r\nmore\r\n');
-  assert.equal(message.headers.fields.length, 0);
-  assert.equal(body, 'just text\r\nmore\r\n');
+for (const chunkSize of [undefined, 3, 1]) {
+  test(`a message without a header section is all body (chunks of ${chunkSize ?? 'all'})`, async () => {
+    const { message, body } = await read('just text\r\nmore\r\n', undefined, chunkSize);
+    assert.equal(message.headers.fields.length, 0);
+    assert.equal(body, 'just text\r\nmore\r\n');
+  });
+
+  test(`a message that starts with a blank line has an empty header section (chunks of ${chunkSize ?? 'all'})`, async () => {
+    const { message, body } = await read('\r\nSubject: in the body\r\n', undefined, chunkSize);
+    assert.equal(message.headers.fields.length, 0);
+    assert.equal(body, 'Subject: in the body\r\n');
+  });
+}
+
+test('a header section of 1 MB sent in 64-byte pieces is read whole, byte for byte', async () => {
+  const fields = Array.from({ length: 16_000 }, (_, index) => `X-F${index}: ${'v'.repeat(50)}\r\n`).join('');
+  const text = `${fields}\r\nthe body\r\n`;
+  const { message, body } = await read(text, { maxBytes: 2_000_000, maxHeaderBytes: 1024 * 1024 }, 64);
+  assert.equal(message.headers.fields.length, 16_000);
+  assert.equal(message.headers.fields.map((field) => field.raw).join(''), fields);
+  assert.equal(body, 'the body\r\n');
 });
 
 test('a message that is only headers has an empty body', async () => {
@@ -77,9 +95,13 @@ test('over the size limit: reported, and the body stops being stored', async () 
   assert.ok(body.length < 1000);
 });
 
-test('a header section larger than its limit is reported', async () => {
-  const { message } = await read(`Subject: ${'h'.repeat(2000)}\r\n\r\nbody\r\n`, { maxBytes: 10_000, maxHeaderBytes: 500 }, 100);
-  assert.equal(message.headerTooLarge, true);
+test('a header section larger than its limit is reported, with or without a line end before the limit', async () => {
+  for (const text of [`Subject: ${'h'.repeat(2000)}\r\n\r\nbody\r\n`, `Subject: short\r\nX: ${'h'.repeat(2000)}\r\n\r\nbody\r\n`]) {
+    for (const chunkSize of [100, 1]) {
+      const { message } = await read(text, { maxBytes: 10_000, maxHeaderBytes: 500 }, chunkSize);
+      assert.equal(message.headerTooLarge, true, `chunks of ${chunkSize}`);
+    }
+  }
 });
 
 test('message ids have the SES shape and sort by time', () => {
