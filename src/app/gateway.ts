@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { openToOthers } from '../common/private-files.js';
 import { openClusterNode } from './cluster-node.js';
 import { controlStoreDeliverySettings } from './control-store-delivery-settings.js';
-import { startLogMaintenance } from './log-maintenance.js';
+import { startQueueMaintenance } from './queue-maintenance.js';
 import { startEventPublishing, type EventPublishing } from './event-publishing.js';
 import { formatHttpListener } from '../config/http-options.js';
 import { formatListener } from '../config/listen-spec.js';
@@ -142,7 +142,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const listenerNames = sessions.listeners.map(({ config: listener, port }) => formatListener({ ...listener, port }));
   // Reports other nodes received for this node's return paths are applied here, as the intake listeners would.
   cluster?.start(createFeedbackIntake(config, { store, queue, nodeId, router: cluster.router }, log), { listeners: () => listenerNames, queueDepth: () => queue.health.depthByState() });
-  const stopMaintenance = startLogMaintenance(queue, config.events.retentionHours, log);
+  const stopMaintenance = startQueueMaintenance(queue, { eventHours: config.events.retentionHours, completedHours: config.delivery.completedRetentionHours }, log);
   log.info(
     { listeners: listenerNames, region: config.region, dataDir: config.dataDir, workers: config.smtp.workers, node: nodeId },
     'relaygate listening',

@@ -142,6 +142,11 @@ export interface DeliveryConfig {
   retry: RetryConfig;
   /** How long temporary failures are retried before the recipient bounces; RFC 5321 4.5.4.1 says at least 4-5 days. */
   queueLifetimeHours: number;
+  /**
+   * How long a message every recipient is done with stays in queue.db (for `queue show`, and to match bounces and
+   * complaints that come back later by mail) before it is removed with its results.
+   */
+  completedRetentionHours: number;
   /** Time to open the TCP connection. */
   connectTimeoutMs: number;
   /** Time to wait for the 220 greeting (RFC 5321 4.5.3.2: 5 minutes). */

@@ -18,6 +18,11 @@ export interface QueueStore {
   list(filter?: QueueFilter): QueuedMessageSummary[];
   /** The message with every recipient's state and last result. */
   details(id: string): MessageDetails | null;
+  /**
+   * Removes up to `limit` messages that were complete (every recipient delivered, bounced or deleted) before
+   * `before`, with their deliveries' results; returns how many. Bounces and complaints about them no longer match.
+   */
+  removeCompleted(before: number, limit: number): number;
   /** Spool file names of messages still being delivered (to find orphans: files of unacknowledged or finished messages). */
   bodyFileNames(): Set<string>;
   readonly leases: DeliveryLeases;

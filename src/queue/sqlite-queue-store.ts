@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { openSqlite, type SqliteDatabase } from '../store/sqlite/database.js';
+import { openSqlite, prepared, type SqliteDatabase } from '../store/sqlite/database.js';
 import { WalSync } from '../store/sqlite/wal-sync.js';
 import { randomBytes } from 'node:crypto';
 import { domainOf } from '../message/addresses.js';
@@ -302,6 +302,14 @@ export class SqliteQueueStore implements QueueStore {
       tags: (JSON.parse(message.metadata) as MessageMetadata).tags,
       deliveries,
     };
+  }
+
+  removeCompleted(before: number, limit: number): number {
+    // Ids begin with their acceptance time in hexadecimal (message-id.ts), and a message is accepted before it is
+    // complete: the primary key's range finds the candidates without an index on completed_at.
+    const idBound = `0100${before.toString(16).padStart(12, '0')}`;
+    const sql = 'DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE id < ? AND completed_at < ? LIMIT ?)';
+    return prepared(this.db, sql).run(idBound, before, limit).changes;
   }
 
   bodyFileNames(): Set<string> {
