@@ -15,7 +15,11 @@ export interface SignedRequest {
   /** The path and query exactly as sent (still percent-encoded). */
   url: string;
   headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
+  /**
+   * Reads the body; called only once the credential, its scope and the request time are acceptable, so that a client
+   * without a credential cannot make the gateway buffer a body (up to 1.5 × smtp.maxMessageBytes).
+   */
+  body: () => Promise<Buffer>;
 }
 
 /** Why a request is refused, in the terms of AWS's error codes. */
@@ -28,7 +32,7 @@ export type SigV4Failure =
   | { code: 'RequestExpired'; message: string }
   | { code: 'InvalidSignatureException'; message: string };
 
-export type SigV4Result = { ok: true; credential: Credential } | { ok: false; failure: SigV4Failure };
+export type SigV4Result = { ok: true; credential: Credential; body: Buffer } | { ok: false; failure: SigV4Failure };
 
 /** What the signature covers and claims, from the Authorization header or from a presigned URL's query. */
 interface SignatureFields {
@@ -178,13 +182,14 @@ export class SigV4Verifier {
       return fail('SignatureDoesNotMatch', 'SignedHeaders must list the signed header names in sorted order, each once.');
     }
     if (!signedHeaders.includes('host')) return fail('SignatureDoesNotMatch', "'Host' must be a signed header.");
-    const canonicalRequest = `${request.method}\n${canonicalPath(path)}\n${fields.canonicalQuery}\n${canonicalHeaders(request.headers, signedHeaders)}\n${fields.signedHeaders}\n${sha256Hex(request.body)}`;
+    const body = await request.body();
+    const canonicalRequest = `${request.method}\n${canonicalPath(path)}\n${fields.canonicalQuery}\n${canonicalHeaders(request.headers, signedHeaders)}\n${fields.signedHeaders}\n${sha256Hex(body)}`;
     const stringToSign = `${ALGORITHM}\n${fields.amzDate}\n${scope.date}/${scope.region}/${scope.service}/aws4_request\n${sha256Hex(canonicalRequest)}`;
     if (!timingSafeEqual(hmac(key, stringToSign), Buffer.from(fields.signature, 'hex'))) {
       return fail('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.');
     }
     const validUntil = fields.requestTime.getTime() + (fields.expiresMs ?? MAX_CLOCK_SKEW_MS);
     if (!(await this.replays.firstUse(fields.signature, validUntil, now.getTime()))) return fail('InvalidSignatureException', 'Signature has already been used: a request cannot be sent twice.');
-    return { ok: true, credential };
+    return { ok: true, credential, body };
   }
 }

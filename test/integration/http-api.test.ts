@@ -1,6 +1,7 @@
 import test, { after, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { connect } from 'node:net';
 import {
   CreateEmailIdentityCommand,
   DeleteEmailIdentityCommand,
@@ -213,6 +214,25 @@ describe('the SES HTTP API', () => {
     const replay = await fetch(captured[0]!.url, { headers: captured[0]!.headers });
     assert.equal(replay.status, 403);
     assert.equal(replay.headers.get('x-amzn-errortype'), 'InvalidSignatureException');
+  });
+
+  // Without the check, the server waits for the ten megabytes: the timeout turns that hang into a failure.
+  test('a request without a known credential is refused before its body is read, and its connection closed', { timeout: 20_000 }, async () => {
+    for (const authorization of [undefined, `AWS4-HMAC-SHA256 Credential=AKIAUNKNOWNUNKNOWN00/20261207/${REGION}/ses/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`]) {
+      const socket = connect(gateway.httpPorts[0]!, '127.0.0.1');
+      const answer = new Promise<string>((resolve) => {
+        let text = '';
+        socket.setEncoding('latin1').on('data', (chunk: string) => (text += chunk)).on('close', () => resolve(text));
+      });
+      // Ten megabytes announced, none sent: the answer cannot wait for them.
+      socket.write(
+        [`POST /v2/email/outbound-emails HTTP/1.1`, `Host: 127.0.0.1:${gateway.httpPorts[0]}`, 'Content-Type: application/json', 'Content-Length: 10000000', `X-Amz-Date: ${new Date().toISOString().replace(/[-:]|\.\d{3}/g, '')}`, ...(authorization ? [`Authorization: ${authorization}`] : []), '', ''].join('\r\n'),
+      );
+      const text = await answer;
+      assert.match(text, /^HTTP\/1\.1 403 Forbidden\r\n/);
+      assert.match(text, /\r\nConnection: close\r\n/i);
+      assert.match(text, authorization ? /\r\nx-amzn-ErrorType: UnrecognizedClientException\r\n/ : /\r\nx-amzn-ErrorType: MissingAuthenticationToken\r\n/);
+    }
   });
 
   test('GET /metrics, /healthz and /readyz on the metrics listener', async () => {

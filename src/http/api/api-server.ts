@@ -141,22 +141,26 @@ export class ApiServer {
     const dialect: ApiDialect = path.startsWith('/v2/') ? 'v2' : 'v1';
     let operation = dialect === 'v2' ? 'unknown' : 'query';
     try {
-      let body: Buffer;
-      try {
-        body = await readBody(request, this.maxBodyBytes);
-      } catch (error) {
-        if (error instanceof BodyTooLarge) {
+      let bodyRead = false;
+      const body = async () => {
+        try {
+          return await readBody(request, this.maxBodyBytes);
+        } catch (error) {
+          if (!(error instanceof BodyTooLarge)) throw error;
           response.setHeader('Connection', 'close');
           throw new ApiError('MessageRejected', 400, `Message length is more than ${this.services.config.smtp.maxMessageBytes} bytes.`);
+        } finally {
+          bodyRead = true;
         }
-        throw error;
-      }
+      };
       const verified = await this.verifier.verify({ method: request.method ?? 'GET', url, headers: request.headers, body });
       if (!verified.ok) {
         this.services.log.info({ request: requestId, remoteAddress: remoteAddress(request), code: verified.failure.code }, 'api request refused: authentication');
+        // The body was never read: the connection cannot carry another request.
+        if (!bodyRead) response.setHeader('Connection', 'close');
         throw authError(verified.failure, dialect);
       }
-      const { credential } = verified;
+      const { credential, body: requestBody } = verified;
       const context: ApiRequest = {
         services: this.services,
         accountId: credential.accountId,
@@ -170,7 +174,7 @@ export class ApiServer {
       const query = url.split(/\?(.*)/s)[1] ?? '';
       if (dialect === 'v1') {
         // The Query API's parameters: a form-encoded POST body, or the query of a GET (a presigned URL).
-        const form = request.method === 'POST' ? body.toString('utf8') : request.method === 'GET' ? query : null;
+        const form = request.method === 'POST' ? requestBody.toString('utf8') : request.method === 'GET' ? query : null;
         if (form === null || path !== '/') throw new ApiError('InvalidAction', 400, 'SES v1 requests are POST / with form-encoded parameters, or GET / with them in the query.');
         const result = await runQueryAction(context, new URLSearchParams(form));
         operation = result.action;
@@ -181,7 +185,7 @@ export class ApiServer {
         if (!match) continue;
         operation = route.operation;
         const labels = match.slice(1).map((label) => decodeURIComponent(label));
-        const params = new Params(jsonBody(body), (message) => badRequest(message));
+        const params = new Params(jsonBody(requestBody), (message) => badRequest(message));
         if (route.resource) await authorize(context, `ses:${route.operation}`, route.resource(context, labels, params), 'v2');
         const result = await route.handle(context, labels, params, new URLSearchParams(query));
         return this.answer(response, 200, 'application/json', JSON.stringify(result), requestId, operation);

@@ -17,7 +17,7 @@ const credentials = { accessKeyId: 'AKIAVERIFIERTEST0001', secretAccessKey: 'ver
 /** The request a client would send for a presigned URL: its path and query, and the Host header it signed. */
 const fromUrl = (url: string): SignedRequest => {
   const parsed = new URL(url);
-  return { method: 'GET', url: `${parsed.pathname}${parsed.search}`, headers: { host: parsed.host }, body: Buffer.alloc(0) };
+  return { method: 'GET', url: `${parsed.pathname}${parsed.search}`, headers: { host: parsed.host }, body: async () => Buffer.alloc(0) };
 };
 const code = (result: SigV4Result) => (result.ok ? 'ok' : result.failure.code);
 
