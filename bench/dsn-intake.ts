@@ -148,7 +148,7 @@ async function main(): Promise<void> {
       returnPathKey: queue.returnPathKey(),
       nodeId: BENCH_NODE,
       domains: new FeedbackDomains(FEEDBACK_DOMAIN, async () => []),
-      deadLetters: new DeadLetterFolder(join(dataDir, 'dead-letter')),
+      deadLetters: new DeadLetterFolder(join(dataDir, 'dead-letter'), 1024 * 1024 * 1024),
       messageIdDomain: 'relaygate.bench.test',
       log,
       ...(parserThreads > 0 ? { read: (raw: Buffer) => parsers.read(raw) } : {}),

@@ -145,7 +145,7 @@ export function createFeedbackIntake(config: GatewayConfig, stores: Pick<Session
     nodeId: stores.nodeId,
     ...(stores.router ? { router: stores.router } : {}),
     domains: new FeedbackDomains(config.delivery.feedbackDomain, async () => (await store.identities.list()).flatMap((identity) => (identity.mailFrom ? [identity.mailFrom.domain] : []))),
-    deadLetters: new DeadLetterFolder(join(config.dataDir, 'dead-letter')),
+    deadLetters: new DeadLetterFolder(join(config.dataDir, 'dead-letter'), config.smtp.deadLetterMaxBytes),
     messageIdDomain: config.smtp.messageIdDomain,
     log,
     ...(read ? { read } : {}),

@@ -81,6 +81,7 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}): Gate
     hostname,
     banner: smtpReader.string('banner', 'relaygate'),
     maxMessageBytes: smtpReader.integer('maxMessageBytes', 10 * 1024 * 1024, 1024, MAX_MESSAGE_BYTES_CEILING),
+    deadLetterMaxBytes: smtpReader.integer('deadLetterMaxBytes', 1024 * 1024 * 1024, 1024 * 1024, Number.MAX_SAFE_INTEGER),
     maxRecipients: smtpReader.integer('maxRecipients', 50, 1, 1000),
     maxConnections: smtpReader.integer('maxConnections', 1000, 1, 100_000),
     workers: smtpReader.integer('workers', availableParallelism(), 1, 256),

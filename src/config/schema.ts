@@ -23,6 +23,8 @@ export interface SmtpConfig {
   /** Text after "ESMTP" in the 220 greeting. */
   banner: string;
   maxMessageBytes: number;
+  /** Size the dead-letter folder of feedback intake is kept within, the oldest letters removed first. */
+  deadLetterMaxBytes: number;
   maxRecipients: number;
   /** Concurrent connections over all listeners. */
   maxConnections: number;

@@ -212,9 +212,12 @@ export class FeedbackIntake {
   }
 
   private async keepDeadLetter(envelope: IntakeEnvelope, raw: Buffer, reason: string): Promise<IntakeOutcome> {
-    const file = await this.deps.deadLetters.keep(raw, { reason, mailFrom: envelope.mailFrom, recipients: envelope.recipients, remoteAddress: envelope.remoteAddress, receivedAt: this.now() });
+    const { file, removed } = await this.deps.deadLetters.keep(raw, { reason, mailFrom: envelope.mailFrom, recipients: envelope.recipients, remoteAddress: envelope.remoteAddress, receivedAt: this.now() });
     const count = ++this.counters['dead-letter'];
     this.deps.log.warn({ file, reason, directory: this.deps.deadLetters.directory, remoteAddress: envelope.remoteAddress, size: raw.length, count }, 'feedback kept in the dead-letter folder');
+    if (removed.length > 0) {
+      this.deps.log.warn({ removed: removed.length, oldestRemoved: removed[0], newestRemoved: removed.at(-1), directory: this.deps.deadLetters.directory }, 'oldest dead letters removed: the folder is at smtp.deadLetterMaxBytes');
+    }
     return 'dead-letter';
   }
 }

@@ -89,7 +89,7 @@ describe('feedback intake', () => {
       returnPathKey: key,
       nodeId: NODE,
       domains: new FeedbackDomains(FEEDBACK, async () => ['Bounces.Example.com']),
-      deadLetters: new DeadLetterFolder(join(dataDir, 'dead-letter')),
+      deadLetters: new DeadLetterFolder(join(dataDir, 'dead-letter'), 1024 * 1024 * 1024),
       messageIdDomain: 'relaygate.test',
       log: pino({ level: 'silent' }),
       now: () => NOW,
