@@ -17,10 +17,12 @@
  *   local parts are case-sensitive; the RCPT handler applies the gateway's rule instead.
  * - `closeSession`: the gateway ends a session itself (its limits, shutdown), at once or right
  *   after the reply to a message being received.
+ * - DATA's escape dots are removed in one pass per chunk (data-dot-unstuffing.ts).
  */
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import type { SmtpReply } from '../common/smtp-reply.js';
+import { installLinearDotUnstuffing } from './data-dot-unstuffing.js';
 
 /** What the guard decides for one command line: reply and skip it, rewrite it, or let it through. */
 export type CommandVerdict = { reply: SmtpReply } | { rewrite: string } | undefined;
@@ -98,6 +100,7 @@ let installed = false;
 export function installSmtpServerCompat(idleTimeoutText: string, messageTooLongText: string): void {
   if (installed) return;
   installed = true;
+  installLinearDotUnstuffing();
 
   prototype.init = function init(this: ConnectionInternals) {
     connections.set(this.session, this);
