@@ -13,9 +13,12 @@ export interface MessageLimits {
 /**
  * Why a message cannot go out, whatever is done to it: a NUL byte (a next hop that drops NUL could read another
  * message boundary out of what is left), 8-bit bytes in a header field, a header line too long to fold, a part
- * that cannot be re-encoded (see encodeForTransport).
+ * that cannot be re-encoded (see encodeForTransport), a MIME structure past mailsplit's limits.
  */
-export type ContentProblem = 'nul' | 'eight-bit-header' | 'long-header-line' | 'unencodable-part';
+export type ContentProblem = 'nul' | 'eight-bit-header' | 'long-header-line' | 'unencodable-part' | 'mime-too-large';
+
+/** The largest header section a message may have (smtp.maxMessageBytes when that is smaller). */
+export const MAX_HEADER_SECTION_BYTES = 1024 * 1024;
 
 export interface ReadMessage {
   /** The header fields, lines over 998 bytes folded. */

@@ -34,9 +34,7 @@ const IDENTITY_ENCODINGS = new Set(['', '7bit', '8bit', 'binary']);
  */
 export async function encodeForTransport(received: ReadMessage, open: () => NodeJS.ReadableStream, body: Writable, limits: MessageLimits): Promise<ReadMessage> {
   const options: SplitterOptions = {
-    // Every header line costs mailsplit at least 64 bytes and the shortest has 3 ("a:" CRLF): room for any
-    // header section the reader took.
-    maxHeadSize: Math.ceil(64 / 3) * limits.maxHeaderBytes,
+    maxHeadSize: mimeHeadSizeFor(limits.maxHeaderBytes),
     // An attached message is a leaf: one that needs it is re-encoded part by part (encodeParts).
     ignoreEmbedded: true,
   };
@@ -48,11 +46,23 @@ export async function encodeForTransport(received: ReadMessage, open: () => Node
     return encoded.needsTransportEncoding ? { ...received, problem: encoded.problem ?? 'unencodable-part' } : encoded;
   } catch (error) {
     if (error instanceof ContentRefusal) return { ...received, problem: error.problem };
-    // mailsplit's limits: a part header over maxHeadSize, more than 1000 parts.
-    if ((error as { code?: string }).code === 'EMAXLEN') return { ...received, problem: 'unencodable-part' };
+    if (isPastMimeLimits(error)) {
+      // Found while looking for the parts to re-encode, before anything was written: `body` ends as a refused one does.
+      body.destroy(error as Error);
+      return { ...received, problem: 'mime-too-large' };
+    }
     throw error;
   }
 }
+
+/**
+ * mailsplit's maxHeadSize for header sections of up to `maxHeaderBytes`: every header line costs it at least 64
+ * bytes and the shortest has 3 ("a:" CRLF).
+ */
+export const mimeHeadSizeFor = (maxHeaderBytes: number): number => Math.ceil(64 / 3) * maxHeaderBytes;
+
+/** mailsplit's refusal of a structure past its limits: more than 1,000 parts, or a part header over maxHeadSize. */
+export const isPastMimeLimits = (error: unknown): boolean => (error as { code?: string } | null)?.code === 'EMAXLEN';
 
 /** The indexes (in mailsplit's order) of the parts whose content has 8-bit bytes or lines over 998 bytes. */
 async function partsToEncode(message: NodeJS.ReadableStream, options: SplitterOptions): Promise<Set<number>> {

@@ -3,6 +3,9 @@ import { SmtpReply } from '../common/smtp-reply.js';
 /** Longest reply text: RFC 5321 allows 512 octets per reply line, code and CRLF included. */
 const MAX_TEXT = 500;
 
+/** A message whose MIME structure is past what the gateway reads: refused for good, as retrying cannot change it. */
+export const MIME_TOO_LARGE = 'The message has more than 1,000 MIME parts, or a MIME part header that is too large.';
+
 /**
  * The policy replies. SES's own texts are used where the guide gives them (unverified identities,
  * access denied, throttling, configuration set); the rest follow its "Message rejected:" and
@@ -36,6 +39,7 @@ export const PolicyReplies = {
   mailFromDomainNotVerified: (domain: string) => new SmtpReply(554, `Message rejected: Mail FROM domain is not verified: ${domain}`),
   duplicateHeader: (name: string) => new SmtpReply(554, `Transaction failed: Duplicate header '${name}'.`),
   blockedAttachment: (filename: string) => new SmtpReply(554, `Transaction failed: Attachment '${filename}' has an unsupported file type.`),
+  mimeTooLarge: () => new SmtpReply(554, `Transaction failed: ${MIME_TOO_LARGE}`),
   maximumSendingRate: () => new SmtpReply(454, 'Throttling failure: Maximum sending rate exceeded'),
   dailyQuota: () => new SmtpReply(454, 'Throttling failure: Daily message quota exceeded'),
   /** The shared store or limiter (the cluster's Redis) is unreachable and the cached values cannot stand in: retry later. */

@@ -1,6 +1,6 @@
 import { SmtpReply } from '../common/smtp-reply.js';
 import type { ContentProblem } from '../message/message-reader.js';
-import { PolicyReplies } from '../policy/policy-replies.js';
+import { MIME_TOO_LARGE, PolicyReplies } from '../policy/policy-replies.js';
 
 const TIMEOUT_TEXT = 'Timeout waiting for data from client';
 const CONTENT_PROBLEMS: Record<ContentProblem, string> = {
@@ -8,6 +8,7 @@ const CONTENT_PROBLEMS: Record<ContentProblem, string> = {
   'eight-bit-header': 'There are non-ASCII characters in a header field.',
   'long-header-line': 'A header line is longer than 998 characters and cannot be folded.',
   'unencodable-part': 'A MIME part has 8-bit data or lines longer than 998 characters and cannot be re-encoded.',
+  'mime-too-large': MIME_TOO_LARGE,
 };
 
 /**

@@ -6,7 +6,7 @@ import type { SmtpConfig } from '../config/schema.js';
 import { originalHeaders } from '../events/producers/original-headers.js';
 import type { HeaderFields } from '../message/header-section.js';
 import { generateMessageId } from '../message/message-id.js';
-import { readMessage, type ContentProblem, type ReadMessage } from '../message/message-reader.js';
+import { MAX_HEADER_SECTION_BYTES, readMessage, type ContentProblem, type ReadMessage } from '../message/message-reader.js';
 import { formatRfc5322Date } from '../message/rfc5322-date.js';
 import { readSesControlHeaders, type SesControlHeaders } from '../message/ses-headers.js';
 import { composeStoredHeader } from '../message/stored-header.js';
@@ -69,7 +69,6 @@ export type SubmissionResult =
   /** `step` is the policy step that refused it, or "message" for a refusal before the policy (size, envelope). */
   | { accepted: false; step: string; reply: SmtpReply };
 
-const MAX_HEADER_BYTES = 1024 * 1024;
 
 /** The replies for messages refused before the policy, in the caller's protocol's words. */
 export interface MessageRefusals {
@@ -118,7 +117,7 @@ async function decideAndStore(
   let body = new BodySink(spool, messageId, receivedAt);
   let stored = false;
   try {
-    const limits = { maxBytes: smtp.maxMessageBytes, maxHeaderBytes: Math.min(MAX_HEADER_BYTES, smtp.maxMessageBytes) };
+    const limits = { maxBytes: smtp.maxMessageBytes, maxHeaderBytes: Math.min(MAX_HEADER_SECTION_BYTES, smtp.maxMessageBytes) };
     const received = await readMessage(submission.input, body, limits);
     const tooBig = sizeRefusal(received, refusals.tooLong, refusals.headerTooLarge);
     if (tooBig) return { accepted: false, step: 'message', reply: tooBig };

@@ -1,4 +1,6 @@
 import { Splitter } from '@zone-eu/mailsplit';
+import { MAX_HEADER_SECTION_BYTES } from '../../message/message-reader.js';
+import { isPastMimeLimits, mimeHeadSizeFor } from '../../message/transport-encoding.js';
 import { PolicyReplies } from '../policy-replies.js';
 import type { PolicyStep } from '../send-policy.js';
 
@@ -56,7 +58,7 @@ function mayHaveAttachments(contentType: string | undefined, disposition: string
 /** The first MIME part whose (decoded, RFC 2047/2231) file name has a blocked extension. */
 function findBlockedAttachment(message: NodeJS.ReadableStream): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
-    const splitter = new Splitter();
+    const splitter = new Splitter({ maxHeadSize: mimeHeadSizeFor(MAX_HEADER_SECTION_BYTES) });
     let found: string | undefined;
     splitter.on('data', (chunk) => {
       if (found === undefined && chunk.type === 'node' && chunk.filename && isBlockedFilename(chunk.filename)) found = chunk.filename;
@@ -76,7 +78,13 @@ export const noBlockedAttachments: PolicyStep = {
   async check(context) {
     const { headers } = context.request;
     if (!mayHaveAttachments(headers.first('Content-Type'), headers.first('Content-Disposition'))) return undefined;
-    const blocked = await findBlockedAttachment(context.request.openMessage());
+    let blocked: string | undefined;
+    try {
+      blocked = await findBlockedAttachment(context.request.openMessage());
+    } catch (error) {
+      if (isPastMimeLimits(error)) return PolicyReplies.mimeTooLarge();
+      throw error;
+    }
     return blocked === undefined ? undefined : PolicyReplies.blockedAttachment(blocked);
   },
 };

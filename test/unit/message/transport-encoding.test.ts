@@ -119,6 +119,12 @@ test('what cannot be re-encoded is refused: signed content, an unknown transfer 
   }
 });
 
+test("a message past mailsplit's limits (more than 1,000 parts) is refused as too large, not as unencodable", async () => {
+  const parts = Array.from({ length: 1200 }, (_, index) => ['--b', 'Content-Type: text/plain; charset=utf-8', '', utf8(`tëxt ${index}`)]).flat();
+  const message = lines('From: a@example.com', 'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="b"', '', ...parts, '--b--', '');
+  assert.equal((await accept(message)).message.problem, 'mime-too-large');
+});
+
 test('a large part streams: the re-encoded body is being written while the message is still being read', async () => {
   const chunk = Buffer.from(`${utf8('ä').repeat(500)}\r\n`, 'latin1');
   const chunks = 2000;

@@ -303,6 +303,13 @@ describe('content checks', () => {
     );
   });
 
+  test('a message past the MIME limits (1,000 parts) is refused for good, not answered 451', async () => {
+    const parts = (count: number) => Array.from({ length: count }, (_, index) => `--b\r\nContent-Type: text/plain; name="a${index}.txt"\r\n\r\nx\r\n`).join('');
+    const message = (count: number) => ({ headers: ['From: sender@example.com', 'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="b"'], body: `${parts(count)}--b--\r\n` });
+    assert.equal(await fixture.reply(message(900)), 'accepted');
+    assert.equal(await fixture.reply(message(1200)), '554 Transaction failed: The message has more than 1,000 MIME parts, or a MIME part header that is too large.');
+  });
+
   test('a long run of folding whitespace after "name" is decided at once', async () => {
     // 20,000 spaces, then more of the field (a value's trailing spaces are trimmed): the earlier check backtracked
     // cubically on them (8,000 held the process for minutes).
