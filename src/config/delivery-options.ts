@@ -60,6 +60,7 @@ export function readDeliveryConfig(reader: OptionReader, hostname: string): Deli
     retry,
     queueLifetimeHours: reader.integer('queueLifetimeHours', 120, 1, 30 * 24),
     completedRetentionHours: reader.integer('completedRetentionHours', 168, 1, 365 * 24),
+    maxMxAddresses: reader.integer('maxMxAddresses', 5, 1, 100),
     connectTimeoutMs: reader.integer('connectTimeoutMs', 30_000, 100, 600_000),
     greetingTimeoutMs: reader.integer('greetingTimeoutMs', 300_000, 100, 600_000),
     dataTimeoutMs: reader.integer('dataTimeoutMs', 600_000, 100, 3_600_000),

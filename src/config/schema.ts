@@ -149,6 +149,11 @@ export interface DeliveryConfig {
    * complaints that come back later by mail) before it is removed with its results.
    */
   completedRetentionHours: number;
+  /**
+   * MX addresses tried per connection attempt, in preference order (Postfix's smtp_mx_address_limit): each may cost
+   * connectTimeoutMs, and a recipient domain may publish thousands.
+   */
+  maxMxAddresses: number;
   /** Time to open the TCP connection. */
   connectTimeoutMs: number;
   /** Time to wait for the 220 greeting (RFC 5321 4.5.3.2: 5 minutes). */

@@ -340,7 +340,7 @@ export class DeliveryEngine implements TransactionRunner, DeliveryHandoff {
 
     let targets: DeliveryTarget[];
     try {
-      targets = await this.mxTargets.get(domain, () => resolveDeliveryTargets(domain, { resolver: this.resolver, allowPrivateAddresses: this.config.allowPrivateAddresses }));
+      targets = await this.mxTargets.get(domain, () => resolveDeliveryTargets(domain, { resolver: this.resolver, allowPrivateAddresses: this.config.allowPrivateAddresses, maxAddresses: this.config.maxMxAddresses }));
     } catch (error) {
       if (!(error instanceof DeliveryResolutionError)) throw error;
       return this.failBeforeSending(message.row, deliveries, GatewayReplies.resolution(error), 'connect');

@@ -18,9 +18,17 @@ export interface ResolveDeliveryTargetsOptions {
   resolver: dns.Resolver;
   allowPrivateAddresses: boolean;
   ipv6?: boolean;
+  /**
+   * The most addresses returned, in preference order (delivery.maxMxAddresses, as Postfix's smtp_mx_address_limit):
+   * every one may cost a connection timeout, and a domain may publish thousands.
+   */
+  maxAddresses?: number;
   /** Orders MX hosts of equal preference; injectable so tests can pin the shuffle. */
   random?: () => number;
 }
+
+/** MX hosts whose addresses are looked up at most, in preference order, however many the domain publishes. */
+export const MAX_MX_HOSTS_LOOKED_UP = 20;
 
 interface Exchange {
   exchange: string;
@@ -35,7 +43,7 @@ interface ResolvedExchange extends Exchange {
 
 /**
  * Where to deliver mail for `domain`: its MX hosts by preference (equal preferences shuffled), each with its
- * addresses. Hosts that have no (allowed) address are left out. Throws a DeliveryResolutionError when nothing
+ * addresses, `maxAddresses` in all at most. Hosts that have no (allowed) address are left out. Throws a DeliveryResolutionError when nothing
  * is left; its `permanent` flag says whether retrying later can help.
  */
 export async function resolveDeliveryTargets(
@@ -44,20 +52,28 @@ export async function resolveDeliveryTargets(
 ): Promise<DeliveryTarget[]> {
   const name = domainToASCII(domain).replace(/\.$/, '');
   if (!name) throw new DeliveryResolutionError('NXDOMAIN', true, `Domain ${domain} is not a valid domain name`);
-  const exchanges = await lookupExchanges(name, options.resolver, options.random ?? Math.random);
-  const resolved = await Promise.all(
-    exchanges.map((exchange) => lookupAddresses(exchange, options.resolver, options.ipv6 ?? false)),
-  );
+  const exchanges = (await lookupExchanges(name, options.resolver, options.random ?? Math.random)).slice(0, MAX_MX_HOSTS_LOOKED_UP);
+  const maxAddresses = options.maxAddresses ?? Number.POSITIVE_INFINITY;
 
   const targets: DeliveryTarget[] = [];
+  const resolved: ResolvedExchange[] = [];
   const refused: string[] = [];
-  for (const { exchange, priority, implicit, addresses } of resolved) {
-    const allowed = options.allowPrivateAddresses ? addresses : addresses.filter((address) => {
-      const reason = nonPublicAddressReason(address);
-      if (reason) refused.push(`${exchange} ${address} is ${reason}`);
-      return !reason;
-    });
-    if (allowed.length) targets.push({ exchange, priority, addresses: allowed, implicit });
+  let found = 0;
+  // In preference order, a few hosts at a time, until there are addresses enough: the rest are never tried.
+  for (let next = 0; next < exchanges.length && found < maxAddresses; ) {
+    const group = exchanges.slice(next, (next += Math.min(Math.max(maxAddresses - found, 1), MAX_MX_HOSTS_LOOKED_UP)));
+    const answers = await Promise.all(group.map((exchange) => lookupAddresses(exchange, options.resolver, options.ipv6 ?? false)));
+    resolved.push(...answers);
+    for (const { exchange, priority, implicit, addresses } of answers) {
+      const allowed = options.allowPrivateAddresses ? addresses : addresses.filter((address) => {
+        const reason = nonPublicAddressReason(address);
+        if (reason) refused.push(`${exchange} ${address} is ${reason}`);
+        return !reason;
+      });
+      const kept = allowed.slice(0, maxAddresses - found);
+      found += kept.length;
+      if (kept.length) targets.push({ exchange, priority, addresses: kept, implicit });
+    }
   }
   if (targets.length) return targets;
   throw noTargetError(name, resolved, refused);

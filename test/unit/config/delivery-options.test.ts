@@ -11,6 +11,7 @@ test('delivery defaults: port 25, public MX only, 1 minute doubling to 1 hour, 5
     retry: { firstDelaySeconds: 60, maxDelaySeconds: 3600 },
     queueLifetimeHours: 120,
     completedRetentionHours: 168,
+    maxMxAddresses: 5,
     connectTimeoutMs: 30_000,
     greetingTimeoutMs: 300_000,
     dataTimeoutMs: 600_000,

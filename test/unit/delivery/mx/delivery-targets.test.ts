@@ -71,6 +71,10 @@ before(async () => {
     'mixed.test': { MX: [{ exchange: 'mx.mixed.test', priority: 10 }] },
     'mx.mixed.test': { A: ['10.0.0.1', '8.8.4.4'] },
     'xn--bcher-kva.test': { A: ['192.0.2.50'] },
+    'many.test': { MX: Array.from({ length: 30 }, (_, index) => ({ exchange: `mx${index}.many.test`, priority: index })) },
+    ...Object.fromEntries(Array.from({ length: 30 }, (_, index) => [`mx${index}.many.test`, { A: [`192.0.2.${100 + 2 * index}`, `192.0.2.${101 + 2 * index}`] }])),
+    'sparse.test': { MX: Array.from({ length: 30 }, (_, index) => ({ exchange: `h${index}.sparse.test`, priority: index })) },
+    'h25.sparse.test': { A: ['192.0.2.99'] },
   });
   server.failWith('servfail.test', 'SERVFAIL');
   server.failWith('flaky.flakyhost.test', 'SERVFAIL');
@@ -205,4 +209,39 @@ test('refuses non-public targets unless they are allowed', async () => {
 test('keeps the public addresses of a host that also has private ones', async () => {
   const targets = await resolveDeliveryTargets('mixed.test', { ...options, allowPrivateAddresses: false });
   assert.deepEqual(targets, [{ exchange: 'mx.mixed.test', priority: 10, addresses: ['8.8.4.4'], implicit: false }]);
+});
+
+/** The resolver, recording the names whose IPv4 addresses are asked for. */
+function countingResolver(asked: string[]): ResolveDeliveryTargetsOptions['resolver'] {
+  const resolver = createResolver({ servers: [server.address], timeoutMs: 100, tries: 1 });
+  return new Proxy(resolver, {
+    get: (target, property) =>
+      property === 'resolve4'
+        ? (name: string) => {
+            asked.push(name);
+            return target.resolve4(name);
+          }
+        : Reflect.get(target, property),
+  });
+}
+
+test('a domain with many MX hosts: at most maxAddresses addresses, in preference order, and only the hosts needed looked up', async () => {
+  const asked: string[] = [];
+  const targets = await resolveDeliveryTargets('many.test', { ...options, resolver: countingResolver(asked), maxAddresses: 5 });
+  assert.deepEqual(
+    targets.map((target) => [target.exchange, target.addresses]),
+    [
+      ['mx0.many.test', ['192.0.2.100', '192.0.2.101']],
+      ['mx1.many.test', ['192.0.2.102', '192.0.2.103']],
+      ['mx2.many.test', ['192.0.2.104']],
+    ],
+  );
+  assert.deepEqual(asked.sort(), ['mx0.many.test', 'mx1.many.test', 'mx2.many.test', 'mx3.many.test', 'mx4.many.test']);
+});
+
+test('hosts without addresses are passed over, but no more than the first 20 MX hosts are looked up', async () => {
+  const asked: string[] = [];
+  await assertResolutionError('sparse.test', { code: 'NO_MX_ADDRESSES', permanent: true }, { resolver: countingResolver(asked), maxAddresses: 5 });
+  assert.equal(asked.length, 20, 'h25, the only host with an address, is past the first 20');
+  assert.deepEqual([...new Set(asked)].length, 20);
 });
