@@ -83,11 +83,15 @@ export class DeadLetterFolder {
     const removed: string[] = [];
     for (const [name, letterSize] of letters) {
       if (this.bytes <= this.maxBytes || name === file) break;
+      // The new letter is stored already: a letter that cannot be removed leaves the folder over its size until a
+      // later letter tries again, and does not fail this one.
+      const gone = await unlink(join(this.directory, name)).then(
+        () => true,
+        (error: NodeJS.ErrnoException) => error.code === 'ENOENT',
+      );
+      if (!gone) break;
       letters.delete(name);
       this.bytes -= letterSize;
-      await unlink(join(this.directory, name)).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'ENOENT') throw error;
-      });
       removed.push(name);
     }
     return removed;

@@ -50,3 +50,15 @@ test('letters kept at the same time are all counted once', async () => {
   assert.equal(readdirSync(directory).length, 10 - removed.length);
   assert.equal(readdirSync(directory).length, 5, 'five letters of about 1,230 bytes fit in 6,500');
 });
+
+test('a letter that cannot be removed leaves the folder over its size, and the new letter is kept all the same', async () => {
+  const directory = join(tempDir(), 'dead-letter');
+  // A directory named as a letter: unlink fails on it (EISDIR), as it would on a file the gateway may not remove.
+  mkdirSync(join(directory, '20261130T000000000Z-bbbbbbbbbbbb.eml'), { recursive: true, mode: 0o700 });
+  const folder = new DeadLetterFolder(directory, 5000);
+  const first = await folder.keep(body('first'), info(T0));
+  assert.deepEqual(first.removed, []);
+  const second = await folder.keep(body('second'), info(T0 + 1));
+  assert.deepEqual(second.removed, []);
+  assert.deepEqual(readdirSync(directory).sort(), ['20261130T000000000Z-bbbbbbbbbbbb.eml', first.file, second.file].sort());
+});
