@@ -34,7 +34,10 @@ export function nodeOfId(id: string): string | null {
 /** A random UUID (version 4) whose last group is `group`. */
 const uuidWithGroup = (group: string): string => `${randomUUID().slice(0, 24)}${group}`;
 
-const messageIdWithGroup = (group: string, now: number): string => `0100${now.toString(16).padStart(12, '0')}-${uuidWithGroup(group)}-000000`;
+/** The first group of a message id: a version prefix and the time in milliseconds, so that ids sort by time. */
+export const messageIdTimePrefix = (at: number): string => `0100${at.toString(16).padStart(12, '0')}`;
+
+const messageIdWithGroup = (group: string, now: number): string => `${messageIdTimePrefix(now)}-${uuidWithGroup(group)}-000000`;
 
 /**
  * A message id in SES's shape, `<16 hex>-<uuid>-000000`: the first group is a version prefix and the acceptance time

@@ -3,6 +3,7 @@ import { openSqlite, prepared, type SqliteDatabase } from '../store/sqlite/datab
 import { WalSync } from '../store/sqlite/wal-sync.js';
 import { randomBytes } from 'node:crypto';
 import { domainOf } from '../message/addresses.js';
+import { messageIdTimePrefix } from '../message/message-id.js';
 import type { QueueStore } from './queue-store.js';
 import type { ClaimedDelivery, DeliveryLease } from './delivery-records.js';
 import type { DeliveryDetails, DisplayState, MessageDetails, MessageMetadata, QueueFilter, QueuedMessage, QueuedMessageSummary } from './queued-message.js';
@@ -305,11 +306,10 @@ export class SqliteQueueStore implements QueueStore {
   }
 
   removeCompleted(before: number, limit: number): number {
-    // Ids begin with their acceptance time in hexadecimal (message-id.ts), and a message is accepted before it is
-    // complete: the primary key's range finds the candidates without an index on completed_at.
-    const idBound = `0100${before.toString(16).padStart(12, '0')}`;
+    // Ids begin with their acceptance time, and a message is accepted before it is complete: the primary key's range
+    // finds the candidates without an index on completed_at.
     const sql = 'DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE id < ? AND completed_at < ? LIMIT ?)';
-    return prepared(this.db, sql).run(idBound, before, limit).changes;
+    return prepared(this.db, sql).run(messageIdTimePrefix(before), before, limit).changes;
   }
 
   bodyFileNames(): Set<string> {

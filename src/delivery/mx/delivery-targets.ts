@@ -28,7 +28,7 @@ export interface ResolveDeliveryTargetsOptions {
 }
 
 /** MX hosts whose addresses are looked up at most, in preference order, however many the domain publishes. */
-export const MAX_MX_HOSTS_LOOKED_UP = 20;
+const MAX_MX_HOSTS_LOOKED_UP = 20;
 
 interface Exchange {
   exchange: string;
@@ -43,8 +43,8 @@ interface ResolvedExchange extends Exchange {
 
 /**
  * Where to deliver mail for `domain`: its MX hosts by preference (equal preferences shuffled), each with its
- * addresses, `maxAddresses` in all at most. Hosts that have no (allowed) address are left out. Throws a DeliveryResolutionError when nothing
- * is left; its `permanent` flag says whether retrying later can help.
+ * addresses, `maxAddresses` in all at most. Hosts that have no (allowed) address are left out. Throws a
+ * DeliveryResolutionError when nothing is left; its `permanent` flag says whether retrying later can help.
  */
 export async function resolveDeliveryTargets(
   domain: string,
@@ -61,7 +61,9 @@ export async function resolveDeliveryTargets(
   let found = 0;
   // In preference order, a few hosts at a time, until there are addresses enough: the rest are never tried.
   for (let next = 0; next < exchanges.length && found < maxAddresses; ) {
-    const group = exchanges.slice(next, (next += Math.min(Math.max(maxAddresses - found, 1), MAX_MX_HOSTS_LOOKED_UP)));
+    // Each host gives at least one address or none: as many hosts as addresses are still wanted.
+    const group = exchanges.slice(next, next + Math.min(maxAddresses - found, MAX_MX_HOSTS_LOOKED_UP));
+    next += group.length;
     const answers = await Promise.all(group.map((exchange) => lookupAddresses(exchange, options.resolver, options.ipv6 ?? false)));
     resolved.push(...answers);
     for (const { exchange, priority, implicit, addresses } of answers) {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { MailEvent, SesBounce, SesComplaint, SesHeader, SesMail } from '../../events/mail-event.js';
-import { nodeGroupOf } from '../../message/message-id.js';
+import { messageIdTimePrefix, nodeGroupOf } from '../../message/message-id.js';
 import { formatRfc5322Date } from '../../message/rfc5322-date.js';
 
 /** A report as the queue stores it: header section (CRLF-terminated fields) and body. */
@@ -38,7 +38,7 @@ export function reportMessageId(event: MailEvent): string {
 function derivedMessageId(event: MailEvent, key: string): string {
   const hash = createHash('sha256').update(key).digest('hex');
   const uuid = `${hash.slice(0, 8)}-${hash.slice(8, 12)}-${hash.slice(12, 16)}-${hash.slice(16, 20)}-${nodeGroupOf(event.messageId)}`;
-  return `0100${event.at.toString(16).padStart(12, '0')}-${uuid}-000000`;
+  return `${messageIdTimePrefix(event.at)}-${uuid}-000000`;
 }
 
 /**
