@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { fileSystemProblem, isFileSystemError } from '../common/system-errors.js';
+import { fileSystemProblem, isFileSystemError, isListenError, listenProblem } from '../common/system-errors.js';
 import { RedisUnavailableError } from '../cluster/redis-ready.js';
 import { ConfigError } from '../config/config-error.js';
 import { AlreadyExistsError, NotFoundError } from '../store/control-store.js';
@@ -66,7 +66,13 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = error.exitCode;
       return;
     }
-    const message = OPERATOR_ERRORS.some((type) => error instanceof type) ? (error as Error).message : isFileSystemError(error) ? fileSystemProblem(error) : null;
+    const message = OPERATOR_ERRORS.some((type) => error instanceof type)
+      ? (error as Error).message
+      : isFileSystemError(error)
+        ? fileSystemProblem(error)
+        : isListenError(error)
+          ? listenProblem(error)
+          : null;
     if (message !== null) {
       process.stderr.write(`relaygate: ${message}\n`);
       process.exitCode = 1;

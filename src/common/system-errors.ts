@@ -18,3 +18,28 @@ export function fileSystemProblem(error: FileSystemError): string {
   const description = error.message.startsWith(`${error.code}: `) ? error.message.slice(error.code.length + 2).replace(/, \w+ '.*$/s, '') : error.message;
   return `cannot ${VERBS[error.syscall] ?? error.syscall} ${error.path}: ${description}`;
 }
+
+/** A listening socket that could not be opened, as Node reports it: `code`, `syscall` (listen, or bind in a cluster worker), `address` and `port`. */
+export interface ListenError extends Error {
+  code: string;
+  syscall: 'listen' | 'bind';
+  address: string;
+  port: number;
+}
+
+export function isListenError(error: unknown): error is ListenError {
+  const fields = error as Partial<ListenError> | null;
+  return error instanceof Error && typeof fields?.code === 'string' && (fields.syscall === 'listen' || fields.syscall === 'bind') && typeof fields.address === 'string' && typeof fields.port === 'number';
+}
+
+const LISTEN_FAILURES: Record<string, string> = {
+  EADDRINUSE: 'the address is in use (another process listens there)',
+  EACCES: 'permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)',
+  EADDRNOTAVAIL: 'the address is not one of this host',
+};
+
+/** The failure in one line for an operator, e.g. "cannot listen on 127.0.0.1:587: the address is in use (another process listens there)". */
+export function listenProblem(error: ListenError): string {
+  const host = error.address.includes(':') ? `[${error.address}]` : error.address;
+  return `cannot listen on ${host}:${error.port}: ${LISTEN_FAILURES[error.code] ?? error.code}`;
+}

@@ -1,6 +1,7 @@
 import test, { describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, closeSync, mkdirSync, openSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { SqliteQueueStore } from '../../src/queue/sqlite-queue-store.js';
 import { cli } from '../support/cli-runner.js';
@@ -133,6 +134,27 @@ describe('operator mistakes and damaged files: one line on stderr naming the fil
     const directoryAsConfig = join(dataDir, 'a-directory');
     mkdirSync(directoryAsConfig);
     assertOneLine(await cli(dataDir, '--config', directoryAsConfig, 'account', 'list'), new RegExp(`^relaygate: configuration option --config: cannot read ${escaped(directoryAsConfig)}: `));
+  });
+
+  test('a listener address that cannot be had stops serve at start with its address, in session workers and in the primary', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      for (const workers of [2, 1]) {
+        const dataDir = tempDir();
+        const config = join(dataDir, 'relaygate.yaml');
+        // The HTTP listeners on free ports, so that only the SMTP listener can fail.
+        writeFileSync(config, `smtp:\n  workers: ${workers}\nhttp:\n  listeners: ['127.0.0.1:0=http']\nevents:\n  httpListen: '127.0.0.1:0'\n`);
+        const serveOn = (listen: string) =>
+          run(process.execPath, [RELAYGATE_BIN, '--data-dir', dataDir, '--config', config, 'serve', '--listen', listen], { env: { ...process.env, RELAYGATE_CONFIG: '' }, timeoutMs: 30_000 });
+        // Before, an uncaught exception: a "defect" logged at fatal, and status 70.
+        assertOneLine(await serveOn(`127.0.0.1:${port}=starttls`), `relaygate: cannot listen on 127.0.0.1:${port}: the address is in use (another process listens there)`);
+        assertOneLine(await serveOn('192.0.2.1:2587=starttls'), 'relaygate: cannot listen on 192.0.2.1:2587: the address is not one of this host');
+      }
+    } finally {
+      taken.close();
+    }
   });
 
   test('serve with a gateway DKIM key file that does not exist stops at start', async () => {
