@@ -26,8 +26,8 @@ const NO_SUCH_HOST = new Set(['ENOTFOUND', 'ENODATA']);
 
 /**
  * The MTA-STS policy fetch of RFC 8461 §3.3: the policy host is looked up through the delivery resolver, the
- * certificate must be valid for mta-sts.DOMAIN, redirects are not followed (any status but 200 fails), and the body
- * and the time it may take are bounded so that one recipient domain cannot hold the delivery process.
+ * certificate must be valid for mta-sts.DOMAIN, redirects are not followed (any status but 200 fails), the policy must
+ * be served as text/plain, and the body and the time it may take are bounded so that one recipient domain cannot hold the delivery process.
  */
 export function createPolicyFetcher(options: PolicyFetcherOptions): PolicyFetcher {
   const port = options.port ?? 443;
@@ -54,6 +54,10 @@ export function createPolicyFetcher(options: PolicyFetcherOptions): PolicyFetche
         (res) => {
           const declared = Number(res.headers['content-length']);
           if (res.statusCode !== 200) return fail(new Error(`MTA-STS policy fetch: HTTP status ${res.statusCode}`));
+          // RFC 8461 §3.3: senders SHOULD check for text/plain, so that a web server that lets its users put files at
+          // any path (an HTML page, an image) cannot be taken for the domain's policy.
+          const mediaType = (res.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+          if (mediaType !== 'text/plain') return fail(new Error(`MTA-STS policy fetch: served as ${mediaType === '' ? 'no media type' : mediaType}, not text/plain`));
           if (declared > maxBytes) return fail(tooLarge());
           const chunks: Buffer[] = [];
           let received = 0;

@@ -74,6 +74,15 @@ test('a redirect is not followed and any status but 200 fails the fetch', async 
   );
 });
 
+test('a policy must be served as text/plain (RFC 8461 §3.3), its parameters aside', async () => {
+  web.respond = (response) => response.writeHead(200, { 'content-type': 'text/html' }).end(POLICY);
+  await assert.rejects(fetcher()('example.test'), { message: 'MTA-STS policy fetch: served as text/html, not text/plain' });
+  web.respond = (response) => response.writeHead(200).end(POLICY);
+  await assert.rejects(fetcher()('example.test'), { message: 'MTA-STS policy fetch: served as no media type, not text/plain' });
+  web.respond = (response) => response.writeHead(200, { 'content-type': 'Text/Plain; charset=utf-8' }).end(POLICY);
+  assert.equal((await fetcher()('example.test') as { mode: string }).mode, 'enforce');
+});
+
 test('a policy larger than the limit is refused, whether its length is declared or not', async () => {
   const tooLarge = { message: 'MTA-STS policy fetch: the policy is larger than 65536 bytes' };
   const huge = POLICY + 'mx: mx1.example.test\r\n'.repeat(50_000);
