@@ -57,10 +57,8 @@ export class RelaxedBodyHash {
 
   /** Whole lines, each ending in CRLF. */
   private lines(lines: Buffer): void {
-    // One pass of the regular expression engine over a latin1 copy is several times faster than three Buffer searches.
-    const text = lines.toString('latin1');
-    if (!NEEDS_CANONICALIZATION.test(text)) return this.unchangedLines(lines);
-    for (const line of text.split('\r\n').slice(0, -1)) this.line(line);
+    if (!needsCanonicalization(lines)) return this.unchangedLines(lines);
+    for (const line of lines.toString('latin1').split('\r\n').slice(0, -1)) this.line(line);
   }
 
   /** Whole lines that canonicalization leaves as they are: only the empty lines at their end are held back. */
@@ -97,6 +95,27 @@ export class RelaxedBodyHash {
 
 const CR = 0x0d;
 const LF = 0x0a;
+const SP = 0x20;
+const TAB = 0x09;
 const CRLF = Buffer.from('\r\n');
-/** A tab, or a space followed by another or by the line's end. */
-const NEEDS_CANONICALIZATION = /\t| [ \r]/;
+
+/**
+ * Whether whole lines hold a tab, or a space followed by another or by the line's CRLF. Read in place: a latin1 copy
+ * for a regular expression was as fast, but put the whole body on V8's heap (a third of a session worker's young
+ * generation with 100 KB messages, so a third more scavenges). A space pair or a space before CR always has one of
+ * its two bytes at an odd offset, so only every second byte is looked at first.
+ */
+function needsCanonicalization(lines: Buffer): boolean {
+  if (lines.includes(TAB)) return true;
+  const last = lines.length - 1;
+  for (let index = 1; index <= last; index += 2) {
+    const byte = lines[index];
+    if (byte === SP) {
+      const next = lines[index + 1];
+      if (lines[index - 1] === SP || next === SP || next === CR) return true;
+    } else if (byte === CR && lines[index - 1] === SP) {
+      return true;
+    }
+  }
+  return false;
+}

@@ -39,3 +39,13 @@ test('a body of only empty lines hashes as an empty body, and CRLF split across 
   assert.equal(hashInChunks(Buffer.from('\r\n\r\n\r\n'), [1, 3]), referenceHash(''));
   assert.equal(hashInChunks(Buffer.from('a\r\n\r\nb\r\n\r\n'), [2, 5, 9]), referenceHash('a\r\n\r\nb\r\n\r\n'));
 });
+
+test('a space pair, a space before the line end and a tab are canonicalized at every offset in a line, even or odd', () => {
+  for (let offset = 0; offset < 6; offset++) {
+    const lead = 'x'.repeat(offset);
+    for (const line of [`${lead}  y`, `${lead} `, `${lead}\ty`, `${lead} \t`, `${lead} y`]) {
+      const body = `a b\r\n${line}\r\nend\r\n`;
+      assert.equal(hashInChunks(Buffer.from(body, 'latin1'), []), referenceHash(body), JSON.stringify(line));
+    }
+  }
+});
