@@ -1,4 +1,5 @@
 import { Splitter } from '@zone-eu/mailsplit';
+import { pipeStreams } from '../../common/pipe-streams.js';
 import { MAX_HEADER_SECTION_BYTES } from '../../message/message-reader.js';
 import { isPastMimeLimits, mimeHeadSizeFor } from '../../message/transport-encoding.js';
 import { PolicyReplies } from '../policy-replies.js';
@@ -63,12 +64,8 @@ function findBlockedAttachment(message: NodeJS.ReadableStream): Promise<string |
     splitter.on('data', (chunk) => {
       if (found === undefined && chunk.type === 'node' && chunk.filename && isBlockedFilename(chunk.filename)) found = chunk.filename;
     });
-    // mailsplit's typings declare only 'data'; it is a Transform stream with the usual events.
-    const stream = splitter as unknown as NodeJS.EventEmitter;
-    stream.on('end', () => resolve(found));
-    stream.on('error', reject);
-    message.on('error', reject);
-    message.pipe(splitter);
+    // A splitter past its limits stops reading: the message (a spool file's read stream, say) is destroyed with it.
+    pipeStreams([message, splitter as unknown as NodeJS.WritableStream], (error) => (error ? reject(error) : resolve(found)));
   });
 }
 

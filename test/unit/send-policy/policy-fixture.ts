@@ -35,6 +35,8 @@ export class PolicyFixture {
   readonly policy;
   /** The time of the submission being evaluated: its request time and the moment its limits are charged. */
   private nowMs = Date.now();
+  /** The message streams the policy opened, latest last. */
+  readonly opened: Readable[] = [];
 
   private constructor(store: SqliteControlStore) {
     this.store = store;
@@ -66,7 +68,14 @@ export class PolicyFixture {
       secure: submission.secure ?? true,
       size: headerText.length + 2 + body.length,
       now,
-      openMessage: () => Readable.from([Buffer.from(`${headerText}\r\n${body}`, 'latin1')]),
+      openMessage: () => {
+        // In 4 KB chunks, read as they are asked for, as a body is read from its spool file.
+        const message = Buffer.from(`${headerText}\r\n${body}`, 'latin1');
+        const chunks = Array.from({ length: Math.ceil(message.length / 4096) }, (_, index) => message.subarray(index * 4096, (index + 1) * 4096));
+        const stream = Readable.from(chunks);
+        this.opened.push(stream);
+        return stream;
+      },
     });
   }
 
