@@ -65,23 +65,24 @@ export class NodeHeartbeatWriter {
   }
 
   private async beat(): Promise<void> {
-    const heartbeat: NodeHeartbeat = {
-      id: this.nodeId,
-      version: RELAYGATE_VERSION,
-      hostname: hostname(),
-      pid: process.pid,
-      startedAt: this.startedAt,
-      at: new Date().toISOString(),
-      listeners: this.sources.listeners(),
-      queue: this.sources.queueDepth(),
-    };
     try {
+      // Inside the try: the queue depth is read from the queue store, which can fail (I/O error, busy) like Redis can.
+      const heartbeat: NodeHeartbeat = {
+        id: this.nodeId,
+        version: RELAYGATE_VERSION,
+        hostname: hostname(),
+        pid: process.pid,
+        startedAt: this.startedAt,
+        at: new Date().toISOString(),
+        listeners: this.sources.listeners(),
+        queue: this.sources.queueDepth(),
+      };
       await this.redis.multi().set(this.keys.heartbeat(this.nodeId), JSON.stringify(heartbeat), 'PX', this.intervalMs * 3).sadd(this.keys.nodes, this.nodeId).exec();
       if (this.failing) this.log.info('heartbeat written again');
       this.failing = false;
     } catch (error) {
-      // One warning per outage; the connection's own warning says why.
-      if (!this.failing) this.log.warn({ err: error }, 'cannot write the heartbeat; other nodes and `cluster status` do not see this node until Redis is back');
+      // One warning per outage; the error says whether Redis or the queue store failed.
+      if (!this.failing) this.log.warn({ err: error }, 'cannot write the heartbeat; other nodes and `cluster status` do not see this node until it is written again');
       this.failing = true;
     }
   }
