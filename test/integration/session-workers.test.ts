@@ -85,6 +85,22 @@ describe('session workers (smtp.workers: 3)', () => {
     for (let i = 0; i < 4; i++) assert.match(await submit(suite.gateway, suite.credential, message), /^[0-9a-f]{16}-/);
   });
 
+  test('a replacement worker that dies before it listens is replaced in turn', async () => {
+    const primary = suite.gateway.child.pid!;
+    const before = sessionWorkers(primary);
+    process.kill(before[0]!, 'SIGKILL');
+    // The replacement is killed as soon as it exists: it is still loading the program, far from listening.
+    let replacement: number | undefined;
+    await waitUntil(() => (replacement = sessionWorkers(primary).find((pid) => !before.includes(pid))) !== undefined, 'a replacement worker', 10_000);
+    process.kill(replacement!, 'SIGKILL');
+    await waitUntil(() => suite.gateway.logs.some((record) => record.msg === 'a replacement session worker failed to start; trying again'), 'the failed start to be logged', 10_000);
+    await waitUntil(() => sessionWorkers(primary).filter((pid) => !before.includes(pid) && pid !== replacement).length === 1, 'another replacement worker', 10_000);
+    await waitUntil(() => sessionWorkers(primary).length === 3, 'three workers again', 10_000);
+    // Each worker takes a session with the other two stopped: the last replacement listens.
+    const workers = sessionWorkers(primary);
+    for (const worker of workers) assert.match(await whileStopped(workers.filter((other) => other !== worker), () => submit(suite.gateway, suite.credential, message)), /^[0-9a-f]{16}-/);
+  });
+
   test('when the primary dies (SIGKILL), its workers exit with it', async () => {
     const workers = sessionWorkers(suite.gateway.child.pid!);
     assert.equal(workers.length, 3);

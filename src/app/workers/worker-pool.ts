@@ -178,11 +178,26 @@ export class WorkerPool {
         if (this.stopping) return;
         this.log.error({ worker: worker.id, code, signal }, 'session worker died; starting another (its open sessions were lost, no accepted message was)');
         this.restartDelayMs = Date.now() - forkedAt > HEALTHY_AFTER_MS ? RESTART_DELAY_MS : Math.min(this.restartDelayMs * 2, MAX_RESTART_DELAY_MS);
-        setTimeout(() => {
-          if (!this.stopping) this.fork().catch((error: unknown) => this.log.error({ err: error }, 'a replacement session worker failed to start'));
-        }, this.restartDelayMs).unref();
+        this.replace();
       });
     });
+  }
+
+  /**
+   * Starts a worker in place of one that died, after the restart delay. One that fails to start (or dies before it
+   * listens) is tried again, the delay doubling each time: a passing failure must not leave the node a worker short
+   * until it is restarted.
+   */
+  private replace(): void {
+    setTimeout(() => {
+      if (this.stopping) return;
+      this.fork().catch((error: unknown) => {
+        if (this.stopping) return;
+        this.restartDelayMs = Math.min(this.restartDelayMs * 2, MAX_RESTART_DELAY_MS);
+        this.log.error({ err: error, retryInMs: this.restartDelayMs }, 'a replacement session worker failed to start; trying again');
+        this.replace();
+      });
+    }, this.restartDelayMs).unref();
   }
 
   private received(from: Worker, message: FromWorker, answers: MessageBatcher<CallAnswer>): void {
