@@ -8,12 +8,19 @@ import { runFuzz, type FuzzResult } from '../../bench/fuzz/fuzz-run.js';
  * and malformed SMTP, delivery to a sink MX. A failure prints the report, with the seed of each session that found
  * something (`npm run fuzz -- --session SEED` replays it with its dialogue).
  */
+/**
+ * Above the gateway's smtp.tlsHandshakeTimeoutSeconds (10 s), as the fuzzer's own default: a session of this seed
+ * sends, after STARTTLS, the start of a TLS record that announces more bytes than follow, and the gateway waits for
+ * them until that timeout. With a deadline of 10 s too, which came first was a matter of timer jitter.
+ */
+const HANG_DEADLINE_MS = 15_000;
+
 describe('fuzzing the SMTP session and the message pipeline (seed 1, 20,000 lines)', () => {
   let result: FuzzResult;
   let report = '';
   before(
     async () => {
-      result = await runFuzz({ seed: 1, lines: 20_000, concurrency: 8, deadlineMs: 10_000, drainTimeoutMs: 10_000 });
+      result = await runFuzz({ seed: 1, lines: 20_000, concurrency: 8, deadlineMs: HANG_DEADLINE_MS, drainTimeoutMs: 10_000 });
       report = formatFuzzReport(result);
     },
     { timeout: 240_000 },
@@ -26,7 +33,7 @@ describe('fuzzing the SMTP session and the message pipeline (seed 1, 20,000 line
     assert.deepEqual(result.crashes, [], report);
   });
 
-  test('the gateway never hangs: every reply, handshake and announced close comes within 10 s', () => {
+  test('the gateway never hangs: every reply, handshake and announced close comes within 15 s', () => {
     assert.equal(result.counts.hangs, 0, report);
   });
 
