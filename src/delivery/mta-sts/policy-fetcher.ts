@@ -23,10 +23,12 @@ const DEFAULT_TIMEOUT_MS = 15_000;
 const DEFAULT_MAX_BYTES = 64 * 1024;
 const POLICY_PATH = '/.well-known/mta-sts.txt';
 const NO_SUCH_HOST = new Set(['ENOTFOUND', 'ENODATA']);
+/** Addresses of the policy host tried in turn while they cannot be connected to (refused, no route). */
+const MAX_ADDRESSES = 4;
 
 /**
- * The MTA-STS policy fetch of RFC 8461 §3.3: the policy host is looked up through the delivery resolver, the
- * certificate must be valid for mta-sts.DOMAIN, redirects are not followed (any status but 200 fails), the policy must
+ * The MTA-STS policy fetch of RFC 8461 §3.3: the policy host is looked up through the delivery resolver (its addresses
+ * tried in turn while they refuse the connection or cannot be routed to), the certificate must be valid for mta-sts.DOMAIN, redirects are not followed (any status but 200 fails), the policy must
  * be served as text/plain, and the body and the time it may take are bounded so that one recipient domain cannot hold the delivery process.
  */
 export function createPolicyFetcher(options: PolicyFetcherOptions): PolicyFetcher {
@@ -37,66 +39,95 @@ export function createPolicyFetcher(options: PolicyFetcherOptions): PolicyFetche
 
   return async (domain) => {
     const hostname = `mta-sts.${domainToASCII(domain)}`;
-    const address = await firstAddress(options.resolver, hostname);
-    if (!address) return false;
-    const body = await new Promise<string>((resolve, reject) => {
-      const req = request(
-        {
-          host: address,
-          port,
-          servername: hostname,
-          path: POLICY_PATH,
-          headers: { host: hostname },
-          rejectUnauthorized: true,
-          ca,
-          agent: false,
-        },
-        (res) => {
-          const declared = Number(res.headers['content-length']);
-          if (res.statusCode !== 200) return fail(new Error(`MTA-STS policy fetch: HTTP status ${res.statusCode}`));
-          // RFC 8461 §3.3: senders SHOULD check for text/plain, so that a web server that lets its users put files at
-          // any path (an HTML page, an image) cannot be taken for the domain's policy.
-          const mediaType = (res.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-          if (mediaType !== 'text/plain') return fail(new Error(`MTA-STS policy fetch: served as ${mediaType === '' ? 'no media type' : mediaType}, not text/plain`));
-          if (declared > maxBytes) return fail(tooLarge());
-          const chunks: Buffer[] = [];
-          let received = 0;
-          res.on('data', (chunk: Buffer) => {
-            received += chunk.length;
-            if (received > maxBytes) fail(tooLarge());
-            else chunks.push(chunk);
-          });
-          res.on('end', () => {
-            clearTimeout(deadline);
-            resolve(Buffer.concat(chunks).toString('utf8'));
-          });
-          res.on('error', fail);
-        },
-      );
-      const deadline = setTimeout(() => fail(new Error(`MTA-STS policy fetch: no complete answer within ${timeoutMs} ms`)), timeoutMs);
-      function fail(error: Error): void {
-        clearTimeout(deadline);
-        req.destroy();
-        reject(error);
+    const addresses = await policyHostAddresses(options.resolver, hostname);
+    if (addresses.length === 0) return false;
+    const deadline = Date.now() + timeoutMs;
+    // The next address is tried only when this one could not be connected to: an answer, even a failed TLS handshake
+    // or a 404, is the policy host's answer.
+    let unreachable: Error | undefined;
+    for (const address of addresses) {
+      try {
+        return parsePolicyText(await fetchBody(address, hostname, { port, ca, maxBytes, timeoutMs, deadline }));
+      } catch (error) {
+        if (!(error instanceof AddressUnreachable)) throw error;
+        unreachable = error.cause;
       }
-      function tooLarge(): Error {
-        return new Error(`MTA-STS policy fetch: the policy is larger than ${maxBytes} bytes`);
-      }
-      req.on('error', fail);
-      req.end();
-    });
-    return parsePolicyText(body);
+    }
+    throw unreachable;
   };
 }
 
-async function firstAddress(resolver: dns.Resolver, hostname: string): Promise<string | undefined> {
+/** The connection to one address of the policy host failed before it was established (refused, no route). */
+class AddressUnreachable extends Error {
+  constructor(override readonly cause: Error) {
+    super(cause.message);
+  }
+}
+
+function fetchBody(
+  address: string,
+  hostname: string,
+  { port, ca, maxBytes, timeoutMs, deadline }: { port: number; ca: string[] | undefined; maxBytes: number; timeoutMs: number; deadline: number },
+): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let connected = false;
+    const req = request(
+      {
+        host: address,
+        port,
+        servername: hostname,
+        path: POLICY_PATH,
+        headers: { host: hostname },
+        rejectUnauthorized: true,
+        ca,
+        agent: false,
+      },
+      (res) => {
+        const declared = Number(res.headers['content-length']);
+        if (res.statusCode !== 200) return fail(new Error(`MTA-STS policy fetch: HTTP status ${res.statusCode}`));
+        // RFC 8461 §3.3: senders SHOULD check for text/plain, so that a web server that lets its users put files at
+        // any path (an HTML page, an image) cannot be taken for the domain's policy.
+        const mediaType = (res.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+        if (mediaType !== 'text/plain') return fail(new Error(`MTA-STS policy fetch: served as ${mediaType === '' ? 'no media type' : mediaType}, not text/plain`));
+        if (declared > maxBytes) return fail(tooLarge());
+        const chunks: Buffer[] = [];
+        let received = 0;
+        res.on('data', (chunk: Buffer) => {
+          received += chunk.length;
+          if (received > maxBytes) fail(tooLarge());
+          else chunks.push(chunk);
+        });
+        res.on('end', () => {
+          clearTimeout(timer);
+          resolve(Buffer.concat(chunks).toString('utf8'));
+        });
+        res.on('error', fail);
+      },
+    );
+    const timer = setTimeout(() => fail(new Error(`MTA-STS policy fetch: no complete answer within ${timeoutMs} ms`)), Math.max(0, deadline - Date.now()));
+    function fail(error: Error): void {
+      clearTimeout(timer);
+      req.destroy();
+      reject(error);
+    }
+    function tooLarge(): Error {
+      return new Error(`MTA-STS policy fetch: the policy is larger than ${maxBytes} bytes`);
+    }
+    req.on('socket', (socket) => socket.once('connect', () => (connected = true)));
+    req.on('error', (error) => fail(connected ? error : new AddressUnreachable(error)));
+    req.end();
+  });
+}
+
+/** The policy host's IPv4 addresses, or its IPv6 ones when it has none, at most MAX_ADDRESSES of them. */
+async function policyHostAddresses(resolver: dns.Resolver, hostname: string): Promise<string[]> {
   for (const lookup of [() => resolver.resolve4(hostname), () => resolver.resolve6(hostname)]) {
     try {
-      const [address] = await lookup();
-      if (address) return address;
+      const addresses = await lookup();
+      if (addresses.length > 0) return addresses.slice(0, MAX_ADDRESSES);
     } catch (error) {
       if (!NO_SUCH_HOST.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
     }
   }
-  return undefined;
+  return [];
 }

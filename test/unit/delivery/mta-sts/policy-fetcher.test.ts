@@ -139,3 +139,15 @@ test('the policy host is looked up over IPv6 when it has no IPv4 address', async
   assert.equal(policy && policy.mode, 'enforce');
   assert.equal(web6.requests.length, 1);
 });
+
+test('an address of the policy host that refuses the connection is passed over for the next; one that answers is not', async () => {
+  // Nothing listens on 127.0.0.2 at the policy server's port.
+  dns.setZone({ 'mta-sts.example.test': { A: ['127.0.0.2', '127.0.0.1'] }, 'mta-sts.other.test': { A: ['127.0.0.1', '127.0.0.2'] } });
+  const policy = await fetcher()('example.test');
+  assert.equal(policy && policy.mode, 'enforce');
+  assert.equal(web.requests.length, 1);
+  // The certificate of the first address's server does not name mta-sts.other.test: its answer stands.
+  await assert.rejects(fetcher()('other.test'), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
+  dns.setZone({ 'mta-sts.example.test': { A: ['127.0.0.2', '127.0.0.3'] } });
+  await assert.rejects(fetcher()('example.test'), { code: 'ECONNREFUSED', address: '127.0.0.3' });
+});
