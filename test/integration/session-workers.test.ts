@@ -19,6 +19,8 @@ describe('session workers (smtp.workers: 3)', () => {
   // Two failures of one user name at one address block it there, without a delay before the 535.
   const suite = gatewayWithCredential({ config: { smtp: { workers: 3 }, authThrottle: { freeFailures: 5, blockAfterFailures: 2 } } });
   const message = { to: ['recipient@example.org'], subject: 'worker test' };
+  /** What the primary logged about its workers: why one is missing, when a count is wrong. */
+  const workerLog = () => JSON.stringify(suite.gateway.logs.filter((record) => /worker/.test(String(record.msg))));
 
   async function authReply(localAddress: string, password: string): Promise<string> {
     const dialog = await SmtpDialog.open({ port: suite.gateway.tlsPorts[0]!, tls: true, localAddress });
@@ -33,7 +35,7 @@ describe('session workers (smtp.workers: 3)', () => {
 
   test('the primary runs three worker processes, and each of them takes sessions on the shared listeners', async () => {
     const workers = sessionWorkers(suite.gateway.child.pid!);
-    assert.equal(workers.length, 3);
+    assert.equal(workers.length, 3, workerLog());
     const ids: string[] = [];
     // Each worker in turn with the other two stopped, so the connection can only be its; then three more, anywhere.
     for (const worker of workers) ids.push(await whileStopped(workers.filter((other) => other !== worker), () => submit(suite.gateway, suite.credential, message)));
@@ -103,7 +105,7 @@ describe('session workers (smtp.workers: 3)', () => {
 
   test('when the primary dies (SIGKILL), its workers exit with it', async () => {
     const workers = sessionWorkers(suite.gateway.child.pid!);
-    assert.equal(workers.length, 3);
+    assert.equal(workers.length, 3, workerLog());
     await suite.gateway.kill();
     await waitUntil(() => workers.every((pid) => !alive(pid)), 'the workers to exit', 5000);
   });
