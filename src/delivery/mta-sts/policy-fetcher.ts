@@ -28,8 +28,9 @@ const MAX_ADDRESSES = 4;
 
 /**
  * The MTA-STS policy fetch of RFC 8461 §3.3: the policy host is looked up through the delivery resolver (its addresses
- * tried in turn while they refuse the connection or cannot be routed to), the certificate must be valid for mta-sts.DOMAIN, redirects are not followed (any status but 200 fails), the policy must
- * be served as text/plain, and the body and the time it may take are bounded so that one recipient domain cannot hold the delivery process.
+ * tried in turn while they refuse the connection or cannot be routed to), the certificate must be valid for
+ * mta-sts.DOMAIN, redirects are not followed (any status but 200 fails), the policy must be served as text/plain, and
+ * the body and the time it may take are bounded so that one recipient domain cannot hold the delivery process.
  */
 export function createPolicyFetcher(options: PolicyFetcherOptions): PolicyFetcher {
   const port = options.port ?? 443;
