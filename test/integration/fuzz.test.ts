@@ -4,17 +4,17 @@ import { formatFuzzReport } from '../../bench/fuzz/fuzz-report.js';
 import { runFuzz, type FuzzResult } from '../../bench/fuzz/fuzz-run.js';
 
 /**
- * The fuzzer (bench/fuzz, `npm run fuzz`) for a fixed seed and 20,000 lines: a real gateway, sessions mixing valid
- * and malformed SMTP, delivery to a sink MX. A failure prints the report, with the seed of each session that found
- * something (`npm run fuzz -- --session SEED` replays it with its dialogue).
- */
-/**
  * Above the gateway's smtp.tlsHandshakeTimeoutSeconds (10 s), as the fuzzer's own default: a session of this seed
  * sends, after STARTTLS, the start of a TLS record that announces more bytes than follow, and the gateway waits for
  * them until that timeout. With a deadline of 10 s too, which came first was a matter of timer jitter.
  */
 const HANG_DEADLINE_MS = 15_000;
 
+/**
+ * The fuzzer (bench/fuzz, `npm run fuzz`) for a fixed seed and 20,000 lines: a real gateway, sessions mixing valid
+ * and malformed SMTP, delivery to a sink MX. A failure prints the report, with the seed of each session that found
+ * something (`npm run fuzz -- --session SEED` replays it with its dialogue).
+ */
 describe('fuzzing the SMTP session and the message pipeline (seed 1, 20,000 lines)', () => {
   let result: FuzzResult;
   let report = '';

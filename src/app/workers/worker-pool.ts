@@ -177,7 +177,8 @@ export class WorkerPool {
         if (!listening) return reject(new Error(`session worker exited with ${signal ?? `code ${code}`} before listening`));
         if (this.stopping) return;
         this.log.error({ worker: worker.id, code, signal }, 'session worker died; starting another (its open sessions were lost, no accepted message was)');
-        this.restartDelayMs = Date.now() - forkedAt > HEALTHY_AFTER_MS ? RESTART_DELAY_MS : Math.min(this.restartDelayMs * 2, MAX_RESTART_DELAY_MS);
+        if (Date.now() - forkedAt > HEALTHY_AFTER_MS) this.restartDelayMs = RESTART_DELAY_MS;
+        else this.backOff();
         this.replace();
       });
     });
@@ -193,11 +194,16 @@ export class WorkerPool {
       if (this.stopping) return;
       this.fork().catch((error: unknown) => {
         if (this.stopping) return;
-        this.restartDelayMs = Math.min(this.restartDelayMs * 2, MAX_RESTART_DELAY_MS);
+        this.backOff();
         this.log.error({ err: error, retryInMs: this.restartDelayMs }, 'a replacement session worker failed to start; trying again');
         this.replace();
       });
     }, this.restartDelayMs).unref();
+  }
+
+  /** Doubles the restart delay, up to MAX_RESTART_DELAY_MS: workers that keep dying are started less often. */
+  private backOff(): void {
+    this.restartDelayMs = Math.min(this.restartDelayMs * 2, MAX_RESTART_DELAY_MS);
   }
 
   private received(from: Worker, message: FromWorker, answers: MessageBatcher<CallAnswer>): void {

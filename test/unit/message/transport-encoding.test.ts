@@ -7,12 +7,12 @@ import { buffer } from 'node:stream/consumers';
 import { readMessage, type ReadMessage } from '../../../src/message/message-reader.js';
 import { encodeForTransport } from '../../../src/message/transport-encoding.js';
 import { decodedParts, unsendableLines } from '../../support/mime-content.js';
+import { chunked } from '../../support/chunked.js';
 
 const LIMITS = { maxBytes: 100_000_000, maxHeaderBytes: 1_000_000 };
 const lines = (...text: string[]) => Buffer.from(text.join('\r\n'), 'latin1');
 const utf8 = (text: string) => Buffer.from(text, 'utf8').toString('latin1');
 
-const chunked = (data: Buffer, size: number) => Array.from({ length: Math.ceil(data.length / size) }, (_, index) => data.subarray(index * size, (index + 1) * size));
 
 /** Reads `raw` as DATA and, as the submission side does, re-encodes it when it needs it; the message as stored. */
 async function accept(raw: Buffer, chunkSize = 4096): Promise<{ received: ReadMessage; message: ReadMessage; stored: Buffer }> {

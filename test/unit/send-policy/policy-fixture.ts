@@ -10,6 +10,7 @@ import type { PolicyDecision } from '../../../src/policy/send-policy.js';
 import { MemorySendLimiter } from '../../../src/ratelimit/index.js';
 import type { Account } from '../../../src/store/control-store.js';
 import { SqliteControlStore } from '../../../src/store/sqlite/sqlite-control-store.js';
+import { chunked } from '../../support/chunked.js';
 import { verifiedIdentity } from '../../support/provision.js';
 
 export const REGION = 'us-east-1';
@@ -70,9 +71,7 @@ export class PolicyFixture {
       now,
       openMessage: () => {
         // In 4 KB chunks, read as they are asked for, as a body is read from its spool file.
-        const message = Buffer.from(`${headerText}\r\n${body}`, 'latin1');
-        const chunks = Array.from({ length: Math.ceil(message.length / 4096) }, (_, index) => message.subarray(index * 4096, (index + 1) * 4096));
-        const stream = Readable.from(chunks);
+        const stream = Readable.from(chunked(Buffer.from(`${headerText}\r\n${body}`, 'latin1'), 4096));
         this.opened.push(stream);
         return stream;
       },
