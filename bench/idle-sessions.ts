@@ -58,11 +58,11 @@ export async function measureIdleSessions(mta: MtaUnderTest, count: number): Pro
       failures,
       baselinePssMiB,
       pssMiB: treePssMiB(roots),
-      peakPssMiB: sampler.stop(),
+      peakPssMiB: await sampler.stop(),
       peakRssMiB: treePeakRssMiB(roots),
     };
   } finally {
-    sampler.stop();
+    await sampler.stop().catch(() => undefined);
     await Promise.all(sessions.map((session) => session.quit().catch(() => session.destroy())));
   }
 }

@@ -44,7 +44,7 @@ export interface RunResult {
   p99Ms: number | null;
   /** CPU time of the relay's processes (all of them, exited children included) per delivered message. */
   cpuMsPerMessage: number | null;
-  /** The largest total Pss of the relay's processes, sampled every 500 ms during the run. */
+  /** The largest total Pss of the relay's processes, sampled every 2 s during the run (RUN_MEMORY_SAMPLE_MS). */
   peakPssMiB: number;
   /** Accepted but not at the sink when delivery stopped making progress. */
   lost: number;
@@ -59,6 +59,14 @@ export interface RunResult {
   dkim: { checked: number; failures: string[] };
 }
 
+/**
+ * How often a run samples the relay's memory. Reading a process's smaps_rollup holds its memory map's lock while the
+ * kernel walks its pages, and the process waits for it to map or free memory (a GC does both): sampled every 500 ms,
+ * the open loop's slow messages came in clusters at that period. Memory moves slowly; the figure the issue sets is
+ * the idle-sessions one, sampled apart.
+ */
+const RUN_MEMORY_SAMPLE_MS = 2000;
+
 const epoch = (performanceTime: number) => performance.timeOrigin + performanceTime;
 
 /** Sends one run of a workload through one MTA and waits until the sink has every accepted message or delivery stalls. */
@@ -66,7 +74,7 @@ export async function measureRun(mta: MtaUnderTest, sink: TokenSink, spec: RunSp
   const { workload } = spec;
   await sink.expect(spec.tag, Math.max(1, Math.ceil(workload.messages / spec.dkimSamples)));
   const roots = mta.processRoots();
-  const memory = new TreeMemorySampler(roots);
+  const memory = new TreeMemorySampler(roots, RUN_MEMORY_SAMPLE_MS);
   const cpuBefore = treeCpuSeconds(roots);
   const load = await runLoad({
     targets: submissionTargets(mta),
@@ -88,7 +96,7 @@ export async function measureRun(mta: MtaUnderTest, sink: TokenSink, spec: RunSp
     missing = [...accepted].filter((index) => !arrivals.received.has(index)).length;
   }
   const cpuSeconds = treeCpuSeconds(roots) - cpuBefore;
-  const peakPssMiB = memory.stop();
+  const peakPssMiB = await memory.stop();
   const delivered = accepted.size - missing;
 
   const failures: string[] = [];

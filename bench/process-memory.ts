@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import { processTree } from './process-tree.js';
 
 /** A process's resident set now (VmRSS), in MiB; null once the process is gone. */
@@ -27,31 +28,39 @@ export function treePeakRssMiB(roots: number[]): number {
   return processTree(...roots).reduce((total, pid) => total + (peakRssMiB(pid) ?? 0), 0);
 }
 
+export interface MemorySamplerData {
+  roots: number[];
+  intervalMs: number;
+}
+
+const SAMPLER_THREAD = new URL('./memory-sampler-thread.js', import.meta.url);
+
 /**
  * Samples the memory of a group of processes that changes while it is watched (Postfix forks and reaps its
- * daemons, relaygate may fork workers) and keeps the largest total Pss (see treePssMiB).
+ * daemons, relaygate may fork workers) and keeps the largest total Pss (see treePssMiB), on a thread of its own so
+ * that the load client's event loop never waits for /proc.
  */
 export class TreeMemorySampler {
-  private peakMiB = 0;
-  private readonly timer: NodeJS.Timeout;
+  private readonly thread: Worker;
+  private failure: Error | null = null;
+  private peakMiB: Promise<number> | null = null;
 
-  constructor(
-    private readonly roots: number[],
-    intervalMs = 500,
-  ) {
-    this.timer = setInterval(() => this.sample(), intervalMs);
-    this.sample();
+  constructor(roots: number[], intervalMs = 500) {
+    const data: MemorySamplerData = { roots, intervalMs };
+    this.thread = new Worker(SAMPLER_THREAD, { workerData: data });
+    this.thread.on('error', (error) => (this.failure = error));
   }
 
-  /** Stops sampling and returns the peak total in MiB. */
-  stop(): number {
-    clearInterval(this.timer);
-    this.sample();
+  /** Stops sampling and resolves with the peak total in MiB (the same answer to every call). */
+  stop(): Promise<number> {
+    this.peakMiB ??= new Promise<number>((resolve, reject) => {
+      if (this.failure) return reject(this.failure);
+      this.thread.once('message', resolve);
+      this.thread.once('error', reject);
+      this.thread.once('exit', () => reject(this.failure ?? new Error('the memory sampler thread ended without its figure')));
+      this.thread.postMessage('stop');
+    });
     return this.peakMiB;
-  }
-
-  private sample(): void {
-    this.peakMiB = Math.max(this.peakMiB, treePssMiB(this.roots));
   }
 }
 
