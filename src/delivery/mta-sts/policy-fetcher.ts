@@ -23,14 +23,15 @@ const DEFAULT_TIMEOUT_MS = 15_000;
 const DEFAULT_MAX_BYTES = 64 * 1024;
 const POLICY_PATH = '/.well-known/mta-sts.txt';
 const NO_SUCH_HOST = new Set(['ENOTFOUND', 'ENODATA']);
-/** Addresses of the policy host tried in turn while they cannot be connected to (refused, no route). */
+/** Addresses of the policy host tried in turn while they cannot be connected to (refused, no route, no answer). */
 const MAX_ADDRESSES = 4;
 
 /**
  * The MTA-STS policy fetch of RFC 8461 §3.3: the policy host is looked up through the delivery resolver (its addresses
- * tried in turn while they refuse the connection or cannot be routed to), the certificate must be valid for
- * mta-sts.DOMAIN, redirects are not followed (any status but 200 fails), the policy must be served as text/plain, and
- * the body and the time it may take are bounded so that one recipient domain cannot hold the delivery process.
+ * tried in turn while they refuse the connection, cannot be routed to or do not answer it), the certificate must be
+ * valid for mta-sts.DOMAIN, redirects are not followed (any status but 200 fails), the policy must be served as
+ * text/plain, and the body and the time it may take are bounded so that one recipient domain cannot hold the delivery
+ * process.
  */
 export function createPolicyFetcher(options: PolicyFetcherOptions): PolicyFetcher {
   const port = options.port ?? 443;
@@ -46,9 +47,13 @@ export function createPolicyFetcher(options: PolicyFetcherOptions): PolicyFetche
     // The next address is tried only when this one could not be connected to: an answer, even a failed TLS handshake
     // or a 404, is the policy host's answer.
     let unreachable: Error | undefined;
-    for (const address of addresses) {
+    for (const [index, address] of addresses.entries()) {
+      // An address whose packets are dropped never refuses: it gets its share of the time left to connect, so that the
+      // addresses after it are tried too. The last one has the rest of the deadline.
+      const left = addresses.length - index;
+      const connectWithinMs = left > 1 ? Math.floor((deadline - Date.now()) / left) : null;
       try {
-        return parsePolicyText(await fetchBody(address, hostname, { port, ca, maxBytes, timeoutMs, deadline }));
+        return parsePolicyText(await fetchBody(address, hostname, { port, ca, maxBytes, timeoutMs, deadline, connectWithinMs }));
       } catch (error) {
         if (!(error instanceof AddressUnreachable)) throw error;
         unreachable = error.cause;
@@ -58,7 +63,7 @@ export function createPolicyFetcher(options: PolicyFetcherOptions): PolicyFetche
   };
 }
 
-/** The connection to one address of the policy host failed before it was established (refused, no route). */
+/** The connection to one address of the policy host failed before it was established (refused, no route, no answer in its time). */
 class AddressUnreachable extends Error {
   constructor(override readonly cause: Error) {
     super(cause.message);
@@ -68,7 +73,7 @@ class AddressUnreachable extends Error {
 function fetchBody(
   address: string,
   hostname: string,
-  { port, ca, maxBytes, timeoutMs, deadline }: { port: number; ca: string[] | undefined; maxBytes: number; timeoutMs: number; deadline: number },
+  { port, ca, maxBytes, timeoutMs, deadline, connectWithinMs }: { port: number; ca: string[] | undefined; maxBytes: number; timeoutMs: number; deadline: number; connectWithinMs: number | null },
 ): Promise<string> {
   return new Promise<string>((resolve, reject) => {
     let connected = false;
@@ -106,15 +111,25 @@ function fetchBody(
       },
     );
     const timer = setTimeout(() => fail(new Error(`MTA-STS policy fetch: no complete answer within ${timeoutMs} ms`)), Math.max(0, deadline - Date.now()));
+    const connectTimer =
+      connectWithinMs === null
+        ? undefined
+        : setTimeout(() => fail(new AddressUnreachable(new Error(`MTA-STS policy fetch: no connection to ${address} within ${connectWithinMs} ms`))), connectWithinMs);
     function fail(error: Error): void {
       clearTimeout(timer);
+      clearTimeout(connectTimer);
       req.destroy();
       reject(error);
     }
     function tooLarge(): Error {
       return new Error(`MTA-STS policy fetch: the policy is larger than ${maxBytes} bytes`);
     }
-    req.on('socket', (socket) => socket.once('connect', () => (connected = true)));
+    req.on('socket', (socket) =>
+      socket.once('connect', () => {
+        connected = true;
+        clearTimeout(connectTimer);
+      }),
+    );
     req.on('error', (error) => fail(connected ? error : new AddressUnreachable(error)));
     req.end();
   });

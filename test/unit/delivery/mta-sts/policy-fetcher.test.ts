@@ -4,6 +4,7 @@ import { createResolver } from '../../../../src/delivery/mx/index.js';
 import { createPolicyFetcher, type PolicyFetcherOptions } from '../../../../src/delivery/mta-sts/index.js';
 import { startDnsServer, type TestDnsServer } from '../../../support/dns-server.js';
 import { startPolicyServer, type TestPolicyServer } from '../../../support/mta-sts-policy-server.js';
+import { unansweredAddress } from '../../../support/unanswered-address.js';
 import { waitUntil } from '../../../support/wait-until.js';
 
 const POLICY = 'version: STSv1\r\nmode: enforce\r\nmx: mx1.example.test\r\nmx: *.mail.example.test\r\nmax_age: 86400\r\n';
@@ -150,4 +151,22 @@ test('an address of the policy host that refuses the connection is passed over f
   await assert.rejects(fetcher()('other.test'), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
   dns.setZone({ 'mta-sts.example.test': { A: ['127.0.0.2', '127.0.0.3'] } });
   await assert.rejects(fetcher()('example.test'), { code: 'ECONNREFUSED', address: '127.0.0.3' });
+});
+
+test('an address of the policy host that never answers the connection gets its share of the time, then the next is tried', async () => {
+  // 127.0.0.4 drops the connection's packets; the policy server listens on 127.0.0.1.
+  const unanswered = await unansweredAddress('127.0.0.4', web.port);
+  try {
+    dns.setZone({ 'mta-sts.example.test': { A: ['127.0.0.4', '127.0.0.1'] } });
+    const policy = await fetcher({ timeoutMs: 2000 })('example.test');
+    assert.equal(policy && policy.mode, 'enforce');
+    assert.equal(web.requests.length, 1);
+    // Alone, or last, it has the whole deadline.
+    dns.setZone({ 'mta-sts.example.test': { A: ['127.0.0.4'] } });
+    await assert.rejects(fetcher({ timeoutMs: 500 })('example.test'), { message: 'MTA-STS policy fetch: no complete answer within 500 ms' });
+    dns.setZone({ 'mta-sts.example.test': { A: ['127.0.0.4', '127.0.0.2'] } });
+    await assert.rejects(fetcher({ timeoutMs: 1000 })('example.test'), { code: 'ECONNREFUSED', address: '127.0.0.2' });
+  } finally {
+    await unanswered.close();
+  }
 });
