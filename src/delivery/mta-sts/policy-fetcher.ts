@@ -63,7 +63,7 @@ export function createPolicyFetcher(options: PolicyFetcherOptions): PolicyFetche
   };
 }
 
-/** The connection to one address of the policy host failed before it was established (refused, no route, no answer in its time). */
+/** The connection to one address of the policy host was never established: refused, no route, or no answer in time. */
 class AddressUnreachable extends Error {
   constructor(override readonly cause: Error) {
     super(cause.message);
