@@ -42,24 +42,23 @@ const SAMPLER_THREAD = new URL('./memory-sampler-thread.js', import.meta.url);
  */
 export class TreeMemorySampler {
   private readonly thread: Worker;
-  private failure: Error | null = null;
-  private peakMiB: Promise<number> | null = null;
+  private readonly peakMiB: Promise<number>;
 
   constructor(roots: number[], intervalMs = 500) {
     const data: MemorySamplerData = { roots, intervalMs };
     this.thread = new Worker(SAMPLER_THREAD, { workerData: data });
-    this.thread.on('error', (error) => (this.failure = error));
+    this.peakMiB = new Promise<number>((resolve, reject) => {
+      this.thread.once('message', resolve);
+      this.thread.once('error', reject);
+      this.thread.once('exit', () => reject(new Error('the memory sampler thread ended without its figure')));
+    });
+    // A failure is reported by stop(); until then it must not count as unhandled.
+    this.peakMiB.catch(() => undefined);
   }
 
   /** Stops sampling and resolves with the peak total in MiB (the same answer to every call). */
   stop(): Promise<number> {
-    this.peakMiB ??= new Promise<number>((resolve, reject) => {
-      if (this.failure) return reject(this.failure);
-      this.thread.once('message', resolve);
-      this.thread.once('error', reject);
-      this.thread.once('exit', () => reject(this.failure ?? new Error('the memory sampler thread ended without its figure')));
-      this.thread.postMessage('stop');
-    });
+    this.thread.postMessage('stop');
     return this.peakMiB;
   }
 }
