@@ -17,8 +17,11 @@ const sourceArnOf = (event: MailEvent): IdentityArnParts | null => {
   }
 };
 
-/** The address in a `source` that may carry a display name (`Name <a@b>`). */
-const addressOf = (source: string): string => /<([^>]*)>\s*$/.exec(source)?.[1] ?? source.trim();
+/**
+ * The address in a `source` that may carry a display name (`Name <a@b>`): the last angle-bracketed part. Its content
+ * holds no `<`, so a display name with a stray `<` is not taken into the address, and each `<` is scanned once.
+ */
+const addressOf = (source: string): string => /<([^<>]*)>\s*$/.exec(source)?.[1] ?? source.trim();
 
 /**
  * The event dispatcher's view of the control store. The identity whose notification topics apply to a message is the
