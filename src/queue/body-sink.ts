@@ -16,6 +16,8 @@ export const INLINE_BODY_LIMIT = 128 * 1024;
 export class BodySink extends Writable {
   private chunks: Buffer[] = [];
   private bytes = 0;
+  /** The chunks joined, once asked for: the policy's content checks and the acceptance both read the body. */
+  private joined: Buffer | null = null;
   file: SpoolFile | null = null;
   /** The body file's first error. */
   private fileError: Error | null = null;
@@ -33,11 +35,13 @@ export class BodySink extends Writable {
 
   /** The body when it stayed in memory; null when it went to a file. */
   get inline(): Buffer | null {
-    return this.file ? null : Buffer.concat(this.chunks, this.bytes);
+    if (this.file) return null;
+    return (this.joined ??= Buffer.concat(this.chunks, this.bytes));
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     if (!this.file) {
+      this.joined = null;
       this.chunks.push(chunk);
       this.bytes += chunk.length;
       if (this.bytes <= this.inlineLimit) return callback();

@@ -90,3 +90,16 @@ describe('a body file the disk cannot take', () => {
     assert.deepEqual(readFileSync(sink.file!.path), Buffer.concat([overInlineLimit, Buffer.from('tail')]));
   });
 });
+
+test('a body kept in memory is joined once, however often it is read, and again after a later write', async () => {
+  const sink = new BodySink(new Spool(dataDir), 'inline-once', new Date());
+  sink.write(Buffer.from('first line\r\n'));
+  sink.write(Buffer.from('second line\r\n'));
+  const body = sink.inline!;
+  assert.equal(body.toString(), 'first line\r\nsecond line\r\n');
+  assert.equal(sink.inline, body, 'the same Buffer: not a second copy of the body');
+  sink.end(Buffer.from('last line\r\n'));
+  await once(sink, 'finish');
+  assert.equal(sink.inline!.toString(), 'first line\r\nsecond line\r\nlast line\r\n');
+  assert.equal(body.toString(), 'first line\r\nsecond line\r\n', 'a Buffer handed out earlier is not changed');
+});
