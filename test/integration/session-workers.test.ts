@@ -1,5 +1,6 @@
 import test, { describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { submit } from '../support/delivery-fixture.js';
 import { gatewayWithCredential } from '../support/gateway-suite.js';
 import { sessionWorkers, whileStopped } from '../support/session-workers.js';
@@ -44,6 +45,17 @@ describe('session workers (smtp.workers: 3)', () => {
     assert.equal(accepted.length, 6);
     const byWorker = new Map(accepted.map((record) => [record.messageId, record.worker]));
     assert.equal(new Set(ids.slice(0, 3).map((id) => byWorker.get(id))).size, 3, JSON.stringify([...byWorker]));
+  });
+
+  test("each worker runs with 4 MB semi-spaces and without V8's pretenuring; the primary keeps its pretenuring", () => {
+    const argumentsOf = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const workers = sessionWorkers(suite.gateway.child.pid!);
+    assert.equal(workers.length, 3, workerLog());
+    for (const worker of workers) {
+      const flags = argumentsOf(worker);
+      assert.ok(flags.includes('--no-allocation-site-pretenuring') && flags.includes('--max-semi-space-size=4'), flags.join(' '));
+    }
+    assert.ok(!argumentsOf(suite.gateway.child.pid!).includes('--no-allocation-site-pretenuring'));
   });
 
   test("a scrape counts every worker's messages, those accepted just before it too", async () => {

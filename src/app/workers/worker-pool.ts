@@ -23,6 +23,14 @@ const HEALTHY_AFTER_MS = 60_000;
  */
 const YOUNG_GENERATION_FLAG = '--max-semi-space-size=4';
 /**
+ * V8 moves an allocation site to old space once most of what it allocates survives a scavenge (pretenuring). Node's
+ * Buffers come from a few such sites, and the bodies a worker holds from DATA to 250 survive one, so the site of every
+ * Buffer went to old space: each body and copy of it (TLS reads, the joined body, the IPC message) then waited for
+ * a full collection, which V8 started every 100-250 ms per worker with 100 KB messages (README, Performance). The
+ * primary keeps V8's default: its messages live until delivered, and without pretenuring it collected more often.
+ */
+const NO_PRETENURING_FLAG = '--no-allocation-site-pretenuring';
+/**
  * glibc gives every thread that allocates (libuv's pool, V8's helpers) a malloc arena of its own, up to 8 per core, and
  * keeps what a busy moment allocated in each; two arenas kept each process about 30 MB smaller after a load of 100 KB
  * messages at no measurable CPU (README, Performance). An operator's own setting wins.
@@ -75,7 +83,7 @@ export class WorkerPool {
     this.hooks.authBlocks.onAuthBlocks((entries) => {
       for (const worker of this.workers) this.send(worker, { kind: 'auth-blocks', entries });
     });
-    cluster.setupPrimary({ exec: WORKER_SCRIPT, args: [], execArgv: [...process.execArgv.filter((flag) => !flag.startsWith('--max-semi-space-size')), YOUNG_GENERATION_FLAG], serialization: 'advanced' });
+    cluster.setupPrimary({ exec: WORKER_SCRIPT, args: [], execArgv: [...process.execArgv.filter((flag) => !flag.startsWith('--max-semi-space-size')), YOUNG_GENERATION_FLAG, NO_PRETENURING_FLAG], serialization: 'advanced' });
     const started = await Promise.allSettled(Array.from({ length: this.config.smtp.workers }, () => this.fork()));
     const failed = started.find((result) => result.status === 'rejected');
     if (failed) {
