@@ -23,11 +23,11 @@ const HEALTHY_AFTER_MS = 60_000;
  */
 const YOUNG_GENERATION_FLAG = '--max-semi-space-size=4';
 /**
- * V8 moves an allocation site to old space once most of what it allocates survives a scavenge (pretenuring). Node's
- * Buffers come from a few such sites, and the bodies a worker holds from DATA to 250 survive one, so the site of every
- * Buffer went to old space: each body and copy of it (TLS reads, the joined body, the IPC message) then waited for
- * a full collection, which V8 started every 100-250 ms per worker with 100 KB messages (README, Performance). The
- * primary keeps V8's default: its messages live until delivered, and without pretenuring it collected more often.
+ * V8 allocates straight into old space at a site most of whose objects survived a scavenge (pretenuring). A worker
+ * holds each body from DATA to its 250, so the sites that make its Buffers were pretenured, and the Buffers then
+ * waited for a full collection instead of dying young: with 100 KB messages V8 started one every 100-250 ms per worker
+ * (README, Performance). The primary keeps V8's default: its messages live until delivered, and without pretenuring
+ * it collected more often.
  */
 const NO_PRETENURING_FLAG = '--no-allocation-site-pretenuring';
 /**
