@@ -7,11 +7,13 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { fillBody } from './bench-message.js';
 import { RelaxedBodyHash } from '../src/message/dkim/relaxed-canonicalization.js';
 import { LineEndingNormalizer } from '../src/message/line-ending-normalizer.js';
 import { LineScanner } from '../src/message/line-scanner.js';
+import { createLogger } from '../src/log/logger.js';
 import type { DeliveryResult } from '../src/queue/delivery-records.js';
 import type { QueuedMessage } from '../src/queue/queued-message.js';
 import { SqliteQueueStore } from '../src/queue/sqlite-queue-store.js';
@@ -107,6 +109,17 @@ function timeBodyStep(name: string, step: (chunks: Buffer[]) => void): string {
   return `${name}: ${((elapsedMs(started) / iterations) * 1000).toFixed(0)} µs per ${body.length} B body`;
 }
 
+/** A session's log line as a worker writes one per accepted message, to a destination that drops it. */
+function timeLogLine(): string {
+  const log = createLogger({ level: 'info' }, new Writable({ write: (_chunk, _encoding, callback) => callback() })).child({ worker: 1, session: 'bench' });
+  const lines = iterations * 100;
+  const write = (index: number) => log.info({ messageId: `m${index}`, accountId: '123456789012', recipients: 3, bytes: SCANNED_BODY_BYTES }, 'message accepted');
+  for (let warm = 0; warm < lines / 10; warm++) write(warm);
+  const started = process.hrtime.bigint();
+  for (let index = 0; index < lines; index++) write(index);
+  return `log line (credentials redacted): ${((elapsedMs(started) / lines) * 1000).toFixed(2)} µs per line`;
+}
+
 const lines = [
   await timeQueue(1400),
   await timeQueue(100_000),
@@ -129,5 +142,6 @@ const lines = [
     for (const chunk of chunks) scanner.scan(chunk);
     scanner.end();
   }),
+  timeLogLine(),
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
