@@ -1,5 +1,6 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { ioredis } from './ioredis-module.js';
 
 /** How long one command may wait for Redis before it fails (the caller decides whether to retry or refuse). */
 const COMMAND_TIMEOUT_MS = 2000;
@@ -9,7 +10,7 @@ const COMMAND_TIMEOUT_MS = 2000;
  * caller can fall back (cached policy, last known limits) or answer 451; the client reconnects by itself.
  */
 export function connectRedis(url: string, log: Pick<Logger, 'warn'>, name: string): Redis {
-  const redis = new Redis(url, {
+  const redis = new (ioredis().Redis)(url, {
     connectionName: name,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,

@@ -1,4 +1,4 @@
-import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
+import type { ChannelModel, ConfirmChannel } from 'amqplib';
 import { describeTarget } from './create-transport.js';
 import type { OutboundRecord, Transport } from './transport.js';
 
@@ -38,6 +38,8 @@ export function createAmqpTransport(url: URL): Transport {
   };
   const open = () =>
     (opening ??= (async () => {
+      // Loaded with the first AMQP destination: most nodes have none (about 1 MB of heap otherwise).
+      const { connect } = await import('amqplib');
       const connection = await connect(target.connectUrl);
       // Without listeners an 'error' event would end the process; the next send reconnects instead.
       connection.on('error', forget);

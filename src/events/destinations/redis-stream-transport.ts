@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { ioredis } from '../../cluster/ioredis-module.js';
 import type { OutboundRecord, Transport } from './transport.js';
 
 /** How long a send waits for Redis before it fails and the dispatcher retries later. */
@@ -27,7 +27,7 @@ export function createRedisStreamTransport(url: URL): Transport {
   const target = parseRedisStreamTarget(url);
   const connectUrl = new URL(url);
   connectUrl.search = '';
-  const redis = new Redis(connectUrl.toString(), {
+  const redis = new (ioredis().Redis)(connectUrl.toString(), {
     lazyConnect: true,
     // Fail at once while Redis is away (the dispatcher retries with backoff) rather than queueing commands in memory.
     enableOfflineQueue: false,

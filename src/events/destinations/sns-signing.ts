@@ -2,7 +2,6 @@ import { createHash, createPrivateKey, sign, type KeyObject } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs';
 import { makePrivateDirectory, writePrivateFile } from '../../common/private-files.js';
 import { join } from 'node:path';
-import { generate } from 'selfsigned';
 
 /** The key pair that signs webhook notifications, and the certificate subscribers fetch from SigningCertURL. */
 export interface SigningMaterial {
@@ -36,6 +35,7 @@ export async function loadSigningMaterial(dataDir: string, commonName: string): 
   const certPath = join(directory, CERT_FILE);
   if (!existsSync(keyPath) || !existsSync(certPath)) {
     const notBeforeDate = new Date();
+    const { generate } = await import('selfsigned'); // loaded only to make one (tls-material.ts says why)
     const pems = await generate([{ name: 'commonName', value: commonName }], {
       keySize: 2048,
       algorithm: 'sha256',

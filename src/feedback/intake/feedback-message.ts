@@ -1,4 +1,5 @@
-import { MailParser, type AttachmentStream, type HeaderLines, type HeaderValue, type Headers, type StructuredHeader } from 'mailparser';
+import type { AttachmentStream, HeaderLines, HeaderValue, Headers, StructuredHeader } from 'mailparser';
+import { loadMailparser } from './load-mailparser.js';
 
 /** A MIME part of a report that is not its human-readable text (the machine-readable report, the returned message). */
 export interface ReportPart {
@@ -62,7 +63,8 @@ function readPart(attachment: AttachmentStream, parts: ReportPart[]): void {
 }
 
 /** Parses a received message with mailparser (MIME structure, transfer encodings, charsets). Rejects what is not MIME at all. */
-export function parseFeedbackMessage(raw: Buffer): Promise<FeedbackMessage> {
+export async function parseFeedbackMessage(raw: Buffer): Promise<FeedbackMessage> {
+  const { MailParser } = await loadMailparser();
   return new Promise((resolve, reject) => {
     const parser = new MailParser(PARSER_OPTIONS);
     const parts: ReportPart[] = [];

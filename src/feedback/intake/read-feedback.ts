@@ -1,9 +1,10 @@
-import { parseAddressHeader } from 'mailparser';
+import type { parseAddressHeader } from 'mailparser';
 import { HeaderFields, parseHeaderSection } from '../../message/header-section.js';
 import { isAutomaticReply } from './automatic-reply.js';
 import { parseAbuseReport, type AbuseReport } from './abuse-report.js';
 import { parseDeliveryStatus, type DeliveryStatus } from './delivery-status.js';
 import { parseFeedbackMessage, type FeedbackMessage, type ReportPart } from './feedback-message.js';
+import { loadMailparser } from './load-mailparser.js';
 
 /** What an ARF report says about the message it reports (its returned copy or header section). */
 export interface ReportedMessage {
@@ -32,11 +33,11 @@ const ORIGINAL_TYPES = ['message/rfc822', 'text/rfc822-headers', 'message/global
 const partOf = (parts: ReportPart[], types: readonly string[]) => parts.find((part) => types.includes(part.contentType));
 
 /** The header section of a returned message (everything before its first blank line). */
-function reportedMessage(part: ReportPart): ReportedMessage {
+function reportedMessage(part: ReportPart, parseAddresses: typeof parseAddressHeader): ReportedMessage {
   const text = part.content.toString('latin1').replace(/\r?\n/g, '\r\n');
   const end = text.indexOf('\r\n\r\n');
   const headers = new HeaderFields(parseHeaderSection(end === -1 ? text : text.slice(0, end + 2)));
-  const addresses = parseAddressHeader([...headers.all('to'), ...headers.all('cc')].map((field) => field.raw.slice(field.raw.indexOf(':') + 1)), { flatten: true, decodePunycode: false });
+  const addresses = parseAddresses([...headers.all('to'), ...headers.all('cc')].map((field) => field.raw.slice(field.raw.indexOf(':') + 1)), { flatten: true, decodePunycode: false });
   return {
     messageId: headers.first('message-id'),
     recipients: addresses.value.flatMap((entry) => (entry.address ? [entry.address] : [])),
@@ -58,7 +59,7 @@ export async function readFeedback(raw: Buffer): Promise<Feedback> {
   const feedbackPart = partOf(message.parts, ['message/feedback-report']);
   if (feedbackPart) {
     const original = partOf(message.parts, ORIGINAL_TYPES);
-    return { kind: 'abuse-report', header, report: parseAbuseReport(feedbackPart.content.toString('utf8')), reported: original && reportedMessage(original) };
+    return { kind: 'abuse-report', header, report: parseAbuseReport(feedbackPart.content.toString('utf8')), reported: original && reportedMessage(original, (await loadMailparser()).parseAddressHeader) };
   }
   if (message.reportType === 'feedback-report') return { kind: 'unreadable', reason: 'feedback report without a message/feedback-report part' };
   const statusPart = partOf(message.parts, DELIVERY_STATUS_TYPES);
