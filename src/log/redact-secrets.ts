@@ -1,6 +1,6 @@
 /** Keys whose values never reach a log line: at the top of a record, or one level down (in an `err`, a `credential`). */
 const SECRET_KEYS: ReadonlySet<string> = new Set(['password', 'secretAccessKey', 'smtpPassword']);
-export const REDACTED = '[redacted]';
+const REDACTED = '[redacted]';
 
 /**
  * `record` with the value of every secret key replaced by REDACTED, at its top level and one level down. A record

@@ -59,7 +59,9 @@ export async function readFeedback(raw: Buffer): Promise<Feedback> {
   const feedbackPart = partOf(message.parts, ['message/feedback-report']);
   if (feedbackPart) {
     const original = partOf(message.parts, ORIGINAL_TYPES);
-    return { kind: 'abuse-report', header, report: parseAbuseReport(feedbackPart.content.toString('utf8')), reported: original && reportedMessage(original, (await loadMailparser()).parseAddressHeader) };
+    // Loaded already: parseFeedbackMessage needed it.
+    const { parseAddressHeader } = await loadMailparser();
+    return { kind: 'abuse-report', header, report: parseAbuseReport(feedbackPart.content.toString('utf8')), reported: original && reportedMessage(original, parseAddressHeader) };
   }
   if (message.reportType === 'feedback-report') return { kind: 'unreadable', reason: 'feedback report without a message/feedback-report part' };
   const statusPart = partOf(message.parts, DELIVERY_STATUS_TYPES);
