@@ -47,15 +47,16 @@ describe('session workers (smtp.workers: 3)', () => {
     assert.equal(new Set(ids.slice(0, 3).map((id) => byWorker.get(id))).size, 3, JSON.stringify([...byWorker]));
   });
 
-  test("each worker runs with 4 MB semi-spaces and without V8's pretenuring; the primary keeps its pretenuring", () => {
+  test("each worker runs with 4 MB semi-spaces, an old generation limit of at least 32 MB and without V8's pretenuring; the primary keeps its pretenuring and V8's limits", () => {
     const argumentsOf = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     const workers = sessionWorkers(suite.gateway.child.pid!);
     assert.equal(workers.length, 3, workerLog());
     for (const worker of workers) {
       const flags = argumentsOf(worker);
-      assert.ok(flags.includes('--no-allocation-site-pretenuring') && flags.includes('--max-semi-space-size=4'), flags.join(' '));
+      for (const flag of ['--no-allocation-site-pretenuring', '--max-semi-space-size=4', '--initial-old-space-size=32']) assert.ok(flags.includes(flag), `${flag} missing: ${flags.join(' ')}`);
     }
-    assert.ok(!argumentsOf(suite.gateway.child.pid!).includes('--no-allocation-site-pretenuring'));
+    const primaryFlags = argumentsOf(suite.gateway.child.pid!);
+    assert.ok(!primaryFlags.includes('--no-allocation-site-pretenuring') && !primaryFlags.includes('--initial-old-space-size=32'), primaryFlags.join(' '));
   });
 
   test("a scrape counts every worker's messages, those accepted just before it too", async () => {
